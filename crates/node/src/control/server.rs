@@ -1,0 +1,177 @@
+//! Serving the control endpoint.
+
+use std::path::{Path, PathBuf};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::task::JoinHandle;
+
+use super::wire::{CONTROL_VERSION, Call, Failure, FailureCode, MAX_LINE_BYTES, Outcome, Request, Response};
+use crate::{Node, NodeError};
+
+/// The running endpoint; stopping it removes the socket.
+#[derive(Debug)]
+pub(crate) struct ControlServer {
+    path: PathBuf,
+    task: JoinHandle<()>,
+}
+
+impl ControlServer {
+    /// Starts answering requests for `node` at the endpoint of `data_dir`.
+    pub(crate) fn serve(data_dir: &Path, node: Node) -> Result<ControlServer, NodeError> {
+        let path = super::endpoint_path(data_dir);
+        let task = listen(&path, node).map_err(|reason| NodeError::Control {
+            path: path.clone(),
+            reason,
+        })?;
+        Ok(ControlServer { path, task })
+    }
+
+    /// Stops accepting requests and removes the socket file.
+    pub(crate) async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+        #[cfg(unix)]
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(unix)]
+fn listen(path: &Path, node: Node) -> Result<JoinHandle<()>, String> {
+    use std::os::unix::fs::PermissionsExt;
+
+    // Sockets are limited to about 100 bytes of path on every Unix.
+    const MAX_SOCKET_PATH: usize = 100;
+    if path.as_os_str().len() > MAX_SOCKET_PATH {
+        return Err(format!(
+            "the path is longer than the {MAX_SOCKET_PATH} bytes a socket allows; choose a shorter data directory"
+        ));
+    }
+    // We hold the data directory's lock, so a socket left here is stale:
+    // its node died without cleaning up.
+    match std::fs::remove_file(path) {
+        Ok(()) => tracing::debug!(path = %path.display(), "removed stale control socket"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    let listener = tokio::net::UnixListener::bind(path).map_err(|e| e.to_string())?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
+    Ok(tokio::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve_connection(stream, node.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "control endpoint accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }))
+}
+
+#[cfg(windows)]
+fn listen(path: &Path, node: Node) -> Result<JoinHandle<()>, String> {
+    use tokio::net::windows::named_pipe::ServerOptions;
+
+    let name = path.as_os_str().to_owned();
+    let mut server = ServerOptions::new()
+        .first_pipe_instance(true)
+        .reject_remote_clients(true)
+        .create(&name)
+        .map_err(|e| e.to_string())?;
+    Ok(tokio::spawn(async move {
+        loop {
+            if let Err(e) = server.connect().await {
+                tracing::warn!(error = %e, "control endpoint connect failed");
+                continue;
+            }
+            let next = match ServerOptions::new().reject_remote_clients(true).create(&name) {
+                Ok(next) => next,
+                Err(e) => {
+                    tracing::warn!(error = %e, "control endpoint stopped");
+                    return;
+                }
+            };
+            let connected = std::mem::replace(&mut server, next);
+            tokio::spawn(serve_connection(connected, node.clone()));
+        }
+    }))
+}
+
+/// Answers requests on one connection, one line at a time, until the
+/// client hangs up or sends a line over the limit.
+async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(stream: S, node: Node) {
+    let (reader, mut writer) = tokio::io::split(stream);
+    let mut reader = BufReader::new(reader);
+    loop {
+        let mut line = Vec::new();
+        let read = (&mut reader)
+            .take(MAX_LINE_BYTES as u64)
+            .read_until(b'\n', &mut line)
+            .await;
+        match read {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let too_large = !line.ends_with(b"\n") && line.len() >= MAX_LINE_BYTES;
+        let response = if too_large {
+            refusal(
+                0,
+                FailureCode::TooLarge,
+                format!("requests are limited to {MAX_LINE_BYTES} bytes"),
+            )
+        } else {
+            answer(&node, &line).await
+        };
+        let mut bytes = serde_json::to_vec(&response).unwrap_or_default();
+        bytes.push(b'\n');
+        if writer.write_all(&bytes).await.is_err() || too_large {
+            return;
+        }
+    }
+}
+
+/// The response to one request line.
+pub(crate) async fn answer(node: &Node, line: &[u8]) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        v: tallymesh_core::ProtocolVersion,
+        #[serde(default)]
+        id: u64,
+    }
+    let header: Header = match serde_json::from_slice(line) {
+        Ok(header) => header,
+        Err(e) => return refusal(0, FailureCode::BadRequest, format!("not a control request: {e}")),
+    };
+    if let Err(e) = tallymesh_core::ProtocolVersion::check(header.v, &[CONTROL_VERSION]) {
+        return refusal(header.id, FailureCode::UnsupportedVersion, e.to_string());
+    }
+    let request: Request = match serde_json::from_slice(line) {
+        Ok(request) => request,
+        Err(e) => return refusal(header.id, FailureCode::BadRequest, format!("unknown request: {e}")),
+    };
+    let result = match request.call {
+        Call::Status => node.status().await.map(|s| serde_json::to_value(s).unwrap_or_default()),
+    };
+    let outcome = match result {
+        Ok(value) => Outcome::Ok(value),
+        Err(e) => Outcome::Err(Failure {
+            code: FailureCode::Failed,
+            message: e.to_string(),
+        }),
+    };
+    Response {
+        v: CONTROL_VERSION,
+        id: request.id,
+        outcome,
+    }
+}
+
+fn refusal(id: u64, code: FailureCode, message: String) -> Response {
+    Response {
+        v: CONTROL_VERSION,
+        id,
+        outcome: Outcome::Err(Failure { code, message }),
+    }
+}

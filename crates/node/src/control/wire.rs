@@ -1,0 +1,117 @@
+//! The control protocol's messages: one JSON object per line.
+
+use serde::{Deserialize, Serialize};
+use tallymesh_core::ProtocolVersion;
+
+/// The control protocol version this build speaks.
+pub const CONTROL_VERSION: ProtocolVersion = ProtocolVersion(1);
+
+/// The longest request or response line accepted, newline included.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// One call from a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The protocol version the client speaks.
+    pub v: ProtocolVersion,
+    /// Chosen by the client; echoed in the response.
+    pub id: u64,
+    /// What to do.
+    #[serde(flatten)]
+    pub call: Call,
+}
+
+/// The calls a node answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Call {
+    /// The node's [`crate::NodeStatus`].
+    Status,
+}
+
+/// The answer to one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    /// The protocol version the node speaks.
+    pub v: ProtocolVersion,
+    /// The request's id (0 when the request could not be read).
+    pub id: u64,
+    /// The result or the failure.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// A result or a failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The call's result.
+    Ok(serde_json::Value),
+    /// Why the call failed.
+    Err(Failure),
+}
+
+/// A failed call, as the client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// What kind of failure, for programs.
+    pub code: FailureCode,
+    /// What happened, for people.
+    pub message: String,
+}
+
+/// The kinds of failure a client can tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCode {
+    /// The line was not a request this node understands.
+    BadRequest,
+    /// The request spoke another protocol version.
+    UnsupportedVersion,
+    /// The request was longer than [`MAX_LINE_BYTES`].
+    TooLarge,
+    /// The node failed to carry out a well-formed request.
+    Failed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requests_and_responses_have_the_documented_shape() {
+        let request = Request {
+            v: CONTROL_VERSION,
+            id: 7,
+            call: Call::Status,
+        };
+        assert_eq!(
+            serde_json::to_value(&request).unwrap(),
+            json!({"v": 1, "id": 7, "method": "status"})
+        );
+
+        let ok = Response {
+            v: CONTROL_VERSION,
+            id: 7,
+            outcome: Outcome::Ok(json!({"a": 1})),
+        };
+        assert_eq!(
+            serde_json::to_value(&ok).unwrap(),
+            json!({"v": 1, "id": 7, "ok": {"a": 1}})
+        );
+
+        let err = Response {
+            v: CONTROL_VERSION,
+            id: 0,
+            outcome: Outcome::Err(Failure {
+                code: FailureCode::BadRequest,
+                message: "m".into(),
+            }),
+        };
+        assert_eq!(
+            serde_json::to_value(&err).unwrap(),
+            json!({"v": 1, "id": 0, "err": {"code": "bad_request", "message": "m"}})
+        );
+    }
+}

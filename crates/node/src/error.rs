@@ -1,0 +1,43 @@
+//! The errors a node's API returns: few, and each one actionable.
+
+use std::path::PathBuf;
+
+use tallymesh_net::NetError;
+use tallymesh_store::StoreError;
+use thiserror::Error;
+
+/// Why a node operation failed.
+#[derive(Debug, Error)]
+pub enum NodeError {
+    /// The data directory cannot be created, written or locked.
+    #[error("cannot use the data directory {}: {reason}", path.display())]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What went wrong, in words.
+        reason: String,
+    },
+    /// Another node already runs on this data directory.
+    #[error("another Tallymesh node is already running with the data directory {}", path.display())]
+    AlreadyRunning {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// The database refused to open or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The network could not start or has stopped.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// The control endpoint could not be served.
+    #[error("cannot serve the control endpoint at {}: {reason}", path.display())]
+    Control {
+        /// The socket or pipe.
+        path: PathBuf,
+        /// Why not.
+        reason: String,
+    },
+    /// The node has been shut down.
+    #[error("the node has shut down")]
+    Stopped,
+}

@@ -1,0 +1,64 @@
+//! The node's one stream of events.
+
+use serde::{Deserialize, Serialize};
+
+/// Something the node did or saw, for the UI and for scripts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum NodeEvent {
+    /// The node listens on a new address.
+    Listening {
+        /// The address, as a multiaddr.
+        address: String,
+    },
+    /// The node stopped listening on an address.
+    ListenerClosed {
+        /// The address, as a multiaddr.
+        address: String,
+    },
+    /// A peer connected.
+    PeerConnected {
+        /// The peer's libp2p id.
+        peer_id: String,
+    },
+    /// A peer's last connection closed.
+    PeerDisconnected {
+        /// The peer's libp2p id.
+        peer_id: String,
+    },
+    /// The node is stopping.
+    ShuttingDown,
+}
+
+impl From<tallymesh_net::NetEvent> for NodeEvent {
+    fn from(event: tallymesh_net::NetEvent) -> Self {
+        use tallymesh_net::NetEvent as N;
+        match event {
+            N::Listening(address) => NodeEvent::Listening {
+                address: address.to_string(),
+            },
+            N::ListenerClosed(address) => NodeEvent::ListenerClosed {
+                address: address.to_string(),
+            },
+            N::PeerConnected(peer) => NodeEvent::PeerConnected {
+                peer_id: peer.to_string(),
+            },
+            N::PeerDisconnected(peer) => NodeEvent::PeerDisconnected {
+                peer_id: peer.to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialise_with_a_kind_tag_in_camel_case() {
+        let json = serde_json::to_value(NodeEvent::PeerConnected { peer_id: "12D3".into() }).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "peerConnected", "peerId": "12D3"}));
+        let json = serde_json::to_value(NodeEvent::ShuttingDown).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "shuttingDown"}));
+    }
+}

@@ -1,0 +1,40 @@
+//! A running Tallymesh node: the one API the desktop app and the headless
+//! `tallymesh` command both use.
+//!
+//! A [`Node`] is built from a [`NodeConfig`]. Starting it claims the data
+//! directory (one node per directory), opens the database, starts the
+//! network and serves the local control endpoint that the CLI talks to.
+//! Everything that happens is published on one stream of [`NodeEvent`]s.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), tallymesh_node::NodeError> {
+//! use tallymesh_node::{Node, NodeConfig};
+//!
+//! let node = Node::start(NodeConfig::new("/tmp/alice".into())).await?;
+//! let mut events = node.events();
+//! let status = node.status().await?;
+//! println!("{} listening on {:?}", status.peer_id, status.listen_addrs);
+//! node.shutdown().await;
+//! # drop(events.try_recv());
+//! # Ok(()) }
+//! ```
+
+mod config;
+pub mod control;
+mod data_dir;
+mod error;
+mod event;
+pub mod logging;
+mod node;
+mod status;
+
+pub use config::NodeConfig;
+pub use data_dir::DataDir;
+pub use error::NodeError;
+pub use event::NodeEvent;
+pub use node::Node;
+pub use status::NodeStatus;
+pub use tallymesh_net::Multiaddr;
+
+/// This build's version, as shown to users and reported by `status`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,8 @@
+//! Scenario tests: several real nodes in one process, and the real
+//! `tallymesh` binary as a child process.
+
+// A failed step of a scenario should stop it with the step's error.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod node_pair;

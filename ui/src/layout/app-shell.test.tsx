@@ -1,0 +1,65 @@
+import { fireEvent, screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { renderApp } from "../../test/render-app";
+
+describe("App layout", () => {
+  it("lists only the screens that work: Home and Settings, with the product name", () => {
+    renderApp();
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(within(nav).getAllByRole("link")).toHaveLength(2);
+    expect(screen.getByTestId("nav-home")).toHaveTextContent("Home");
+    expect(screen.getByTestId("nav-settings")).toHaveTextContent("Settings");
+    expect(screen.getByText("Tallymesh")).toBeInTheDocument();
+  });
+
+  it("opens on Home and marks it as the current page", () => {
+    renderApp();
+    expect(screen.getByTestId("home-screen")).toBeInTheDocument();
+    expect(screen.getByTestId("nav-home")).toHaveAttribute("aria-current", "page");
+  });
+
+  it("navigates when a nav entry is clicked", async () => {
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-settings"));
+    expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
+    expect(window.location.hash).toBe("#/settings");
+    expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-current", "page");
+  });
+
+  it("Ctrl+2 opens Settings and Ctrl+1 goes back Home; Cmd works too", async () => {
+    renderApp();
+    fireEvent.keyDown(window, { key: "2", code: "Digit2", ctrlKey: true });
+    expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
+
+    fireEvent.keyDown(window, { key: "1", code: "Digit1", ctrlKey: true });
+    expect(await screen.findByTestId("home-screen")).toBeInTheDocument();
+
+    fireEvent.keyDown(window, { key: "2", code: "Digit2", metaKey: true });
+    expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
+  });
+
+  it("ignores a digit without Ctrl/Cmd, and Ctrl with a number past the last screen", async () => {
+    renderApp();
+    fireEvent.keyDown(window, { key: "2", code: "Digit2" });
+    fireEvent.keyDown(window, { key: "7", code: "Digit7", ctrlKey: true });
+    expect(screen.getByTestId("home-screen")).toBeInTheDocument();
+  });
+
+  it("collapses the sidebar to icons, keeps entries named, and remembers it", async () => {
+    const { user } = renderApp();
+    await user.click(screen.getByRole("button", { name: "Collapse sidebar" }));
+
+    expect(screen.getByRole("button", { name: "Expand sidebar" })).toHaveAttribute("aria-expanded", "false");
+    expect(screen.getByTestId("nav-settings")).toHaveAccessibleName("Settings");
+    expect(screen.getByTestId("nav-settings")).not.toHaveTextContent("Settings");
+    expect(window.localStorage.getItem("tallymesh.sidebarCollapsed")).toBe("true");
+
+    fireEvent.keyDown(window, { key: "b", code: "KeyB", ctrlKey: true });
+    expect(screen.getByRole("button", { name: "Collapse sidebar" })).toBeInTheDocument();
+  });
+
+  it("opens the screen named in the address", () => {
+    renderApp({ screen: "settings" });
+    expect(screen.getByTestId("settings-screen")).toBeInTheDocument();
+  });
+});

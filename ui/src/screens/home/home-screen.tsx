@@ -1,0 +1,30 @@
+import { useTranslation } from "react-i18next";
+import { PageHeader } from "@/components/page-header";
+import { formatLongDate } from "@/i18n/format";
+import { NodeReadyPanel } from "./node-ready-panel";
+import { NodeStatusCard } from "./node-status-card";
+
+function greetingKey(hour: number): "morning" | "afternoon" | "evening" {
+  if (hour >= 5 && hour < 12) return "morning";
+  if (hour >= 12 && hour < 19) return "afternoon";
+  return "evening";
+}
+
+export function HomeScreen() {
+  const { t, i18n } = useTranslation();
+  const now = new Date();
+
+  return (
+    <div data-testid="home-screen">
+      <PageHeader
+        eyebrow={<span className="inline-block first-letter:uppercase">{formatLongDate(now.getTime(), i18n.language)}</span>}
+        title={t(`home.greeting.${greetingKey(now.getHours())}`)}
+        description={t("home.subtitle")}
+      />
+      <div className="grid items-start gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
+        <NodeStatusCard />
+        <NodeReadyPanel />
+      </div>
+    </div>
+  );
+}
