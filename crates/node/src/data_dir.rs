@@ -21,13 +21,13 @@ pub struct DataDir {
 impl DataDir {
     /// The per-user data directory of this OS (`~/.local/share/tallymesh`
     /// on Linux, `~/Library/Application Support/org.tallymesh.Tallymesh`
-    /// on macOS, `%APPDATA%\Tallymesh\data` on Windows), unless
+    /// on macOS, `%APPDATA%\tallymesh\Tallymesh\data` on Windows), unless
     /// `TALLYMESH_DATA_DIR` names another.
     pub fn default_path() -> Option<PathBuf> {
         if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
             return Some(PathBuf::from(dir));
         }
-        directories::ProjectDirs::from("org", "Tallymesh", "Tallymesh").map(|dirs| dirs.data_dir().to_owned())
+        directories::ProjectDirs::from("org", "tallymesh", "Tallymesh").map(|dirs| dirs.data_dir().to_owned())
     }
 
     /// Creates `path` if needed (private to this user), checks that it can
