@@ -13,10 +13,18 @@
 //! assert_eq!(chip.format(amount), "12.500 CHIP");
 //! ```
 
+pub mod cbor;
+pub mod hash;
+mod keys;
+mod party;
+pub mod record;
 mod time;
 mod units;
 mod version;
 
+pub use hash::Digest;
+pub use keys::{KeyError, PublicKey, SecretKey, Signature};
+pub use party::{PartyId, PartyIdError};
 pub use time::Timestamp;
 pub use units::{AmountError, Unit, UnitError, Units};
 pub use version::{ProtocolVersion, VersionError};
