@@ -13,7 +13,10 @@
 //! assert_eq!(chip.format(amount), "12.500 CHIP");
 //! ```
 
+pub mod action_key;
+pub mod card;
 pub mod cbor;
+pub mod device;
 pub mod hash;
 mod keys;
 mod party;
