@@ -1,10 +1,22 @@
 //! Shared pieces of the scenario tests: starting nodes on loopback in
 //! temporary data directories, and finding the `tallymesh` binary.
+//!
+//! Test nodes keep their keys in a key file with cheap key-derivation
+//! settings ([`KdfParams::INSECURE_FOR_TESTS`]): that works on any machine
+//! (no D-Bus session or keychain needed), costs milliseconds instead of a
+//! third of a second per start, and never writes into the OS keychain of
+//! the developer running the tests. The keychain backend has its own
+//! scenarios ([`TestNode::start_with_keychain`]), run against the real
+//! Secret Service inside `scripts/with-keyring.sh`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use tallymesh_node::keystore::{KdfParams, Keystore, KeystoreConfig, Passphrase, Purpose};
 use tallymesh_node::{Multiaddr, Node, NodeConfig, NodeError};
 use tempfile::TempDir;
+
+/// The key file passphrase of every test node.
+pub const TEST_PASSPHRASE: &str = "scenario test passphrase";
 
 /// A node listening on 127.0.0.1 only, in a data directory that disappears
 /// with it.
@@ -14,6 +26,8 @@ pub struct TestNode {
     pub node: Node,
     /// Its data directory; dropped after the node.
     pub dir: TempDir,
+    /// The configuration it was started with (for restarts).
+    pub config: NodeConfig,
 }
 
 /// Addresses on loopback with system-chosen ports: TCP and QUIC.
@@ -24,18 +38,81 @@ pub fn loopback() -> Vec<Multiaddr> {
         .collect()
 }
 
+/// The configuration of a test node in `data_dir`: loopback, a key file
+/// unlocked by [`TEST_PASSPHRASE`], cheap key derivation.
+pub fn test_config(data_dir: &Path) -> NodeConfig {
+    NodeConfig::new(data_dir.to_owned())
+        .with_listen(loopback())
+        .with_keystore(KeystoreConfig::key_file(Passphrase::new(TEST_PASSPHRASE)))
+        .with_file_kdf(KdfParams::INSECURE_FOR_TESTS)
+        .with_device_name("Scenario node")
+}
+
+/// A fresh temporary data directory.
+pub fn temp_data_dir() -> Result<TempDir, NodeError> {
+    tempfile::Builder::new()
+        .prefix("tm-")
+        .tempdir()
+        .map_err(|e| NodeError::DataDir {
+            path: std::env::temp_dir(),
+            reason: e.to_string(),
+        })
+}
+
+/// Whether this machine is expected to have a usable OS keychain: on Linux
+/// a D-Bus session (as `scripts/with-keyring.sh` and every desktop give),
+/// elsewhere always. Keychain scenarios skip themselves, saying so, when
+/// it is not.
+pub fn keychain_expected() -> bool {
+    if cfg!(target_os = "linux") {
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())
+    } else {
+        true
+    }
+}
+
+/// Removes a node's entries from the OS keychain, so keychain scenarios
+/// leave nothing behind on a developer's machine.
+pub fn forget_keychain_entries(keystore_id: &str) {
+    if let Ok(keystore) = Keystore::open_os_keychain(keystore_id) {
+        for purpose in [Purpose::DeviceKey, Purpose::PartySecret] {
+            let _ = keystore.delete(purpose);
+        }
+    }
+}
+
 impl TestNode {
-    /// Starts a node on loopback in a fresh temporary directory.
+    /// Starts a node on loopback in a fresh temporary directory, with its
+    /// keys in a key file.
     pub async fn start() -> Result<TestNode, NodeError> {
-        let dir = tempfile::Builder::new()
-            .prefix("tm-")
-            .tempdir()
-            .map_err(|e| NodeError::DataDir {
-                path: std::env::temp_dir(),
-                reason: e.to_string(),
-            })?;
-        let node = Node::start(NodeConfig::new(dir.path().to_owned()).with_listen(loopback())).await?;
-        Ok(TestNode { node, dir })
+        let dir = temp_data_dir()?;
+        let config = test_config(dir.path());
+        TestNode::start_in(dir, config).await
+    }
+
+    /// Starts a node on loopback in a fresh temporary directory, with its
+    /// keys in the OS keychain.
+    pub async fn start_with_keychain() -> Result<TestNode, NodeError> {
+        let dir = temp_data_dir()?;
+        let config = test_config(dir.path()).with_keystore(KeystoreConfig::OsKeychain);
+        TestNode::start_in(dir, config).await
+    }
+
+    /// Starts a node with `config` in `dir` (which `config` names).
+    pub async fn start_in(dir: TempDir, config: NodeConfig) -> Result<TestNode, NodeError> {
+        let node = Node::start(config.clone()).await?;
+        Ok(TestNode { node, dir, config })
+    }
+
+    /// Stops the node and starts it again on the same data directory.
+    pub async fn restart(self) -> Result<TestNode, NodeError> {
+        self.node.shutdown().await;
+        TestNode::start_in(self.dir, self.config).await
+    }
+
+    /// The data directory's path.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
     }
 }
 

@@ -3,13 +3,16 @@
 //! local control endpoint.
 
 mod format;
+mod id;
+mod secrets;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use tallymesh_node::control::ControlClient;
-use tallymesh_node::{DataDir, Multiaddr, Node, NodeConfig};
+use tallymesh_node::keystore::{KEY_FILE_NAME, KeystoreKind};
+use tallymesh_node::{DataDir, KeystoreConfig, KeystoreError, Multiaddr, Node, NodeConfig, NodeError};
 
 /// Tallymesh: mutual credit between people who trust each other, with no bank and no server.
 #[derive(Debug, Parser)]
@@ -30,6 +33,14 @@ enum Command {
     Node(NodeCommand),
     /// Show the status of the node running with this data directory
     Status(StatusArgs),
+    /// Create, show, back up and restore the party this node acts for
+    ///
+    /// Each command talks to the node running with the data directory, if
+    /// one runs (the desktop app or `tallymesh node run`). Otherwise it
+    /// opens the data directory itself for the length of the command; pass
+    /// --key-file if that directory keeps its keys in a key file.
+    #[command(subcommand)]
+    Id(id::IdCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,6 +55,54 @@ struct RunArgs {
     /// [default: /ip4/0.0.0.0/tcp/0 and /ip4/0.0.0.0/udp/0/quic-v1]
     #[arg(long, value_name = "MULTIADDR")]
     listen: Vec<Multiaddr>,
+    #[command(flatten)]
+    keystore: KeystoreArgs,
+}
+
+/// Where the node's keys are: the OS keychain unless `--key-file`.
+#[derive(Debug, Args)]
+struct KeystoreArgs {
+    /// Keep the keys in keys.tmkey in the data directory, encrypted with a
+    /// passphrase (from TALLYMESH_PASSPHRASE, or asked for), instead of the
+    /// OS keychain: for machines without one. `id` commands need it only
+    /// when no node runs
+    #[arg(long)]
+    key_file: bool,
+}
+
+impl KeystoreArgs {
+    /// The keystore configuration, asking for the passphrase if needed.
+    fn config(&self, data_dir: &Path) -> Result<KeystoreConfig, String> {
+        if !self.key_file {
+            return Ok(KeystoreConfig::OsKeychain);
+        }
+        let new = !data_dir.join(KEY_FILE_NAME).exists();
+        Ok(KeystoreConfig::key_file(secrets::passphrase(
+            secrets::Purpose::KeyFile,
+            new,
+        )?))
+    }
+}
+
+/// A node error in words, with what to do about keystore problems.
+fn keystore_hint(error: &NodeError) -> String {
+    let hint = match error {
+        NodeError::Keystore(KeystoreError::KeychainUnavailable { .. }) => {
+            Some("run with --key-file (the passphrase comes from TALLYMESH_PASSPHRASE or a prompt)")
+        }
+        NodeError::Keystore(KeystoreError::WrongBackend { kept, .. }) => Some(match kept {
+            KeystoreKind::KeyFile => "add --key-file",
+            KeystoreKind::OsKeychain => "leave out --key-file",
+        }),
+        NodeError::Keystore(KeystoreError::WrongPassphrase { .. }) => {
+            Some("the passphrase comes from TALLYMESH_PASSPHRASE when it is set; nothing was changed")
+        }
+        _ => None,
+    };
+    match hint {
+        Some(hint) => format!("{error}\nhint: {hint}"),
+        None => error.to_string(),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +129,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Node(NodeCommand::Run(args)) => run_node(data_dir, args).await,
             Command::Status(args) => status(data_dir, args).await,
+            Command::Id(command) => id::run(data_dir, command).await,
         }
     });
     match result {
@@ -82,14 +142,19 @@ fn main() -> ExitCode {
 }
 
 async fn run_node(data_dir: PathBuf, args: RunArgs) -> Result<(), String> {
+    let keystore = args.keystore.config(&data_dir)?;
     let _logs = tallymesh_node::logging::init(Some(&data_dir));
-    let mut config = NodeConfig::new(data_dir);
+    let mut config = NodeConfig::new(data_dir).with_keystore(keystore);
     if !args.listen.is_empty() {
         config = config.with_listen(args.listen);
     }
-    let node = Node::start(config).await.map_err(|e| e.to_string())?;
+    let node = Node::start(config).await.map_err(|e| keystore_hint(&e))?;
     let status = node.status().await.map_err(|e| e.to_string())?;
     eprintln!("{}", format::started(&status));
+    match node.identity().state().await {
+        Ok(identity) => eprintln!("{}", format::identity_line(&identity)),
+        Err(e) => eprintln!("identity: {e}"),
+    }
 
     wait_for_stop_signal().await;
     eprintln!("stopping…");
@@ -150,6 +215,28 @@ mod tests {
     fn an_unknown_flag_is_refused() {
         let err = Cli::try_parse_from(["tallymesh", "status", "--jsn"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+
+    #[test]
+    fn id_commands_parse_and_restore_needs_the_phrase_flag_and_a_name() {
+        assert!(Cli::try_parse_from(["tallymesh", "id", "create", "Alice"]).is_ok());
+        assert!(Cli::try_parse_from(["tallymesh", "id", "show", "--json", "--key-file"]).is_ok());
+        assert!(Cli::try_parse_from(["tallymesh", "id", "export", "--out", "b.tmbak"]).is_ok());
+        assert!(Cli::try_parse_from(["tallymesh", "id", "import", "b.tmbak"]).is_ok());
+        assert!(Cli::try_parse_from(["tallymesh", "id", "restore", "--phrase", "--name", "Alice"]).is_ok());
+        assert!(Cli::try_parse_from(["tallymesh", "id", "restore", "--name", "Alice"]).is_err());
+        assert!(Cli::try_parse_from(["tallymesh", "id", "export"]).is_err());
+        assert!(Cli::try_parse_from(["tallymesh", "node", "run", "--key-file"]).is_ok());
+    }
+
+    #[test]
+    fn a_missing_keychain_points_at_the_key_file() {
+        let error = NodeError::Keystore(KeystoreError::KeychainUnavailable {
+            reason: "no D-Bus session".into(),
+        });
+        let text = keystore_hint(&error);
+        assert!(text.contains("the OS keychain is not available"), "{text}");
+        assert!(text.contains("--key-file"), "{text}");
     }
 
     #[test]

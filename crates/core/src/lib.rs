@@ -14,16 +14,21 @@
 //! ```
 
 pub mod action_key;
+pub mod block;
 pub mod card;
 pub mod cbor;
+pub mod certificate;
 pub mod device;
 pub mod hash;
 mod keys;
 mod party;
 pub mod record;
+pub mod rules;
+pub mod tally_network;
 mod time;
 mod units;
 mod version;
+pub mod vote;
 
 pub use hash::Digest;
 pub use keys::{KeyError, PublicKey, SecretKey, Signature};

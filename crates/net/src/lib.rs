@@ -25,7 +25,7 @@ mod event_loop;
 
 pub use client::{Client, NetError};
 pub use event_loop::EventLoop;
-pub use libp2p::identity::Keypair;
+pub use libp2p::identity::{DecodingError, Keypair};
 pub use libp2p::{Multiaddr, PeerId};
 
 use std::time::Duration;
@@ -62,6 +62,20 @@ pub enum NetEvent {
     PeerConnected(PeerId),
     /// The last connection to a peer closed.
     PeerDisconnected(PeerId),
+}
+
+/// The device's libp2p keypair from its 32-byte Ed25519 seed, as kept in
+/// the node's keystore. The same seed always gives the same [`PeerId`].
+///
+/// ```
+/// let a = tallymesh_net::keypair_from_seed(&[7; 32]).unwrap();
+/// let b = tallymesh_net::keypair_from_seed(&[7; 32]).unwrap();
+/// assert_eq!(a.public().to_peer_id(), b.public().to_peer_id());
+/// ```
+pub fn keypair_from_seed(seed: &[u8; 32]) -> Result<Keypair, DecodingError> {
+    // libp2p wipes the buffer it is given; hand it a copy, not the caller's seed.
+    let mut copy = *seed;
+    Keypair::ed25519_from_bytes(&mut copy)
 }
 
 /// Builds the swarm for `key`: TCP and QUIC, Noise, Yamux, identify, ping.

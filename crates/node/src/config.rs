@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use tallymesh_net::Multiaddr;
 
+use crate::keystore::{KdfParams, KeystoreConfig};
+
 /// Everything needed to start a [`crate::Node`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeConfig {
@@ -13,22 +15,54 @@ pub struct NodeConfig {
     pub listen: Vec<Multiaddr>,
     /// Whether to serve the local control endpoint for the CLI.
     pub control_endpoint: bool,
+    /// Where the device key and the party secret are kept. A data
+    /// directory keeps using the backend it started with.
+    pub keystore: KeystoreConfig,
+    /// The Argon2id settings of files this node encrypts from now on: a new
+    /// key file, and backups. Existing files keep their own.
+    pub file_kdf: KdfParams,
+    /// The name this device's certificate gives it ("Laptop"); `None` uses
+    /// the computer's name.
+    pub device_name: Option<String>,
 }
 
 impl NodeConfig {
     /// A node in `data_dir`, listening on all interfaces over TCP and QUIC
-    /// on ports the system picks, serving the control endpoint.
+    /// on ports the system picks, serving the control endpoint, keeping its
+    /// keys in the OS keychain.
     pub fn new(data_dir: PathBuf) -> Self {
         NodeConfig {
             data_dir,
             listen: default_listen_addrs(),
             control_endpoint: true,
+            keystore: KeystoreConfig::OsKeychain,
+            file_kdf: KdfParams::RECOMMENDED,
+            device_name: None,
         }
     }
 
     /// The same node, listening only where `listen` says.
     pub fn with_listen(mut self, listen: Vec<Multiaddr>) -> Self {
         self.listen = listen;
+        self
+    }
+
+    /// The same node, keeping its keys where `keystore` says.
+    pub fn with_keystore(mut self, keystore: KeystoreConfig) -> Self {
+        self.keystore = keystore;
+        self
+    }
+
+    /// The same node, encrypting new files with `kdf` (tests use
+    /// [`KdfParams::INSECURE_FOR_TESTS`]).
+    pub fn with_file_kdf(mut self, kdf: KdfParams) -> Self {
+        self.file_kdf = kdf;
+        self
+    }
+
+    /// The same node, calling this device `name` in its certificate.
+    pub fn with_device_name(mut self, name: impl Into<String>) -> Self {
+        self.device_name = Some(name.into());
         self
     }
 }
@@ -51,5 +85,16 @@ mod tests {
         let text: Vec<String> = config.listen.iter().map(ToString::to_string).collect();
         assert_eq!(text, ["/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"]);
         assert!(config.control_endpoint);
+        assert_eq!(config.keystore, KeystoreConfig::OsKeychain);
+        assert_eq!(config.file_kdf, KdfParams::RECOMMENDED);
+    }
+
+    #[test]
+    fn a_key_file_config_never_prints_its_passphrase() {
+        let config = NodeConfig::new("/data".into())
+            .with_keystore(KeystoreConfig::key_file("open sesame, please".to_owned().into()));
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("sesame"), "{printed}");
+        assert!(printed.contains("KeyFile"), "{printed}");
     }
 }

@@ -6,6 +6,9 @@ use tallymesh_net::NetError;
 use tallymesh_store::StoreError;
 use thiserror::Error;
 
+use crate::identity::IdentityError;
+use crate::keystore::KeystoreError;
+
 /// Why a node operation failed.
 #[derive(Debug, Error)]
 pub enum NodeError {
@@ -37,6 +40,14 @@ pub enum NodeError {
         /// Why not.
         reason: String,
     },
+    /// The keystore cannot be opened or refused to keep or give a secret
+    /// (no OS keychain, wrong key file passphrase, …).
+    #[error(transparent)]
+    Keystore(#[from] KeystoreError),
+    /// An identity operation was refused (no identity yet, another party,
+    /// a wrong phrase or backup passphrase, …); nothing was changed.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
     /// The node has been shut down.
     #[error("the node has shut down")]
     Stopped,

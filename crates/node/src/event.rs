@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Something the node did or saw, for the UI and for scripts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum NodeEvent {
     /// The node listens on a new address.
     Listening {
@@ -25,6 +26,11 @@ pub enum NodeEvent {
     PeerDisconnected {
         /// The peer's libp2p id.
         peer_id: String,
+    },
+    /// The node's identity changed: a party was created or restored.
+    IdentityChanged {
+        /// The identity now.
+        identity: crate::identity::IdentityState,
     },
     /// The node is stopping.
     ShuttingDown,
@@ -60,5 +66,13 @@ mod tests {
         assert_eq!(json, serde_json::json!({"kind": "peerConnected", "peerId": "12D3"}));
         let json = serde_json::to_value(NodeEvent::ShuttingDown).unwrap();
         assert_eq!(json, serde_json::json!({"kind": "shuttingDown"}));
+        let json = serde_json::to_value(NodeEvent::IdentityChanged {
+            identity: crate::identity::IdentityState::None,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "identityChanged", "identity": {"state": "none"}})
+        );
     }
 }

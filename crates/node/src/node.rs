@@ -9,7 +9,13 @@ use tokio::sync::{Mutex, broadcast};
 use tokio::task::JoinHandle;
 
 use crate::control::ControlServer;
+use crate::identity::{self, DeviceFacts, Identity, IdentityCache};
+use crate::keystore::{self, Keystore, KeystoreError, Purpose, SecretSeed};
 use crate::{DataDir, NodeConfig, NodeError, NodeEvent, NodeStatus, VERSION};
+
+/// The device name used when neither the configuration nor the computer
+/// gives one.
+const FALLBACK_DEVICE_NAME: &str = "Tallymesh node";
 
 /// How many events a slow subscriber may fall behind before it misses some.
 const EVENT_BUFFER: usize = 1024;
@@ -17,11 +23,16 @@ const EVENT_BUFFER: usize = 1024;
 /// A handle to a running node. Clones share the same node.
 #[derive(Debug, Clone)]
 pub struct Node {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(crate) struct Inner {
+    pub(crate) keystore: Arc<Keystore>,
+    keystore_id: String,
+    pub(crate) device: DeviceFacts,
+    /// The identity, and the lock that serialises identity operations.
+    pub(crate) identity: Mutex<IdentityCache>,
     data_dir_path: std::path::PathBuf,
     database_path: std::path::PathBuf,
     log_dir: std::path::PathBuf,
@@ -29,7 +40,7 @@ struct Inner {
     started: Instant,
     started_at_ms: u64,
     net: tallymesh_net::Client,
-    events: broadcast::Sender<NodeEvent>,
+    pub(crate) events: broadcast::Sender<NodeEvent>,
     running: Mutex<Option<Running>>,
 }
 
@@ -44,21 +55,39 @@ struct Running {
 }
 
 impl Node {
-    /// Claims the data directory, opens the database, starts the network
-    /// and (if configured) the control endpoint.
+    /// Claims the data directory, opens the database and the keystore,
+    /// loads the device key (making one on first start) and the identity,
+    /// starts the network and (if configured) the control endpoint.
     ///
-    /// Nothing is left running when this fails: a refused database or an
+    /// Nothing is left running when this fails: a refused database, a
+    /// keystore that cannot be opened (no keychain, wrong passphrase) or an
     /// address in use releases the data directory again.
     pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         let data_dir = DataDir::claim(&config.data_dir)?;
         let store = Store::open(&data_dir.database_path()).await?;
         let now_ms = unix_millis();
-        record_start(&store, now_ms).await?;
+        let prepared = match prepare(&config, &data_dir, &store, now_ms).await {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                store.close().await;
+                return Err(e);
+            }
+        };
+        let Prepared {
+            keystore,
+            keystore_id,
+            key,
+            device,
+            identity,
+        } = prepared;
 
-        // The device key becomes the keystore's once identities exist; until
-        // then each start is a fresh libp2p identity.
-        let key = tallymesh_net::Keypair::generate_ed25519();
-        let (net, mut net_events, net_loop) = tallymesh_net::new(key, NetConfig::default())?;
+        let (net, mut net_events, net_loop) = match tallymesh_net::new(key, NetConfig::default()) {
+            Ok(parts) => parts,
+            Err(e) => {
+                store.close().await;
+                return Err(e.into());
+            }
+        };
         let net_loop = tokio::spawn(net_loop.run());
         for address in &config.listen {
             if let Err(e) = net.listen(address.clone()).await {
@@ -82,6 +111,10 @@ impl Node {
 
         let node = Node {
             inner: Arc::new(Inner {
+                keystore,
+                keystore_id,
+                device,
+                identity: Mutex::new(identity),
                 data_dir_path: data_dir.path().to_owned(),
                 database_path: data_dir.database_path(),
                 log_dir: data_dir.log_dir(),
@@ -154,6 +187,32 @@ impl Node {
         &self.inner.net
     }
 
+    /// The party this node acts for: create, back up, restore (see
+    /// [`crate::identity`]).
+    pub fn identity(&self) -> Identity {
+        Identity::new(self.clone())
+    }
+
+    /// The random id that names this node's entries in the OS keychain
+    /// (`<purpose>.<keystore id>`). Not secret; kept in the database.
+    pub fn keystore_id(&self) -> &str {
+        &self.inner.keystore_id
+    }
+
+    /// Where this node keeps its secrets, in words ("the OS keychain",
+    /// "the key file …"), for settings screens and messages.
+    pub fn keystore_description(&self) -> String {
+        self.inner.keystore.describe()
+    }
+
+    /// The database, while the node runs.
+    pub(crate) async fn running_store(&self) -> Result<Store, NodeError> {
+        match self.inner.running.lock().await.as_ref() {
+            Some(running) => Ok(running.store.clone()),
+            None => Err(NodeError::Stopped),
+        }
+    }
+
     /// Stops the node: the control endpoint, the network, then the database,
     /// and finally releases the data directory. Calling it again does nothing.
     pub async fn shutdown(&self) {
@@ -167,10 +226,72 @@ impl Node {
         self.inner.net.shutdown().await;
         let _ = running.net_loop.await;
         running.forwarder.abort();
+        // An identity operation in flight finishes its writes first.
+        let _identity = self.inner.identity.lock().await;
         running.store.close().await;
         tracing::info!(data_dir = %running.data_dir.path().display(), "node stopped");
         drop(running.data_dir);
     }
+}
+
+/// What a node needs before its network starts.
+struct Prepared {
+    keystore: Arc<Keystore>,
+    keystore_id: String,
+    key: tallymesh_net::Keypair,
+    device: DeviceFacts,
+    identity: IdentityCache,
+}
+
+/// Opens the keystore, loads or makes the device key, records the start
+/// and loads the identity. Touches no network.
+async fn prepare(config: &NodeConfig, data_dir: &DataDir, store: &Store, now_ms: u64) -> Result<Prepared, NodeError> {
+    let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+    let (keystore, keystore_id) =
+        keystore::open_for_node(&config.keystore, config.file_kdf, data_dir.path(), store, now).await?;
+    let keystore = Arc::new(keystore);
+    let key = device_key(&keystore).await?;
+    record_start(store, now_ms).await?;
+    let wanted = config
+        .device_name
+        .clone()
+        .or_else(|| whoami::fallible::devicename().ok())
+        .or_else(|| whoami::fallible::hostname().ok())
+        .unwrap_or_default();
+    let device = DeviceFacts {
+        peer_id: key.public().to_peer_id(),
+        name: identity::device_name(&wanted, FALLBACK_DEVICE_NAME),
+        file_kdf: config.file_kdf,
+    };
+    let identity = identity::load(store, &keystore, &device, now_ms).await?;
+    Ok(Prepared {
+        keystore,
+        keystore_id,
+        key,
+        device,
+        identity,
+    })
+}
+
+/// The device's libp2p key from the keystore; made and kept there on the
+/// first start, so the peer id stays the same from then on.
+async fn device_key(keystore: &Arc<Keystore>) -> Result<tallymesh_net::Keypair, NodeError> {
+    let seed = identity::blocking(keystore, |k| match k.get(Purpose::DeviceKey)? {
+        Some(seed) => Ok(seed),
+        None => {
+            let seed = SecretSeed::generate()?;
+            k.put(Purpose::DeviceKey, &seed)?;
+            tracing::info!(keystore = %k.describe(), "made a new device key");
+            Ok(seed)
+        }
+    })
+    .await?;
+    tallymesh_net::keypair_from_seed(seed.expose()).map_err(|_| {
+        NodeError::Keystore(KeystoreError::BadSecret {
+            purpose: Purpose::DeviceKey,
+            keystore: keystore.describe(),
+        })
+    })
 }
 
 async fn record_start(store: &Store, now_ms: u64) -> Result<(), NodeError> {

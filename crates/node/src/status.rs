@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// A snapshot of a running node, for the Home screen and `tallymesh status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct NodeStatus {
     /// The node's software version.
     pub version: String,

@@ -115,7 +115,9 @@ mod serde_bytes_compat {
                 Ok(v)
             }
         }
-        deserializer.deserialize_bytes(BytesVisitor)
+        // Not `deserialize_bytes`: ciborium serves that only for byte
+        // strings that fit its 4 KiB scratch buffer and refuses longer ones.
+        deserializer.deserialize_byte_buf(BytesVisitor)
     }
 }
 
@@ -145,6 +147,18 @@ mod tests {
         let bytes = Envelope::new(V1, "k", vec![0xAB]).encode();
         // 0x41 = byte string of length 1, followed by the byte itself.
         assert!(bytes.windows(2).any(|w| w == [0x41, 0xAB]));
+    }
+
+    #[test]
+    fn bodies_larger_than_four_kibibytes_round_trip() {
+        for size in [4_096, 4_097, 70_000, 900_000] {
+            let sent = Envelope::new(V1, "ledger/blocks", vec![7; size]);
+            assert_eq!(
+                Envelope::decode(&sent.encode(), &Limits::default(), &[V1]),
+                Ok(sent),
+                "{size}"
+            );
+        }
     }
 
     proptest! {

@@ -19,5 +19,8 @@
 //! ```
 
 mod envelope;
+pub mod ledger;
+#[cfg(feature = "sim")]
+pub mod sim;
 
 pub use envelope::{Envelope, EnvelopeError, Limits};

@@ -16,6 +16,7 @@
 //! ```
 
 mod error;
+mod identity;
 mod open;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 use sqlx::SqlitePool;
 
 pub use error::StoreError;
+pub use identity::{IdentityOrigin, OwnDeviceCertificate, OwnIdentity};
 
 /// The migrations compiled into this build, from `crates/store/migrations`.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -21,11 +21,21 @@ fn tallymesh(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A headless node keeping its keys in a key file, as on a server (the
+/// keychain path has its own scenarios).
 fn spawn_node(data_dir: &Path) -> Child {
     Command::new(cli_binary())
-        .args(["node", "run", "--listen", "/ip4/127.0.0.1/tcp/0", "--data-dir"])
+        .args([
+            "node",
+            "run",
+            "--key-file",
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .env_remove("TALLYMESH_DATA_DIR")
+        .env("TALLYMESH_PASSPHRASE", "scenario key file passphrase")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -154,6 +164,8 @@ fn every_command_answers_help() {
         &["node", "--help"],
         &["node", "run", "--help"],
         &["status", "--help"],
+        &["id", "--help"],
+        &["id", "restore", "--help"],
     ] {
         let out = tallymesh(args);
         assert!(out.status.success(), "{args:?}");

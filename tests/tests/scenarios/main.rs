@@ -5,5 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod cli_identity;
 mod control;
+mod identity;
 mod node_pair;

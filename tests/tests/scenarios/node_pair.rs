@@ -96,9 +96,7 @@ async fn status_after_shutdown_says_the_node_stopped_and_the_directory_is_free_a
         Err(tallymesh_node::NodeError::Stopped)
     ));
 
-    let config =
-        tallymesh_node::NodeConfig::new(alice.dir.path().to_owned()).with_listen(tallymesh_scenarios::loopback());
-    let again = tallymesh_node::Node::start(config).await.unwrap();
+    let again = tallymesh_node::Node::start(alice.config.clone()).await.unwrap();
     again.shutdown().await;
 }
 

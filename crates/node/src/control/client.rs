@@ -5,8 +5,12 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
+use zeroize::Zeroizing;
+
 use super::wire::{CONTROL_VERSION, Call, FailureCode, MAX_LINE_BYTES, Outcome, Request, Response};
 use crate::NodeStatus;
+use crate::identity::{IdentityState, RecoveryPhrase};
+use crate::keystore::Passphrase;
 
 /// Why a control call failed.
 #[derive(Debug, Error)]
@@ -83,6 +87,77 @@ impl ControlClient {
         serde_json::from_value(value).map_err(|e| ControlError::Protocol(e.to_string()))
     }
 
+    /// Whom the node acts for.
+    pub async fn identity(&mut self) -> Result<IdentityState, ControlError> {
+        let value = self.call(Call::Identity).await?;
+        decode(value)
+    }
+
+    /// Creates the node's party.
+    pub async fn create_identity(&mut self, display_name: &str) -> Result<IdentityState, ControlError> {
+        let value = self
+            .call(Call::IdentityCreate {
+                display_name: display_name.to_owned(),
+            })
+            .await?;
+        decode(value)
+    }
+
+    /// The party's recovery phrase.
+    pub async fn recovery_phrase(&mut self) -> Result<RecoveryPhrase, ControlError> {
+        let value = self.call(Call::IdentityPhrase).await?;
+        match value.get("phrase").and_then(|p| p.as_str()) {
+            Some(phrase) => Ok(RecoveryPhrase::new(phrase)),
+            None => Err(ControlError::Protocol("the answer holds no phrase".to_owned())),
+        }
+    }
+
+    /// An encrypted backup of the party under `passphrase`.
+    pub async fn export_backup(&mut self, passphrase: &Passphrase) -> Result<Vec<u8>, ControlError> {
+        use base64::Engine as _;
+        let value = self
+            .call(Call::IdentityExport {
+                passphrase: passphrase.clone(),
+            })
+            .await?;
+        value
+            .get("backup")
+            .and_then(|b| b.as_str())
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .ok_or_else(|| ControlError::Protocol("the answer holds no backup".to_owned()))
+    }
+
+    /// Restores the party of `phrase`, named `display_name`.
+    pub async fn restore_from_phrase(
+        &mut self,
+        phrase: &RecoveryPhrase,
+        display_name: &str,
+    ) -> Result<IdentityState, ControlError> {
+        let value = self
+            .call(Call::IdentityRestorePhrase {
+                phrase: phrase.clone(),
+                display_name: display_name.to_owned(),
+            })
+            .await?;
+        decode(value)
+    }
+
+    /// Restores the party of a backup file's `bytes`.
+    pub async fn restore_from_backup(
+        &mut self,
+        backup: &[u8],
+        passphrase: &Passphrase,
+    ) -> Result<IdentityState, ControlError> {
+        use base64::Engine as _;
+        let value = self
+            .call(Call::IdentityRestoreBackup {
+                backup: base64::engine::general_purpose::STANDARD.encode(backup),
+                passphrase: passphrase.clone(),
+            })
+            .await?;
+        decode(value)
+    }
+
     /// Sends one call and waits for its answer.
     pub async fn call(&mut self, call: Call) -> Result<serde_json::Value, ControlError> {
         let id = self.next_id;
@@ -92,12 +167,13 @@ impl ControlClient {
             id,
             call,
         };
-        let mut line = serde_json::to_vec(&request).map_err(|e| ControlError::Protocol(e.to_string()))?;
+        // The line may carry a passphrase or a phrase, and so may the answer.
+        let mut line = Zeroizing::new(serde_json::to_vec(&request).map_err(|e| ControlError::Protocol(e.to_string()))?);
         line.push(b'\n');
         let io = |e: std::io::Error| ControlError::Io(e.to_string());
         self.stream.get_mut().write_all(&line).await.map_err(io)?;
 
-        let mut answer = Vec::new();
+        let mut answer = Zeroizing::new(Vec::new());
         (&mut self.stream)
             .take(MAX_LINE_BYTES as u64 * 16)
             .read_until(b'\n', &mut answer)
@@ -121,4 +197,8 @@ impl ControlClient {
             }),
         }
     }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ControlError> {
+    serde_json::from_value(value).map_err(|e| ControlError::Protocol(e.to_string()))
 }

@@ -105,7 +105,8 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(stream: S, node: No
     let (reader, mut writer) = tokio::io::split(stream);
     let mut reader = BufReader::new(reader);
     loop {
-        let mut line = Vec::new();
+        // Lines may carry a passphrase or a recovery phrase: wipe them.
+        let mut line = zeroize::Zeroizing::new(Vec::new());
         let read = (&mut reader)
             .take(MAX_LINE_BYTES as u64)
             .read_until(b'\n', &mut line)
@@ -124,7 +125,7 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(stream: S, node: No
         } else {
             answer(&node, &line).await
         };
-        let mut bytes = serde_json::to_vec(&response).unwrap_or_default();
+        let mut bytes = zeroize::Zeroizing::new(serde_json::to_vec(&response).unwrap_or_default());
         bytes.push(b'\n');
         if writer.write_all(&bytes).await.is_err() || too_large {
             return;
@@ -151,9 +152,7 @@ pub(crate) async fn answer(node: &Node, line: &[u8]) -> Response {
         Ok(request) => request,
         Err(e) => return refusal(header.id, FailureCode::BadRequest, format!("unknown request: {e}")),
     };
-    let result = match request.call {
-        Call::Status => node.status().await.map(|s| serde_json::to_value(s).unwrap_or_default()),
-    };
+    let result = carry_out(node, request.call).await;
     let outcome = match result {
         Ok(value) => Outcome::Ok(value),
         Err(e) => Outcome::Err(Failure {
@@ -166,6 +165,46 @@ pub(crate) async fn answer(node: &Node, line: &[u8]) -> Response {
         id: request.id,
         outcome,
     }
+}
+
+/// Carries out one well-formed call.
+async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, NodeError> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
+    let identity = node.identity();
+    match call {
+        Call::Status => node.status().await.map(|s| json(&s)),
+        Call::Identity => identity.state().await.map(|s| json(&s)),
+        Call::IdentityCreate { display_name } => identity.create(&display_name).await.map(|s| json(&s)),
+        Call::IdentityPhrase => {
+            let phrase = identity.recovery_phrase().await?;
+            Ok(serde_json::json!({ "phrase": phrase.expose() }))
+        }
+        Call::IdentityExport { passphrase } => {
+            let backup = identity.export_backup(&passphrase).await?;
+            Ok(serde_json::json!({ "backup": STANDARD.encode(backup) }))
+        }
+        Call::IdentityRestorePhrase { phrase, display_name } => identity
+            .restore_from_phrase(&phrase, &display_name)
+            .await
+            .map(|s| json(&s)),
+        Call::IdentityRestoreBackup { backup, passphrase } => {
+            let bytes = STANDARD
+                .decode(backup.trim())
+                .map_err(|_| crate::IdentityError::BadBackup("the backup is not valid base64".to_owned()))?;
+            identity
+                .restore_from_backup(&bytes, &passphrase)
+                .await
+                .map(|s| json(&s))
+        }
+    }
+}
+
+/// A result as JSON. Our result types are plain structs and enums, so
+/// serialising them cannot fail.
+fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
 }
 
 fn refusal(id: u64, code: FailureCode, message: String) -> Response {

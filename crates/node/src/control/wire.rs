@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 use tallymesh_core::ProtocolVersion;
 
+use crate::identity::RecoveryPhrase;
+use crate::keystore::Passphrase;
+
 /// The control protocol version this build speaks.
 pub const CONTROL_VERSION: ProtocolVersion = ProtocolVersion(1);
 
@@ -21,12 +24,42 @@ pub struct Request {
     pub call: Call,
 }
 
-/// The calls a node answers.
+/// The calls a node answers. Parameters are camelCase fields beside
+/// `method`. Passphrases and phrases print as `redacted` in `Debug`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "method", rename_all = "snake_case")]
+#[serde(tag = "method", rename_all = "snake_case", rename_all_fields = "camelCase")]
 pub enum Call {
     /// The node's [`crate::NodeStatus`].
     Status,
+    /// The node's [`crate::IdentityState`].
+    Identity,
+    /// Creates the node's party. Result: the new [`crate::IdentityState`].
+    IdentityCreate {
+        /// The party's display name.
+        display_name: String,
+    },
+    /// The recovery phrase. Result: `{"phrase": "<24 words>"}`.
+    IdentityPhrase,
+    /// An encrypted backup. Result: `{"backup": "<base64>"}` (standard
+    /// alphabet, padded).
+    IdentityExport {
+        /// Protects the backup; at least 8 characters.
+        passphrase: Passphrase,
+    },
+    /// Restores from a recovery phrase. Result: the [`crate::IdentityState`].
+    IdentityRestorePhrase {
+        /// The 24 words.
+        phrase: RecoveryPhrase,
+        /// The display name to use.
+        display_name: String,
+    },
+    /// Restores from a backup file. Result: the [`crate::IdentityState`].
+    IdentityRestoreBackup {
+        /// The backup file's bytes, base64 (standard alphabet, padded).
+        backup: String,
+        /// The backup's passphrase.
+        passphrase: Passphrase,
+    },
 }
 
 /// The answer to one request.
@@ -80,6 +113,27 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn secrets_in_calls_never_print() {
+        let calls = [
+            Call::IdentityExport {
+                passphrase: Passphrase::new("my secret passphrase"),
+            },
+            Call::IdentityRestorePhrase {
+                phrase: RecoveryPhrase::new("legal winner thank year"),
+                display_name: "Alice".into(),
+            },
+            Call::IdentityRestoreBackup {
+                backup: "VEFMTFlCQUs=".into(),
+                passphrase: Passphrase::new("my secret passphrase"),
+            },
+        ];
+        for call in calls {
+            let printed = format!("{call:?}");
+            assert!(!printed.contains("secret") && !printed.contains("winner"), "{printed}");
+        }
+    }
+
+    #[test]
     fn requests_and_responses_have_the_documented_shape() {
         let request = Request {
             v: CONTROL_VERSION,
@@ -89,6 +143,27 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&request).unwrap(),
             json!({"v": 1, "id": 7, "method": "status"})
+        );
+
+        let create = Request {
+            v: CONTROL_VERSION,
+            id: 8,
+            call: Call::IdentityCreate {
+                display_name: "Alice".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&create).unwrap(),
+            json!({"v": 1, "id": 8, "method": "identity_create", "displayName": "Alice"})
+        );
+        let export: Request =
+            serde_json::from_value(json!({"v": 1, "id": 9, "method": "identity_export", "passphrase": "pass word"}))
+                .unwrap();
+        assert_eq!(
+            export.call,
+            Call::IdentityExport {
+                passphrase: Passphrase::new("pass word")
+            }
         );
 
         let ok = Response {
