@@ -3,7 +3,7 @@
 #   make run    set up whatever is missing, build, and open the app
 #   make test   everything CI checks
 #
-# Other targets: make node, make e2e, make setup, make bindings, make clean.
+# Other targets: make node, make e2e, make sim SEEDS=N, make setup, make bindings, make clean.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -23,7 +23,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UNAME := $(shell uname -s)
 
 .PHONY: run node test e2e setup system-deps ui-deps e2e-deps tauri-driver toolchain \
-	ui build fmt-check clippy rust-test ui-check bindings clean help
+	ui build fmt-check clippy rust-test ui-check sim bindings clean help
 
 help:
 	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
@@ -112,6 +112,13 @@ ui-check: ui-deps
 e2e: build e2e-deps tauri-driver
 	scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
 		bash -c 'cd e2e && TALLYMESH_APP="$(CURDIR)/$(APP)" $(NPM) run e2e'
+
+# The ledger simulator beyond the 2,000 seeds `make test` runs: seeded runs
+# of many nodes with loss, reordering, partitions, crashes and byzantine
+# nodes. A failing seed prints the command that replays it.
+SEEDS ?= 100000
+sim:
+	$(CARGO) run --release -p tallymesh-protocol --example sim -- --seeds $(SEEDS)
 
 # Regenerates ui/src/backend/bindings.ts from the Rust command and event types.
 bindings:
