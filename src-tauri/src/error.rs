@@ -1,0 +1,179 @@
+//! Errors as they cross from Rust to the window: a small set of codes the
+//! UI can act on, and a message for people.
+
+use serde::Serialize;
+use tallymesh_node::{IdentityError, KeystoreError, NodeError};
+
+/// What kind of failure a command met. The set stays small and grows only
+/// when the UI needs to tell two cases apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum ApiErrorCode {
+    /// The request itself is wrong; asking again unchanged will not help.
+    InvalidInput,
+    /// The node is not running or cannot be reached right now.
+    Unavailable,
+    /// The data directory or the database failed.
+    Storage,
+    /// Something failed that the user cannot act on.
+    Internal,
+}
+
+/// An error crossing the command boundary: a small set of codes the UI can
+/// act on, and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    /// What kind of failure this is.
+    pub code: ApiErrorCode,
+    /// What happened, in words a person can act on.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error of kind `code` that says `message`.
+    pub fn new(code: ApiErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(error: NodeError) -> Self {
+        let code = match &error {
+            NodeError::DataDir { .. } | NodeError::Store(_) => ApiErrorCode::Storage,
+            NodeError::AlreadyRunning { .. } | NodeError::Net(_) | NodeError::Control { .. } | NodeError::Stopped => {
+                ApiErrorCode::Unavailable
+            }
+            NodeError::Keystore(error) => keystore_code(error),
+            NodeError::Identity(error) => identity_code(error),
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+fn keystore_code(error: &KeystoreError) -> ApiErrorCode {
+    match error {
+        KeystoreError::WrongPassphrase { .. } | KeystoreError::WeakPassphrase => ApiErrorCode::InvalidInput,
+        KeystoreError::KeychainUnavailable { .. }
+        | KeystoreError::Keychain { .. }
+        | KeystoreError::WrongBackend { .. } => ApiErrorCode::Unavailable,
+        KeystoreError::KeyFileDamaged { .. } | KeystoreError::KeyFile { .. } | KeystoreError::BadSecret { .. } => {
+            ApiErrorCode::Storage
+        }
+        KeystoreError::Random(_) | KeystoreError::Task(_) => ApiErrorCode::Internal,
+    }
+}
+
+fn identity_code(error: &IdentityError) -> ApiErrorCode {
+    match error {
+        IdentityError::AlreadyExists { .. }
+        | IdentityError::OtherParty { .. }
+        | IdentityError::BadDisplayName
+        | IdentityError::BadPhrase(_)
+        | IdentityError::WrongBackupPassphrase
+        | IdentityError::BadBackup(_)
+        | IdentityError::WeakPassphrase => ApiErrorCode::InvalidInput,
+        IdentityError::NoIdentity => ApiErrorCode::Unavailable,
+        IdentityError::SecretMissing { .. } | IdentityError::Damaged(_) => ApiErrorCode::Storage,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use tallymesh_node::{Node, NodeConfig};
+
+    use super::*;
+
+    fn code_of(error: impl Into<NodeError>) -> ApiErrorCode {
+        ApiError::from(error.into()).code
+    }
+
+    #[test]
+    fn the_code_serialises_in_camel_case_next_to_the_message() {
+        let error = ApiError::new(ApiErrorCode::InvalidInput, "no");
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json, serde_json::json!({"code": "invalidInput", "message": "no"}));
+    }
+
+    #[test]
+    fn an_unusable_data_directory_is_a_storage_error_with_the_nodes_message() {
+        let error = NodeError::DataDir {
+            path: PathBuf::from("/data"),
+            reason: "permission denied".into(),
+        };
+        let message = error.to_string();
+        let api = ApiError::from(error);
+        assert_eq!(api.code, ApiErrorCode::Storage);
+        assert_eq!(api.message, message);
+    }
+
+    #[test]
+    fn a_node_that_is_not_there_is_unavailable() {
+        assert_eq!(code_of(NodeError::Stopped), ApiErrorCode::Unavailable);
+        assert_eq!(
+            code_of(NodeError::AlreadyRunning { path: "/data".into() }),
+            ApiErrorCode::Unavailable
+        );
+        assert_eq!(
+            code_of(NodeError::Control {
+                path: "/data/control.sock".into(),
+                reason: "in use".into()
+            }),
+            ApiErrorCode::Unavailable
+        );
+    }
+
+    #[test]
+    fn keystore_errors_say_whether_the_user_can_fix_them() {
+        assert_eq!(
+            code_of(KeystoreError::WrongPassphrase { path: "/k".into() }),
+            ApiErrorCode::InvalidInput
+        );
+        assert_eq!(
+            code_of(KeystoreError::KeychainUnavailable {
+                reason: "no session".into()
+            }),
+            ApiErrorCode::Unavailable
+        );
+        assert_eq!(
+            code_of(KeystoreError::KeyFileDamaged {
+                path: "/k".into(),
+                reason: "short".into()
+            }),
+            ApiErrorCode::Storage
+        );
+        assert_eq!(code_of(KeystoreError::Task("panicked".into())), ApiErrorCode::Internal);
+    }
+
+    #[test]
+    fn refused_identity_operations_are_invalid_input() {
+        assert_eq!(code_of(IdentityError::BadDisplayName), ApiErrorCode::InvalidInput);
+        assert_eq!(
+            code_of(IdentityError::WrongBackupPassphrase),
+            ApiErrorCode::InvalidInput
+        );
+        assert_eq!(code_of(IdentityError::NoIdentity), ApiErrorCode::Unavailable);
+        assert_eq!(code_of(IdentityError::Damaged("x".into())), ApiErrorCode::Storage);
+    }
+
+    #[tokio::test]
+    async fn a_damaged_database_is_a_storage_error_and_is_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("tallymesh.sqlite");
+        let garbage = b"this is not a database".repeat(100);
+        std::fs::write(&database, &garbage).unwrap();
+
+        let error = Node::start(NodeConfig::new(dir.path().to_owned())).await.unwrap_err();
+        let api = ApiError::from(error);
+
+        assert_eq!(api.code, ApiErrorCode::Storage);
+        assert!(api.message.contains("tallymesh.sqlite"), "{}", api.message);
+        assert!(api.message.contains("left untouched"), "{}", api.message);
+        assert_eq!(std::fs::read(&database).unwrap(), garbage);
+    }
+}
