@@ -126,3 +126,23 @@ pub fn cli_binary() -> PathBuf {
     }
     dir.join(format!("tallymesh{}", std::env::consts::EXE_SUFFIX))
 }
+
+/// Starts `tallymesh node run` on loopback as a headless server would run
+/// it: keys in a key file under `passphrase`, stderr captured.
+pub fn spawn_headless_node(data_dir: &std::path::Path, passphrase: &str) -> std::io::Result<std::process::Child> {
+    std::process::Command::new(cli_binary())
+        .args([
+            "node",
+            "run",
+            "--key-file",
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env_remove("TALLYMESH_DATA_DIR")
+        .env("TALLYMESH_PASSPHRASE", passphrase)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+}

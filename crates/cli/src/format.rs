@@ -100,7 +100,7 @@ pub fn phrase_grid(phrase: &RecoveryPhrase) -> String {
 }
 
 /// Milliseconds since the Unix epoch as `YYYY-MM-DD hh:mm UTC`.
-fn date_time(ms: u64) -> String {
+pub fn date_time(ms: u64) -> String {
     let secs = ms / 1000;
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let (year, month, day) = civil_from_days(days);

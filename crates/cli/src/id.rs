@@ -183,14 +183,14 @@ pub async fn run(data_dir: PathBuf, command: IdCommand) -> Result<(), String> {
     }
 }
 
-/// The node an `id` command works on: the running one, or one opened here.
-enum Target {
+/// The node a command works on: the running one, or one opened here.
+pub(crate) enum Target {
     Running(ControlClient),
     Local(Node),
 }
 
 impl Target {
-    async fn open(data_dir: &Path, keystore: &KeystoreArgs) -> Result<Target, String> {
+    pub(crate) async fn open(data_dir: &Path, keystore: &KeystoreArgs) -> Result<Target, String> {
         match ControlClient::connect(data_dir).await {
             Ok(client) => return Ok(Target::Running(client)),
             Err(ControlError::NotRunning { .. }) => {}
@@ -205,7 +205,7 @@ impl Target {
             .map_err(|e| keystore_hint(&e))
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         if let Target::Local(node) = self {
             node.shutdown().await;
         }

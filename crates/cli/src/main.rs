@@ -2,6 +2,7 @@
 //! that drives a running node (headless or the desktop app) through its
 //! local control endpoint.
 
+mod contact;
 mod format;
 mod id;
 mod secrets;
@@ -41,6 +42,13 @@ enum Command {
     /// --key-file if that directory keeps its keys in a key file.
     #[command(subcommand)]
     Id(id::IdCommand),
+    /// Share this party's card, add and list contacts
+    ///
+    /// Like `id`, each command talks to the running node when there is one,
+    /// and otherwise opens the data directory itself (a card made that way
+    /// lists no addresses, since no node listens).
+    #[command(subcommand)]
+    Contact(contact::ContactCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +138,7 @@ fn main() -> ExitCode {
             Command::Node(NodeCommand::Run(args)) => run_node(data_dir, args).await,
             Command::Status(args) => status(data_dir, args).await,
             Command::Id(command) => id::run(data_dir, command).await,
+            Command::Contact(command) => contact::run(data_dir, command).await,
         }
     });
     match result {
@@ -227,6 +236,31 @@ mod tests {
         assert!(Cli::try_parse_from(["tallymesh", "id", "restore", "--name", "Alice"]).is_err());
         assert!(Cli::try_parse_from(["tallymesh", "id", "export"]).is_err());
         assert!(Cli::try_parse_from(["tallymesh", "node", "run", "--key-file"]).is_ok());
+    }
+
+    #[test]
+    fn contact_commands_parse() {
+        assert!(Cli::try_parse_from(["tallymesh", "contact", "card"]).is_ok());
+        assert!(
+            Cli::try_parse_from([
+                "tallymesh",
+                "contact",
+                "card",
+                "--qr",
+                "me.png",
+                "--invite",
+                "--reusable",
+                "--expires",
+                "2d"
+            ])
+            .is_ok()
+        );
+        assert!(Cli::try_parse_from(["tallymesh", "contact", "card", "--reusable"]).is_err());
+        assert!(Cli::try_parse_from(["tallymesh", "contact", "add", "tallymesh:card?v=1&d=x"]).is_ok());
+        assert!(Cli::try_parse_from(["tallymesh", "contact", "add", "--image", "card.png"]).is_ok());
+        assert!(Cli::try_parse_from(["tallymesh", "contact", "add"]).is_err());
+        assert!(Cli::try_parse_from(["tallymesh", "contact", "list", "--json"]).is_ok());
+        assert!(Cli::try_parse_from(["tallymesh", "contact", "remove", "did:key:z6Mk"]).is_ok());
     }
 
     #[test]

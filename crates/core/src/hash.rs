@@ -36,6 +36,15 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Bytes from hexadecimal text, for test vectors.
+#[cfg(test)]
+pub(crate) fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap_or(0))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -131,12 +131,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::hash::unhex;
 
     #[test]
     fn keys_follow_rfc_8032_test_1() {

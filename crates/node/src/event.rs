@@ -32,6 +32,11 @@ pub enum NodeEvent {
         /// The identity now.
         identity: crate::identity::IdentityState,
     },
+    /// A contact was added, updated with a newer card, or removed.
+    ContactsChanged {
+        /// The contact's party id.
+        party_id: String,
+    },
     /// The node is stopping.
     ShuttingDown,
 }

@@ -20,6 +20,7 @@
 //! ```
 
 mod config;
+pub mod contacts;
 pub mod control;
 mod data_dir;
 mod error;

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod contacts;
 mod error;
 mod identity;
 mod open;
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use sqlx::SqlitePool;
 
+pub use contacts::{ContactRow, ContactSaved, InviteRow};
 pub use error::StoreError;
 pub use identity::{IdentityOrigin, OwnDeviceCertificate, OwnIdentity};
 

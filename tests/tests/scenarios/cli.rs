@@ -1,10 +1,10 @@
 //! The real `tallymesh` binary, as a person or a script would run it.
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::Duration;
 
-use tallymesh_scenarios::cli_binary;
+use tallymesh_scenarios::{cli_binary, spawn_headless_node};
 
 fn tallymesh(args: &[&str]) -> Output {
     let binary = cli_binary();
@@ -24,22 +24,7 @@ fn tallymesh(args: &[&str]) -> Output {
 /// A headless node keeping its keys in a key file, as on a server (the
 /// keychain path has its own scenarios).
 fn spawn_node(data_dir: &Path) -> Child {
-    Command::new(cli_binary())
-        .args([
-            "node",
-            "run",
-            "--key-file",
-            "--listen",
-            "/ip4/127.0.0.1/tcp/0",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env_remove("TALLYMESH_DATA_DIR")
-        .env("TALLYMESH_PASSPHRASE", "scenario key file passphrase")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    spawn_headless_node(data_dir, "scenario key file passphrase").unwrap()
 }
 
 /// Asks for status until the node answers (it needs a moment to start).

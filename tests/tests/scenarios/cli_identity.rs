@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use tallymesh_scenarios::cli_binary;
+use tallymesh_scenarios::{cli_binary, spawn_headless_node};
 
 const KEY_PASSPHRASE: &str = "key file passphrase for the cli";
 const BACKUP_PASSPHRASE: &str = "backup passphrase for the cli";
@@ -110,22 +110,7 @@ fn id_create_phrase_and_restore_in_a_fresh_data_directory_give_the_same_party() 
 #[test]
 fn with_a_running_node_id_commands_use_it_and_a_backup_restores_elsewhere() {
     let alice = tempfile::Builder::new().prefix("tm-").tempdir().unwrap();
-    let node = Command::new(cli_binary())
-        .args([
-            "node",
-            "run",
-            "--key-file",
-            "--listen",
-            "/ip4/127.0.0.1/tcp/0",
-            "--data-dir",
-        ])
-        .arg(alice.path())
-        .env_remove("TALLYMESH_DATA_DIR")
-        .env("TALLYMESH_PASSPHRASE", KEY_PASSPHRASE)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let node = spawn_headless_node(alice.path(), KEY_PASSPHRASE).unwrap();
     let mut up = false;
     for _ in 0..300 {
         if tallymesh(&["status", "--json"], alice.path()).status.success() {

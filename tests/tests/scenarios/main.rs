@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod cli_contacts;
 mod cli_identity;
+mod contacts;
 mod control;
 mod identity;
 mod node_pair;

@@ -98,6 +98,10 @@ peerId: string } |
 { kind: "identityChanged";
 /** The identity now. */
 identity: IdentityState } |
+/** A contact was added, updated with a newer card, or removed. */
+{ kind: "contactsChanged";
+/** The contact's party id. */
+partyId: string } |
 /** The node is stopping. */
 { kind: "shuttingDown" };
 

@@ -7,8 +7,9 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 
 use zeroize::Zeroizing;
 
-use super::wire::{CONTROL_VERSION, Call, FailureCode, MAX_LINE_BYTES, Outcome, Request, Response};
+use super::wire::{CONTROL_VERSION, Call, FailureCode, InviteRequest, MAX_LINE_BYTES, Outcome, Request, Response};
 use crate::NodeStatus;
+use crate::contacts::{Contact, OwnInvite, SharedCard};
 use crate::identity::{IdentityState, RecoveryPhrase};
 use crate::keystore::Passphrase;
 
@@ -156,6 +157,54 @@ impl ControlClient {
             })
             .await?;
         decode(value)
+    }
+
+    /// This party's card, with a new invite if asked for.
+    pub async fn contact_card(&mut self, invite: Option<InviteRequest>) -> Result<SharedCard, ControlError> {
+        decode(self.call(Call::ContactCard { invite }).await?)
+    }
+
+    /// Adds the party of a card link.
+    pub async fn add_contact(&mut self, link: &str) -> Result<Contact, ControlError> {
+        decode(self.call(Call::ContactAdd { link: link.to_owned() }).await?)
+    }
+
+    /// Every contact.
+    pub async fn contacts(&mut self) -> Result<Vec<Contact>, ControlError> {
+        decode(self.call(Call::ContactList).await?)
+    }
+
+    /// One contact.
+    pub async fn contact(&mut self, party_id: &str) -> Result<Contact, ControlError> {
+        decode(
+            self.call(Call::ContactGet {
+                party_id: party_id.to_owned(),
+            })
+            .await?,
+        )
+    }
+
+    /// Forgets a contact.
+    pub async fn remove_contact(&mut self, party_id: &str) -> Result<(), ControlError> {
+        self.call(Call::ContactRemove {
+            party_id: party_id.to_owned(),
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Every invite the party made.
+    pub async fn invites(&mut self) -> Result<Vec<OwnInvite>, ControlError> {
+        decode(self.call(Call::InviteList).await?)
+    }
+
+    /// Withdraws an invite.
+    pub async fn revoke_invite(&mut self, token: &str) -> Result<(), ControlError> {
+        self.call(Call::InviteRevoke {
+            token: token.to_owned(),
+        })
+        .await
+        .map(drop)
     }
 
     /// Sends one call and waits for its answer.

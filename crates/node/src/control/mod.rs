@@ -22,7 +22,9 @@ mod wire;
 
 pub use client::{ControlClient, ControlError};
 pub(crate) use server::ControlServer;
-pub use wire::{CONTROL_VERSION, Call, Failure, FailureCode, MAX_LINE_BYTES, Outcome, Request, Response};
+pub use wire::{
+    CONTROL_VERSION, Call, Failure, FailureCode, InviteRequest, MAX_LINE_BYTES, Outcome, Request, Response,
+};
 
 use std::path::{Path, PathBuf};
 

@@ -168,37 +168,51 @@ pub(crate) async fn answer(node: &Node, line: &[u8]) -> Response {
 }
 
 /// Carries out one well-formed call.
-async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, NodeError> {
+async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
 
     let identity = node.identity();
-    match call {
-        Call::Status => node.status().await.map(|s| json(&s)),
-        Call::Identity => identity.state().await.map(|s| json(&s)),
-        Call::IdentityCreate { display_name } => identity.create(&display_name).await.map(|s| json(&s)),
+    let contacts = node.contacts();
+    Ok(match call {
+        Call::Status => json(&node.status().await?),
+        Call::Identity => json(&identity.state().await?),
+        Call::IdentityCreate { display_name } => json(&identity.create(&display_name).await?),
         Call::IdentityPhrase => {
             let phrase = identity.recovery_phrase().await?;
-            Ok(serde_json::json!({ "phrase": phrase.expose() }))
+            serde_json::json!({ "phrase": phrase.expose() })
         }
         Call::IdentityExport { passphrase } => {
             let backup = identity.export_backup(&passphrase).await?;
-            Ok(serde_json::json!({ "backup": STANDARD.encode(backup) }))
+            serde_json::json!({ "backup": STANDARD.encode(backup) })
         }
-        Call::IdentityRestorePhrase { phrase, display_name } => identity
-            .restore_from_phrase(&phrase, &display_name)
-            .await
-            .map(|s| json(&s)),
+        Call::IdentityRestorePhrase { phrase, display_name } => {
+            json(&identity.restore_from_phrase(&phrase, &display_name).await?)
+        }
         Call::IdentityRestoreBackup { backup, passphrase } => {
             let bytes = STANDARD
                 .decode(backup.trim())
-                .map_err(|_| crate::IdentityError::BadBackup("the backup is not valid base64".to_owned()))?;
-            identity
-                .restore_from_backup(&bytes, &passphrase)
-                .await
-                .map(|s| json(&s))
+                .map_err(|_| crate::IdentityError::BadBackup("the backup is not valid base64".to_owned()))
+                .map_err(NodeError::from)?;
+            json(&identity.restore_from_backup(&bytes, &passphrase).await?)
         }
-    }
+        Call::ContactCard { invite } => {
+            let card = contacts.my_card(invite.map(Into::into)).await?;
+            json(&crate::contacts::SharedCard::of(&card))
+        }
+        Call::ContactAdd { link } => json(&contacts.add_from_link(&link).await?),
+        Call::ContactList => json(&contacts.list().await?),
+        Call::ContactGet { party_id } => json(&contacts.get(&party_id).await?),
+        Call::ContactRemove { party_id } => {
+            contacts.remove(&party_id).await?;
+            serde_json::json!({})
+        }
+        Call::InviteList => json(&contacts.list_invites().await?),
+        Call::InviteRevoke { token } => {
+            contacts.revoke_invite(&token).await?;
+            serde_json::json!({})
+        }
+    })
 }
 
 /// A result as JSON. Our result types are plain structs and enums, so

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tallymesh_core::ProtocolVersion;
 
+use crate::contacts::InviteSpec;
 use crate::identity::RecoveryPhrase;
 use crate::keystore::Passphrase;
 
@@ -60,6 +61,58 @@ pub enum Call {
         /// The backup's passphrase.
         passphrase: Passphrase,
     },
+    /// Signs this party's card. Result: a [`crate::contacts::SharedCard`].
+    ContactCard {
+        /// An invite for the card to carry; none when absent.
+        #[serde(default)]
+        invite: Option<InviteRequest>,
+    },
+    /// Adds the party of a `tallymesh:` card link. Result: the
+    /// [`crate::contacts::Contact`].
+    ContactAdd {
+        /// The link.
+        link: String,
+    },
+    /// Every contact. Result: an array of [`crate::contacts::Contact`].
+    ContactList,
+    /// One contact. Result: the [`crate::contacts::Contact`].
+    ContactGet {
+        /// Its party id.
+        party_id: String,
+    },
+    /// Forgets a contact. Result: `{}`.
+    ContactRemove {
+        /// Its party id.
+        party_id: String,
+    },
+    /// Every invite this party made. Result: an array of
+    /// [`crate::contacts::OwnInvite`].
+    InviteList,
+    /// Withdraws an invite. Result: `{}`.
+    InviteRevoke {
+        /// The token, 32 hex digits.
+        token: String,
+    },
+}
+
+/// An invite asked for with a card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteRequest {
+    /// Whether it may be redeemed more than once.
+    #[serde(default)]
+    pub reusable: bool,
+    /// How long it is accepted, in seconds from now.
+    pub expires_in_secs: u64,
+}
+
+impl From<InviteRequest> for InviteSpec {
+    fn from(request: InviteRequest) -> Self {
+        InviteSpec {
+            reusable: request.reusable,
+            expires_in: std::time::Duration::from_secs(request.expires_in_secs),
+        }
+    }
 }
 
 /// The answer to one request.
@@ -164,6 +217,29 @@ mod tests {
             Call::IdentityExport {
                 passphrase: Passphrase::new("pass word")
             }
+        );
+
+        let card: Request = serde_json::from_value(
+            json!({"v": 1, "id": 10, "method": "contact_card", "invite": {"reusable": true, "expiresInSecs": 60}}),
+        )
+        .unwrap();
+        assert_eq!(
+            card.call,
+            Call::ContactCard {
+                invite: Some(InviteRequest {
+                    reusable: true,
+                    expires_in_secs: 60
+                })
+            }
+        );
+        let plain: Request = serde_json::from_value(json!({"v": 1, "id": 11, "method": "contact_card"})).unwrap();
+        assert_eq!(plain.call, Call::ContactCard { invite: None });
+        assert_eq!(
+            serde_json::to_value(Call::ContactRemove {
+                party_id: "did:key:z6Mk".into()
+            })
+            .unwrap(),
+            json!({"method": "contact_remove", "partyId": "did:key:z6Mk"})
         );
 
         let ok = Response {

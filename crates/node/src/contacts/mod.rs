@@ -1,0 +1,489 @@
+//! Contacts: this party's own card, and the parties it knows.
+//!
+//! **My card** is a [`ContactCard`] signed with the party key: the display
+//! name, the party, this device's certificate and the addresses the node
+//! listens on. It travels as a `tallymesh:` link or as a QR code of its
+//! signed bytes, and may carry an invite ([`InviteSpec`], see
+//! [`Contacts::list_invites`] for the inviter's side).
+//!
+//! **Adding a contact** verifies the card — its signature over the bytes as
+//! received, that the party it names signed it, every device certificate —
+//! refuses this party's own card and an expired invite, and keeps the card
+//! exactly as received. A newer card of a known party replaces the kept
+//! one; an older one changes nothing.
+//!
+//! ```no_run
+//! # async fn example(alice: tallymesh_node::Node, bob: tallymesh_node::Node)
+//! # -> Result<(), tallymesh_node::contacts::ContactError> {
+//! use std::time::Duration;
+//! use tallymesh_node::contacts::InviteSpec;
+//!
+//! let invite = InviteSpec { reusable: false, expires_in: Duration::from_secs(24 * 3600) };
+//! let link = alice.contacts().my_card_link(Some(invite)).await?;
+//! let added = bob.contacts().add_from_link(&link).await?;
+//! println!("added {} ({})", added.display_name, added.party_id);
+//! # Ok(()) }
+//! ```
+
+mod invites;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tallymesh_core::card::{CardError, ContactCard, Invite, MAX_ADDRESS_BYTES};
+use tallymesh_core::device::DeviceCertificate;
+use tallymesh_core::record::{RecordError, Signed};
+use tallymesh_core::{PartyId, Timestamp};
+use tallymesh_store::{ContactRow, ContactSaved};
+use thiserror::Error;
+
+use crate::identity::IdentityState;
+use crate::{Node, NodeError, NodeEvent};
+
+pub use invites::{InviteError, OwnInvite, token_from_hex, token_to_hex};
+
+/// The most addresses this node puts on its card: enough for every
+/// interface of an ordinary machine, few enough for a QR code a phone
+/// camera reads from a screen.
+pub const CARD_ADDRESSES: usize = 8;
+
+/// Pixels per QR module in the PNG images of cards.
+const PNG_MODULE_PX: u32 = 6;
+
+/// An invite to put on my card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InviteSpec {
+    /// Whether it may be redeemed more than once (a shop counter) or only
+    /// once (a person).
+    pub reusable: bool,
+    /// How long from now it is accepted.
+    pub expires_in: Duration,
+}
+
+/// A party this node knows, from its card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Contact {
+    /// The party id (`did:key:z6Mk…`), verified: the card is signed by it.
+    pub party_id: String,
+    /// The name the party shows.
+    pub display_name: String,
+    /// The last eight characters of the party id, shown beside the name.
+    pub fingerprint: String,
+    /// When this node added the party (ms since the Unix epoch).
+    pub added_at_ms: u64,
+    /// When the party signed the card kept (ms).
+    pub card_issued_at_ms: u64,
+    /// How many devices the card certifies.
+    pub devices: u32,
+    /// Where the party's devices said they could be reached.
+    pub addresses: Vec<String>,
+}
+
+/// This party's card as shared: its link, and the invite it carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SharedCard {
+    /// The party id the card names.
+    pub party_id: String,
+    /// The `tallymesh:` link.
+    pub link: String,
+    /// The invite on the card, if any.
+    pub invite: Option<CardInvite>,
+}
+
+/// The invite a shared card carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CardInvite {
+    /// The token, as 32 lowercase hex digits.
+    pub token: String,
+    /// Whether it may be redeemed more than once.
+    pub reusable: bool,
+    /// When it stops being accepted (ms since the Unix epoch).
+    pub expires_at_ms: u64,
+}
+
+impl SharedCard {
+    /// The link and invite of a signed card.
+    pub fn of(card: &Signed<ContactCard>) -> SharedCard {
+        SharedCard {
+            party_id: card.record().party.to_string(),
+            link: card_link(card),
+            invite: card.record().invite.as_ref().map(|invite| CardInvite {
+                token: token_to_hex(&invite.token),
+                reusable: invite.reusable,
+                expires_at_ms: invite.expires_at.as_millis(),
+            }),
+        }
+    }
+}
+
+/// Why a contact operation was refused. Each message can be shown to the
+/// user as it is.
+#[derive(Debug, Error)]
+pub enum ContactError {
+    /// Not a `tallymesh:` contact link at all.
+    #[error("This is not a Tallymesh contact link.")]
+    NotALink,
+    /// The data does not decode (cut short, or not a card).
+    #[error("This contact card is damaged (it may have been cut short when copied).")]
+    Damaged,
+    /// The signature does not match the bytes: changed after signing.
+    #[error("This link was changed after it was made, so it can't be trusted.")]
+    Tampered,
+    /// Signed, but not by the party it names.
+    #[error("This card was not signed by the party it names, so it can't be trusted.")]
+    Forged,
+    /// Well signed, but breaking a rule of cards.
+    #[error("This contact card is not valid: {0}.")]
+    Invalid(String),
+    /// The card of the party this node acts for.
+    #[error("This is your own card.")]
+    OwnCard,
+    /// The card's invite has expired.
+    #[error("The invite on this card has expired; ask for a new card.")]
+    InviteExpired,
+    /// No QR code could be read in an image.
+    #[error("No QR code could be read in this image.")]
+    NoQrCode,
+    /// The file is not an image.
+    #[error("This file is not an image that can be read ({0}).")]
+    BadImage(String),
+    /// The card does not fit in a QR code.
+    #[error("This card is too large for a QR code.")]
+    TooLargeForQr,
+    /// No contact with this party id.
+    #[error("There is no contact with the party id {0}.")]
+    UnknownContact(String),
+    /// Text that is not a party id.
+    #[error("\"{0}\" is not a party id (they look like did:key:z6Mk…).")]
+    BadPartyId(String),
+    /// An invite that would expire at once.
+    #[error("An invite must stay valid for at least a second.")]
+    BadInviteExpiry,
+    /// An invite of this node refused (inviter's side).
+    #[error(transparent)]
+    Invite(#[from] InviteError),
+    /// The node failed or has no identity.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+impl From<tallymesh_store::StoreError> for ContactError {
+    fn from(error: tallymesh_store::StoreError) -> Self {
+        ContactError::Node(error.into())
+    }
+}
+
+impl From<CardError> for ContactError {
+    fn from(error: CardError) -> Self {
+        match error {
+            CardError::NotALink => ContactError::NotALink,
+            CardError::BadEncoding => ContactError::Damaged,
+            CardError::Invalid(record) => match record {
+                // A bad signature, or a signer key that is no key.
+                RecordError::Key(_) => ContactError::Tampered,
+                RecordError::TooLarge(_)
+                | RecordError::Cbor(_)
+                | RecordError::Shape(_)
+                | RecordError::WrongKind { .. }
+                | RecordError::Field { .. } => ContactError::Damaged,
+                RecordError::Invalid(reason) if reason.contains("not signed by the party") => ContactError::Forged,
+                RecordError::Invalid(reason) => ContactError::Invalid(reason),
+            },
+        }
+    }
+}
+
+/// Reads a card from a `tallymesh:` link and verifies it.
+pub fn card_from_link(link: &str) -> Result<Signed<ContactCard>, ContactError> {
+    Ok(ContactCard::from_link(link)?)
+}
+
+/// Reads a card from the QR code in an image file's bytes (PNG or JPEG) and
+/// verifies it. The code may hold the card's signed bytes or its link.
+pub fn card_from_qr_image(image: &[u8]) -> Result<Signed<ContactCard>, ContactError> {
+    use tallymesh_offline::qr::{QrError, decode_image_bytes};
+    let payloads = decode_image_bytes(image).map_err(|e| match e {
+        QrError::BadImage(reason) => ContactError::BadImage(reason),
+        QrError::NotFound | QrError::TooLong(_) => ContactError::NoQrCode,
+    })?;
+    let mut first_error = None;
+    for payload in payloads {
+        let read = match std::str::from_utf8(&payload) {
+            Ok(text) if text.trim_start().starts_with("tallymesh:") => card_from_link(text),
+            _ => ContactCard::from_signed_bytes(&payload).map_err(ContactError::from),
+        };
+        match read {
+            Ok(card) => return Ok(card),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or(ContactError::NoQrCode))
+}
+
+/// The `tallymesh:` link of a signed card.
+pub fn card_link(card: &Signed<ContactCard>) -> String {
+    ContactCard::to_link(card)
+}
+
+/// An SVG QR code of a card's signed bytes, for the screen.
+pub fn card_qr_svg(card: &Signed<ContactCard>) -> Result<String, ContactError> {
+    tallymesh_offline::qr::render_svg(card.bytes()).map_err(|_| ContactError::TooLargeForQr)
+}
+
+/// A PNG QR code of a card's signed bytes, for a file.
+pub fn card_qr_png(card: &Signed<ContactCard>) -> Result<Vec<u8>, ContactError> {
+    let image =
+        tallymesh_offline::qr::render_luma(card.bytes(), PNG_MODULE_PX).map_err(|_| ContactError::TooLargeForQr)?;
+    let mut png = Vec::new();
+    image::DynamicImage::ImageLuma8(image)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| ContactError::BadImage(e.to_string()))?;
+    Ok(png)
+}
+
+/// The node's contacts and cards: `node.contacts()`.
+#[derive(Debug, Clone)]
+pub struct Contacts {
+    node: Node,
+}
+
+impl Node {
+    /// This party's card, its contacts and its invites (see
+    /// [`crate::contacts`]).
+    pub fn contacts(&self) -> Contacts {
+        Contacts { node: self.clone() }
+    }
+}
+
+impl Contacts {
+    /// This party's card, signed now with the party key: display name,
+    /// party, this device's certificate and the node's current listen
+    /// addresses (concrete ones only). With `invite`, a new invite is made
+    /// and kept, and the card carries it. Refused when the node has no
+    /// identity yet.
+    pub async fn my_card(&self, invite: Option<InviteSpec>) -> Result<Signed<ContactCard>, ContactError> {
+        let identity = self.node.identity();
+        // Both refuse, saying why, when the node has no identity yet.
+        let certificate = identity.device_certificate().await?;
+        let party_key = identity.party_key().await?;
+        let IdentityState::Ready { display_name, .. } = identity.state().await? else {
+            return Err(NodeError::Identity(crate::IdentityError::NoIdentity).into());
+        };
+        let addresses = self
+            .node
+            .net()
+            .listen_addrs()
+            .await
+            .map_err(NodeError::from)?
+            .iter()
+            .map(ToString::to_string)
+            .filter(|a| is_concrete(a) && a.len() <= MAX_ADDRESS_BYTES)
+            .take(CARD_ADDRESSES)
+            .collect();
+        let now = now();
+        let invite = match invite {
+            Some(spec) => Some(self.make_invite(spec, now).await?),
+            None => None,
+        };
+        let card = ContactCard {
+            name: display_name,
+            party: PartyId::new(party_key.public()),
+            devices: vec![certificate],
+            addresses,
+            issued_at: now,
+            invite,
+        };
+        Ok(Signed::sign(card, &party_key))
+    }
+
+    /// The `tallymesh:` link of [`Contacts::my_card`].
+    pub async fn my_card_link(&self, invite: Option<InviteSpec>) -> Result<String, ContactError> {
+        Ok(card_link(&self.my_card(invite).await?))
+    }
+
+    /// An SVG QR code of [`Contacts::my_card`]'s signed bytes.
+    pub async fn my_card_qr_svg(&self, invite: Option<InviteSpec>) -> Result<String, ContactError> {
+        card_qr_svg(&self.my_card(invite).await?)
+    }
+
+    /// Adds the party of a `tallymesh:` card link (see the module docs).
+    pub async fn add_from_link(&self, link: &str) -> Result<Contact, ContactError> {
+        self.add(card_from_link(link)?).await
+    }
+
+    /// Adds the party whose card is the QR code in an image file's bytes.
+    pub async fn add_from_qr_image(&self, image: &[u8]) -> Result<Contact, ContactError> {
+        self.add(card_from_qr_image(image)?).await
+    }
+
+    /// Adds (or updates) the party of a verified card; see the module docs.
+    pub async fn add(&self, card: Signed<ContactCard>) -> Result<Contact, ContactError> {
+        let store = self.node.running_store().await?;
+        let record = card.record();
+        let now = now();
+        if self.node.identity().state().await?.party_id() == Some(record.party) {
+            return Err(ContactError::OwnCard);
+        }
+        for device in &record.devices {
+            DeviceCertificate::verify(device, Some(&record.party), now)
+                .map_err(|e| ContactError::from(CardError::Invalid(e)))?;
+        }
+        if let Some(invite) = &record.invite {
+            invite.check(now, 0).map_err(|_| ContactError::InviteExpired)?;
+        }
+        let now_ms = to_i64(now.as_millis());
+        let party_id = record.party.to_string();
+        let saved = store
+            .save_contact(&ContactRow {
+                party_id: party_id.clone(),
+                display_name: record.name.clone(),
+                card: card.bytes().to_vec(),
+                card_issued_at_ms: to_i64(record.issued_at.as_millis()),
+                invite: record
+                    .invite
+                    .as_ref()
+                    .map(|Invite { token, expires_at, .. }| (*token, to_i64(expires_at.as_millis()))),
+                added_at_ms: now_ms,
+                updated_at_ms: now_ms,
+            })
+            .await?;
+        match saved {
+            ContactSaved::Added | ContactSaved::Updated => {
+                tracing::info!(party = %party_id, outcome = ?saved, "contact card kept");
+                // No subscriber is not an error.
+                let _ = self.node.inner.events.send(NodeEvent::ContactsChanged {
+                    party_id: party_id.clone(),
+                });
+            }
+            ContactSaved::Kept => tracing::debug!(party = %party_id, "an older card of a contact was ignored"),
+        }
+        self.get(&party_id).await
+    }
+
+    /// Every contact, by display name.
+    pub async fn list(&self) -> Result<Vec<Contact>, ContactError> {
+        let store = self.node.running_store().await?;
+        store.contacts().await?.iter().map(contact_of).collect()
+    }
+
+    /// The contact with this party id.
+    pub async fn get(&self, party_id: &str) -> Result<Contact, ContactError> {
+        let party = parse_party(party_id)?;
+        let store = self.node.running_store().await?;
+        match store.contact(&party.to_string()).await? {
+            Some(row) => contact_of(&row),
+            None => Err(ContactError::UnknownContact(party.to_string())),
+        }
+    }
+
+    /// The card of a contact, exactly as received.
+    pub async fn card(&self, party_id: &str) -> Result<Signed<ContactCard>, ContactError> {
+        let party = parse_party(party_id)?;
+        let store = self.node.running_store().await?;
+        match store.contact(&party.to_string()).await? {
+            Some(row) => Ok(ContactCard::from_signed_bytes(&row.card)?),
+            None => Err(ContactError::UnknownContact(party.to_string())),
+        }
+    }
+
+    /// Forgets a contact.
+    pub async fn remove(&self, party_id: &str) -> Result<(), ContactError> {
+        let party = parse_party(party_id)?.to_string();
+        let store = self.node.running_store().await?;
+        if !store.remove_contact(&party).await? {
+            return Err(ContactError::UnknownContact(party));
+        }
+        tracing::info!(party = %party, "contact removed");
+        let _ = self
+            .node
+            .inner
+            .events
+            .send(NodeEvent::ContactsChanged { party_id: party });
+        Ok(())
+    }
+}
+
+/// The contact a kept row describes. The card was verified when it came;
+/// it is read again here (its bytes as kept) for the devices and addresses.
+fn contact_of(row: &ContactRow) -> Result<Contact, ContactError> {
+    let card = Signed::<ContactCard>::from_bytes(&row.card).map_err(|e| {
+        NodeError::Store(tallymesh_store::StoreError::Query {
+            path: std::path::PathBuf::new(),
+            reason: format!("the kept card of {} does not read: {e}", row.party_id),
+        })
+    })?;
+    let record = card.record();
+    Ok(Contact {
+        party_id: record.party.to_string(),
+        display_name: record.name.clone(),
+        fingerprint: record.party.fingerprint(),
+        added_at_ms: u64::try_from(row.added_at_ms).unwrap_or(0),
+        card_issued_at_ms: record.issued_at.as_millis(),
+        devices: u32::try_from(record.devices.len()).unwrap_or(u32::MAX),
+        addresses: record.addresses.clone(),
+    })
+}
+
+fn parse_party(text: &str) -> Result<PartyId, ContactError> {
+    text.trim()
+        .parse()
+        .map_err(|_| ContactError::BadPartyId(text.chars().take(80).collect()))
+}
+
+/// Whether a listen address names one interface (not 0.0.0.0 or ::).
+fn is_concrete(address: &str) -> bool {
+    !(address.starts_with("/ip4/0.0.0.0/") || address.starts_with("/ip6/::/"))
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_millis(crate::node::unix_millis())
+}
+
+fn to_i64(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tallymesh_core::KeyError;
+
+    #[test]
+    fn wildcard_listen_addresses_stay_off_cards() {
+        assert!(!is_concrete("/ip4/0.0.0.0/tcp/4001"));
+        assert!(!is_concrete("/ip6/::/udp/4001/quic-v1"));
+        assert!(is_concrete("/ip4/192.168.1.5/tcp/4001"));
+        assert!(is_concrete("/ip6/::1/tcp/4001"));
+    }
+
+    #[test]
+    fn card_failures_read_as_plain_sentences() {
+        assert!(matches!(
+            ContactError::from(CardError::Invalid(RecordError::Key(KeyError::BadSignature))),
+            ContactError::Tampered
+        ));
+        assert_eq!(
+            ContactError::Tampered.to_string(),
+            "This link was changed after it was made, so it can't be trusted."
+        );
+        assert!(matches!(
+            ContactError::from(CardError::Invalid(RecordError::Invalid(
+                "the card is not signed by the party it names".into()
+            ))),
+            ContactError::Forged
+        ));
+        assert!(matches!(
+            ContactError::from(CardError::BadEncoding),
+            ContactError::Damaged
+        ));
+        assert_eq!(ContactError::OwnCard.to_string(), "This is your own card.");
+    }
+}

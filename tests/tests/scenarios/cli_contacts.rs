@@ -1,0 +1,98 @@
+//! `tallymesh contact …` with the real binary: alice's card from her data
+//! directory, added into bob's, listed as JSON; the same by QR image.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use tallymesh_scenarios::cli_binary;
+
+const KEY_PASSPHRASE: &str = "key file passphrase for contacts";
+
+fn tallymesh(args: &[&str], data_dir: &Path) -> Output {
+    Command::new(cli_binary())
+        .args(args)
+        .arg("--key-file")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("TALLYMESH_DATA_DIR")
+        .env("TALLYMESH_PASSPHRASE", KEY_PASSPHRASE)
+        .output()
+        .unwrap()
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn contacts_json(data_dir: &Path) -> Vec<serde_json::Value> {
+    serde_json::from_str(&ok(&tallymesh(&["contact", "list", "--json"], data_dir))).unwrap()
+}
+
+#[test]
+fn alices_card_from_her_data_directory_is_added_into_bobs_and_listed() {
+    let alice = tempfile::tempdir().unwrap();
+    let bob = tempfile::tempdir().unwrap();
+    ok(&tallymesh(&["id", "create", "Alice"], alice.path()));
+    ok(&tallymesh(&["id", "create", "Bob"], bob.path()));
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&tallymesh(&["id", "show", "--json"], alice.path()))).unwrap();
+    let party = shown["partyId"].as_str().unwrap().to_owned();
+
+    let qr = alice.path().join("alice-card.png");
+    let card = tallymesh(
+        &[
+            "contact",
+            "card",
+            "--qr",
+            qr.to_str().unwrap(),
+            "--invite",
+            "--expires",
+            "2h",
+        ],
+        alice.path(),
+    );
+    let link = ok(&card).trim().to_owned();
+    assert!(link.starts_with("tallymesh:card?v=1&d="), "{link}");
+    let stderr = String::from_utf8_lossy(&card.stderr);
+    assert!(stderr.contains("one-time invite"), "{stderr}");
+    assert!(std::fs::read(&qr).unwrap().starts_with(b"\x89PNG"));
+
+    assert!(contacts_json(bob.path()).is_empty());
+    let added = ok(&tallymesh(&["contact", "add", &link], bob.path()));
+    assert!(added.contains("Alice") && added.contains(&party), "{added}");
+    let listed = contacts_json(bob.path());
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["partyId"], party.as_str());
+    assert_eq!(listed[0]["displayName"], "Alice");
+    assert_eq!(listed[0]["devices"], 1);
+
+    // A tampered link is refused in words, and nothing changes.
+    let mut chars: Vec<char> = link.chars().collect();
+    let middle = chars.len() / 2;
+    chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
+    let tampered: String = chars.into_iter().collect();
+    let refused = tallymesh(&["contact", "add", &tampered], bob.path());
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("was changed after it was made"), "{stderr}");
+
+    // Removed, then added again from the QR image file.
+    ok(&tallymesh(&["contact", "remove", &party], bob.path()));
+    assert!(contacts_json(bob.path()).is_empty());
+    ok(&tallymesh(
+        &["contact", "add", "--image", qr.to_str().unwrap()],
+        bob.path(),
+    ));
+    assert_eq!(contacts_json(bob.path())[0]["partyId"], party.as_str());
+
+    // Alice's own card is refused on her node.
+    let own = tallymesh(&["contact", "add", &link], alice.path());
+    assert!(String::from_utf8_lossy(&own.stderr).contains("This is your own card."));
+}
