@@ -141,6 +141,9 @@ fn main() -> ExitCode {
             Command::Contact(command) => contact::run(data_dir, command).await,
         }
     });
+    // Tasks still running (a stopped node's stragglers) get a moment to
+    // finish; the command never hangs on them.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

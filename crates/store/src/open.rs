@@ -111,8 +111,13 @@ pub(crate) async fn pool(path: &Path) -> Result<SqlitePool, StoreError> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5))
         .log_statements(tracing::log::LevelFilter::Trace);
+    // No idle timeout and no maximum lifetime: local SQLite connections do
+    // not go stale, and without them sqlx runs no maintenance task, whose
+    // idle-connection loop can spin when the pool is closed while it runs.
     SqlitePoolOptions::new()
         .max_connections(4)
+        .idle_timeout(None)
+        .max_lifetime(None)
         .connect_with(options)
         .await
         .map_err(|e| classify(path, e))
