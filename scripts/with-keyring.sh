@@ -21,7 +21,18 @@ for tool in keyctl dbus-run-session gnome-keyring-daemon; do
 done
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/tallymesh-keyring.XXXXXX")"
-trap 'rm -rf "$scratch"' EXIT
+# Desktop portals started inside the session may leave a FUSE mount in the
+# runtime directory; unmount it before removing the scratch directory, and
+# never let cleaning up change the command's exit status.
+cleanup() {
+    local status=$?
+    if [[ -d "$scratch/runtime/doc" ]]; then
+        fusermount -u -z "$scratch/runtime/doc" 2>/dev/null || umount -l "$scratch/runtime/doc" 2>/dev/null || true
+    fi
+    rm -rf "$scratch" 2>/dev/null || echo "with-keyring: left $scratch behind" >&2
+    exit "$status"
+}
+trap cleanup EXIT
 mkdir -p "$scratch"/{data,cache,runtime}
 chmod 700 "$scratch/runtime"
 export XDG_DATA_HOME="$scratch/data" XDG_CACHE_HOME="$scratch/cache" XDG_RUNTIME_DIR="$scratch/runtime"
