@@ -146,3 +146,29 @@ pub fn spawn_headless_node(data_dir: &std::path::Path, passphrase: &str) -> std:
         .stderr(std::process::Stdio::piped())
         .spawn()
 }
+
+/// The standard output of a command that must have succeeded; on failure
+/// the assertion shows its exit status, stdout and stderr.
+pub fn succeeded(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Sends SIGTERM to a node started with [`spawn_headless_node`] and waits
+/// for it to exit, returning what it printed.
+#[cfg(unix)]
+pub fn stop_with_sigterm(node: std::process::Child) -> std::io::Result<std::process::Output> {
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &node.id().to_string()])
+        .status()?;
+    if !killed.success() {
+        return Err(std::io::Error::other(format!("kill -TERM {} failed", node.id())));
+    }
+    node.wait_with_output()
+}

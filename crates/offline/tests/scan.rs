@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use image::{GrayImage, Luma};
 use proptest::prelude::*;
-use support::{Noise, Scene, card_payload, short_payload};
+use support::{Noise, Scene, card_payload, fits, short_payload};
 use tallymesh_offline::camera::{CameraError, Frame, InjectedSource};
 use tallymesh_offline::preview::{PreviewPacer, PreviewSettings, preview};
 use tallymesh_offline::scan::{DecodePass, Found, QrScanner, ScanCancel, ScanError, decode_pass};
@@ -69,13 +69,6 @@ fn scan(scene: Scene) -> Result<Found, ScanError> {
     QrScanner::new()
         .frame_limit(FRAME_BUDGET)
         .scan(&mut stream(scene), &ScanCancel::new(), |_| {})
-}
-
-/// Scenes that fit a 640×480 frame whole: a card code is 89 modules wide
-/// with its quiet zone, a short one 41.
-fn fits(modules: f32, module_px: f32, rotation_deg: f32) -> bool {
-    let r = rotation_deg.to_radians();
-    modules * module_px * (r.cos().abs() + r.sin().abs()) <= 470.0
 }
 
 const ROTATIONS: [f32; 5] = [0.0, 15.0, 37.0, 90.0, 180.0];
@@ -358,96 +351,5 @@ proptest! {
         for pass in std::iter::once(DecodePass::Plain).chain(DecodePass::RECOVERY) {
             let _ = decode_pass(&scrambled, pass);
         }
-    }
-}
-
-/// The survey behind the choice of recovery passes (docs/benchmarks.md,
-/// "QR scanning"): single frames over a wider grid than the matrix, each
-/// pass alone. Run with
-/// `cargo test --release -p tallymesh-offline --test scan -- --ignored --nocapture`.
-#[test]
-#[ignore = "a measurement, not a check: prints a table"]
-fn pass_survey() {
-    let noises = [
-        Noise::Clean,
-        Noise::Gaussian(12.0),
-        Noise::Gaussian(25.0),
-        Noise::Gaussian(40.0),
-        Noise::SaltPepper(0.02),
-        Noise::SaltPepper(0.05),
-        Noise::Blur(0.7),
-        Noise::Blur(1.2),
-        Noise::LowContrast(60),
-        Noise::LowContrast(30),
-        Noise::Webcam,
-    ];
-    let passes: Vec<DecodePass> = std::iter::once(DecodePass::Plain).chain(DecodePass::RECOVERY).collect();
-    let mut read = vec![0u32; passes.len()];
-    let mut only = vec![0u32; passes.len()];
-    let mut time = vec![Duration::ZERO; passes.len()];
-    let (mut any, mut total) = (0, 0);
-    let mut by_noise = Vec::new();
-    for noise in noises {
-        let (mut plain, mut some, mut count) = (0, 0, 0);
-        for (payload, modules, sizes) in [
-            (card_payload(), 89.0, &[2.0, 3.0, 4.0][..]),
-            (short_payload(), 41.0, &[2.0, 3.0, 6.0, 10.0][..]),
-        ] {
-            for &module_px in sizes {
-                for rotation_deg in [0.0, 15.0, 37.0, 90.0, 180.0] {
-                    if !fits(modules, module_px, rotation_deg) {
-                        continue;
-                    }
-                    let scene = Scene {
-                        payload: payload.clone(),
-                        module_px,
-                        rotation_deg,
-                        noise,
-                        centre: (0.45, 0.55),
-                        seed: 7,
-                        ..Scene::card()
-                    };
-                    let luma = scene.render();
-                    let mut hit = false;
-                    let mut readers = Vec::new();
-                    for (i, pass) in passes.iter().enumerate() {
-                        let started = std::time::Instant::now();
-                        let ok = decode_pass(&luma, *pass).contains(&payload);
-                        time[i] += started.elapsed();
-                        if ok {
-                            readers.push(i);
-                            read[i] += 1;
-                            hit = true;
-                            if i == 0 {
-                                plain += 1;
-                            }
-                        }
-                    }
-                    if let [alone] = readers[..] {
-                        only[alone] += 1;
-                    }
-                    count += 1;
-                    total += 1;
-                    if hit {
-                        some += 1;
-                        any += 1;
-                    }
-                }
-            }
-        }
-        by_noise.push(format!("{noise:?}: plain {plain}/{count}, any pass {some}/{count}"));
-    }
-    println!("{total} single frames, 640×480");
-    for (i, pass) in passes.iter().enumerate() {
-        println!(
-            "{pass:?}: reads {}, {} that no other pass reads ({:.1} ms a frame)",
-            read[i],
-            only[i],
-            time[i].as_secs_f64() * 1000.0 / f64::from(total)
-        );
-    }
-    println!("any pass: {any}");
-    for line in by_noise {
-        println!("{line}");
     }
 }

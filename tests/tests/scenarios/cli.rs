@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output};
 use std::time::Duration;
 
-use tallymesh_scenarios::{cli_binary, spawn_headless_node};
+use tallymesh_scenarios::{cli_binary, spawn_headless_node, stop_with_sigterm};
 
 fn tallymesh(args: &[&str]) -> Output {
     let binary = cli_binary();
@@ -59,12 +59,7 @@ fn node_run_answers_status_and_exits_cleanly_on_sigterm() {
     let human = tallymesh(&["status", "--data-dir", dir.path().to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&human.stdout).contains("running for"));
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &node.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let output = node.wait_with_output().unwrap();
+    let output = stop_with_sigterm(node).unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "exit {:?}: {stderr}", output.status);
     assert!(stderr.contains("stopped"), "{stderr}");

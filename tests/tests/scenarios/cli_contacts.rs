@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use tallymesh_scenarios::cli_binary;
+use tallymesh_scenarios::{cli_binary, succeeded};
 
 const KEY_PASSPHRASE: &str = "key file passphrase for contacts";
 
@@ -20,29 +20,18 @@ fn tallymesh(args: &[&str], data_dir: &Path) -> Output {
         .unwrap()
 }
 
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 fn contacts_json(data_dir: &Path) -> Vec<serde_json::Value> {
-    serde_json::from_str(&ok(&tallymesh(&["contact", "list", "--json"], data_dir))).unwrap()
+    serde_json::from_str(&succeeded(&tallymesh(&["contact", "list", "--json"], data_dir))).unwrap()
 }
 
 #[test]
 fn alices_card_from_her_data_directory_is_added_into_bobs_and_listed() {
     let alice = tempfile::tempdir().unwrap();
     let bob = tempfile::tempdir().unwrap();
-    ok(&tallymesh(&["id", "create", "Alice"], alice.path()));
-    ok(&tallymesh(&["id", "create", "Bob"], bob.path()));
+    succeeded(&tallymesh(&["id", "create", "Alice"], alice.path()));
+    succeeded(&tallymesh(&["id", "create", "Bob"], bob.path()));
     let shown: serde_json::Value =
-        serde_json::from_str(&ok(&tallymesh(&["id", "show", "--json"], alice.path()))).unwrap();
+        serde_json::from_str(&succeeded(&tallymesh(&["id", "show", "--json"], alice.path()))).unwrap();
     let party = shown["partyId"].as_str().unwrap().to_owned();
 
     let qr = alice.path().join("alice-card.png");
@@ -58,14 +47,14 @@ fn alices_card_from_her_data_directory_is_added_into_bobs_and_listed() {
         ],
         alice.path(),
     );
-    let link = ok(&card).trim().to_owned();
+    let link = succeeded(&card).trim().to_owned();
     assert!(link.starts_with("tallymesh:card?v=1&d="), "{link}");
     let stderr = String::from_utf8_lossy(&card.stderr);
     assert!(stderr.contains("one-time invite"), "{stderr}");
     assert!(std::fs::read(&qr).unwrap().starts_with(b"\x89PNG"));
 
     assert!(contacts_json(bob.path()).is_empty());
-    let added = ok(&tallymesh(&["contact", "add", &link], bob.path()));
+    let added = succeeded(&tallymesh(&["contact", "add", &link], bob.path()));
     assert!(added.contains("Alice") && added.contains(&party), "{added}");
     let listed = contacts_json(bob.path());
     assert_eq!(listed.len(), 1);
@@ -84,9 +73,9 @@ fn alices_card_from_her_data_directory_is_added_into_bobs_and_listed() {
     assert!(stderr.contains("was changed after it was made"), "{stderr}");
 
     // Removed, then added again from the QR image file.
-    ok(&tallymesh(&["contact", "remove", &party], bob.path()));
+    succeeded(&tallymesh(&["contact", "remove", &party], bob.path()));
     assert!(contacts_json(bob.path()).is_empty());
-    ok(&tallymesh(
+    succeeded(&tallymesh(
         &["contact", "add", "--image", qr.to_str().unwrap()],
         bob.path(),
     ));

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use tallymesh_scenarios::{cli_binary, spawn_headless_node};
+use tallymesh_scenarios::{cli_binary, spawn_headless_node, stop_with_sigterm, succeeded};
 
 const KEY_PASSPHRASE: &str = "key file passphrase for the cli";
 const BACKUP_PASSPHRASE: &str = "backup passphrase for the cli";
@@ -34,30 +34,19 @@ fn tallymesh(args: &[&str], data_dir: &Path) -> Output {
     tallymesh_with(args, data_dir, "", BACKUP_PASSPHRASE)
 }
 
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 fn show(data_dir: &Path, key_file: bool) -> serde_json::Value {
     let args: &[&str] = if key_file {
         &["id", "show", "--json", "--key-file"]
     } else {
         &["id", "show", "--json"]
     };
-    serde_json::from_str(&ok(&tallymesh(args, data_dir))).unwrap()
+    serde_json::from_str(&succeeded(&tallymesh(args, data_dir))).unwrap()
 }
 
 #[test]
 fn id_create_phrase_and_restore_in_a_fresh_data_directory_give_the_same_party() {
     let alice = tempfile::tempdir().unwrap();
-    let created = ok(&tallymesh(&["id", "create", "Alice", "--key-file"], alice.path()));
+    let created = succeeded(&tallymesh(&["id", "create", "Alice", "--key-file"], alice.path()));
     assert!(
         created.starts_with("Alice\n  party id        did:key:z6Mk"),
         "{created}"
@@ -67,7 +56,7 @@ fn id_create_phrase_and_restore_in_a_fresh_data_directory_give_the_same_party() 
     assert_eq!(shown["displayName"], "Alice");
     let party = shown["partyId"].as_str().unwrap().to_owned();
 
-    let phrase = ok(&tallymesh(&["id", "phrase", "--key-file"], alice.path()));
+    let phrase = succeeded(&tallymesh(&["id", "phrase", "--key-file"], alice.path()));
     assert_eq!(phrase.split_whitespace().count(), 24, "{phrase}");
 
     let laptop = tempfile::tempdir().unwrap();
@@ -77,7 +66,7 @@ fn id_create_phrase_and_restore_in_a_fresh_data_directory_give_the_same_party() 
         &phrase,
         BACKUP_PASSPHRASE,
     );
-    assert!(ok(&restored).contains(&party));
+    assert!(succeeded(&restored).contains(&party));
     assert_eq!(show(laptop.path(), true)["partyId"], party.as_str());
 
     // A phrase with two words swapped is refused, and nothing is created.
@@ -122,11 +111,11 @@ fn with_a_running_node_id_commands_use_it_and_a_backup_restores_elsewhere() {
     assert!(up, "the node never answered status");
 
     // No --key-file: these go to the running node.
-    ok(&tallymesh(&["id", "create", "Alice"], alice.path()));
+    succeeded(&tallymesh(&["id", "create", "Alice"], alice.path()));
     let party = show(alice.path(), false)["partyId"].as_str().unwrap().to_owned();
     let backup = alice.path().join("alice.tmbak");
     let backup_arg = backup.to_str().unwrap();
-    ok(&tallymesh(&["id", "export", "--out", backup_arg], alice.path()));
+    succeeded(&tallymesh(&["id", "export", "--out", backup_arg], alice.path()));
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
@@ -149,17 +138,12 @@ fn with_a_running_node_id_commands_use_it_and_a_backup_restores_elsewhere() {
     assert!(stderr.contains("wrong passphrase for this backup"), "{stderr}");
     assert_eq!(show(laptop.path(), true)["state"], "none");
 
-    ok(&tallymesh(&["id", "import", backup_arg, "--key-file"], laptop.path()));
+    succeeded(&tallymesh(&["id", "import", backup_arg, "--key-file"], laptop.path()));
     let restored = show(laptop.path(), true);
     assert_eq!(restored["partyId"], party.as_str());
     assert_eq!(restored["displayName"], "Alice");
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &node.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let output = node.wait_with_output().unwrap();
+    let output = stop_with_sigterm(node).unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
 

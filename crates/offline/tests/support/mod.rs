@@ -201,3 +201,10 @@ fn spoil(luma: &mut GrayImage, noise: Noise, seed: u64) {
         }
     }
 }
+
+/// Scenes that fit a 640×480 frame whole: a card code is 89 modules wide
+/// with its quiet zone, a short one 41.
+pub fn fits(modules: f32, module_px: f32, rotation_deg: f32) -> bool {
+    let r = rotation_deg.to_radians();
+    modules * module_px * (r.cos().abs() + r.sin().abs()) <= 470.0
+}
