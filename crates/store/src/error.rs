@@ -56,6 +56,106 @@ pub enum StoreError {
         /// SQLite's reason.
         reason: String,
     },
+    /// The node serves no ledger for this tally: it was never asked to
+    /// ([`Store::ledger_serve`](crate::Store::ledger_serve)).
+    #[error("database {}: this node serves no ledger for tally {tally}", path.display())]
+    LedgerNotServed {
+        /// The file.
+        path: PathBuf,
+        /// The tally id, in hex.
+        tally: String,
+    },
+    /// The tally is already served with a different genesis: two tallies
+    /// cannot share an id, so the caller holds the wrong genesis.
+    #[error(
+        "database {}: tally {tally} is already served with a different genesis; nothing was changed",
+        path.display()
+    )]
+    LedgerGenesisMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The tally id, in hex.
+        tally: String,
+    },
+    /// A block differing from the certified block already stored at its
+    /// height: storing it would be a fork. Nothing of the batch was stored.
+    #[error(
+        "database {}: tally {tally} already has a different certified block at height {height}; refusing a fork, nothing of this step was stored",
+        path.display()
+    )]
+    LedgerFork {
+        /// The file.
+        path: PathBuf,
+        /// The tally id, in hex.
+        tally: String,
+        /// The height.
+        height: u64,
+    },
+    /// A block that does not follow the last certified block: certified
+    /// blocks are stored in height order with no gap. Nothing of the batch
+    /// was stored.
+    #[error(
+        "database {}: tally {tally}: block {height} does not follow the last certified block {tip}; nothing of this step was stored",
+        path.display()
+    )]
+    LedgerGap {
+        /// The file.
+        path: PathBuf,
+        /// The tally id, in hex.
+        tally: String,
+        /// The block's height.
+        height: u64,
+        /// The last certified height stored (0: only the genesis).
+        tip: u64,
+    },
+    /// A number the database cannot hold (heights and rounds up to
+    /// 2^63 − 1), or a block at height 0, which is the genesis. Nothing was
+    /// stored.
+    #[error(
+        "database {}: tally {tally}: {what} {value} is out of range; nothing was stored",
+        path.display()
+    )]
+    LedgerOutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// The tally id, in hex.
+        tally: String,
+        /// Which number.
+        what: &'static str,
+        /// Its value.
+        value: u64,
+    },
+    /// A stored ledger record cannot be read back: the file was changed
+    /// behind the node's back or damaged.
+    #[error(
+        "database {}: tally {tally}: ledger record {seq} is damaged ({reason}); restore the file from a backup, or let the node fetch the ledger again from the tally network",
+        path.display()
+    )]
+    LedgerRecordDamaged {
+        /// The file.
+        path: PathBuf,
+        /// The tally id, in hex.
+        tally: String,
+        /// The record's sequence number.
+        seq: i64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A stored certified block cannot be read back.
+    #[error(
+        "database {}: tally {tally}: the certified block at height {height} is damaged ({reason}); restore the file from a backup, or let the node fetch the ledger again from the tally network",
+        path.display()
+    )]
+    LedgerBlockDamaged {
+        /// The file.
+        path: PathBuf,
+        /// The tally id, in hex.
+        tally: String,
+        /// The height, as stored.
+        height: i64,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl StoreError {

@@ -6,6 +6,12 @@
 //! Tallymesh is refused with an error naming the file, and is left exactly
 //! as it was.
 //!
+//! Besides the node's own facts and contacts it keeps each served tally's
+//! ledger: the records the ledger machine must find again after a crash,
+//! appended one machine step per transaction ([`Store::ledger_append`],
+//! [`Store::ledger_records`]), and the certified blocks, one per height
+//! ([`Store::ledger_blocks`]).
+//!
 //! ```no_run
 //! # async fn example() -> Result<(), tallymesh_store::StoreError> {
 //! let store = tallymesh_store::Store::open("/tmp/node/tallymesh.sqlite".as_ref()).await?;
@@ -18,6 +24,7 @@
 mod contacts;
 mod error;
 mod identity;
+mod ledger;
 mod open;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +34,7 @@ use sqlx::SqlitePool;
 pub use contacts::{ContactRow, ContactSaved, InviteRow};
 pub use error::StoreError;
 pub use identity::{IdentityOrigin, OwnDeviceCertificate, OwnIdentity};
+pub use ledger::{LedgerAppended, LedgerBlock, LedgerRecord, LedgerTally};
 
 /// The migrations compiled into this build, from `crates/store/migrations`.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

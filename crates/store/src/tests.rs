@@ -6,26 +6,31 @@ fn db_in(dir: &tempfile::TempDir) -> PathBuf {
 
 /// What must not change when a database is refused: the bytes of every
 /// file in the folder, ignoring SQLite's shared-memory index (`-shm`),
-/// which readers may rebuild, and an empty write-ahead log.
+/// which readers may rebuild, and an empty write-ahead log. A file that
+/// vanishes while being listed (SQLite removing its `-wal` and `-shm` as the
+/// last connection of a closed pool finishes closing) counts as absent.
 fn snapshot(dir: &Path) -> Vec<(String, u64, u64)> {
     use std::hash::{Hash, Hasher};
+    fn present<T>(result: std::io::Result<T>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => panic!("{e}"),
+        }
+    }
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
-        .filter(|e| {
+        .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let housekeeping = name.ends_with("-shm") || (name.ends_with("-wal") && e.metadata().unwrap().len() == 0);
-            !housekeeping
-        })
-        .map(|e| {
-            let bytes = std::fs::read(e.path()).unwrap();
+            let empty_wal = name.ends_with("-wal") && present(e.metadata())?.len() == 0;
+            if name.ends_with("-shm") || empty_wal {
+                return None;
+            }
+            let bytes = present(std::fs::read(e.path()))?;
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             bytes.hash(&mut hasher);
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                bytes.len() as u64,
-                hasher.finish(),
-            )
+            Some((name, bytes.len() as u64, hasher.finish()))
         })
         .collect();
     files.sort();
