@@ -168,7 +168,9 @@ mod tests {
         let garbage = b"this is not a database".repeat(100);
         std::fs::write(&database, &garbage).unwrap();
 
-        let error = Node::start(NodeConfig::new(dir.path().to_owned())).await.unwrap_err();
+        let error = Node::start(NodeConfig::new(dir.path().to_owned()).with_lan_discovery(false))
+            .await
+            .unwrap_err();
         let api = ApiError::from(error);
 
         assert_eq!(api.code, ApiErrorCode::Storage);

@@ -46,6 +46,10 @@ pub fn test_config(data_dir: &Path) -> NodeConfig {
         .with_keystore(KeystoreConfig::key_file(Passphrase::new(TEST_PASSPHRASE)))
         .with_file_kdf(KdfParams::INSECURE_FOR_TESTS)
         .with_device_name("Scenario node")
+        // No multicast on the real interfaces; a DHT on loopback has no
+        // external address to confirm, so serve from the start.
+        .with_lan_discovery(false)
+        .with_dht_server(true)
 }
 
 /// A fresh temporary data directory.
@@ -137,6 +141,8 @@ pub fn spawn_headless_node(data_dir: &std::path::Path, passphrase: &str) -> std:
             "--key-file",
             "--listen",
             "/ip4/127.0.0.1/tcp/0",
+            "--no-lan-discovery",
+            "--dht-server",
             "--data-dir",
         ])
         .arg(data_dir)

@@ -196,7 +196,9 @@ impl Target {
             Err(ControlError::NotRunning { .. }) => {}
             Err(e) => return Err(e.to_string()),
         }
-        let mut config = NodeConfig::new(data_dir.to_owned()).with_listen(Vec::new());
+        let mut config = NodeConfig::new(data_dir.to_owned())
+            .with_listen(Vec::new())
+            .with_lan_discovery(false);
         config.control_endpoint = false;
         let config = config.with_keystore(keystore.config(data_dir)?);
         Node::start(config)

@@ -63,6 +63,13 @@ struct RunArgs {
     /// [default: /ip4/0.0.0.0/tcp/0 and /ip4/0.0.0.0/udp/0/quic-v1]
     #[arg(long, value_name = "MULTIADDR")]
     listen: Vec<Multiaddr>,
+    /// Don't look for other nodes on the local network (multicast DNS)
+    #[arg(long)]
+    no_lan_discovery: bool,
+    /// Answer DHT queries from the start, without waiting for others to
+    /// confirm that this node can be dialled (for a LAN or a test network)
+    #[arg(long)]
+    dht_server: bool,
     #[command(flatten)]
     keystore: KeystoreArgs,
 }
@@ -156,7 +163,12 @@ fn main() -> ExitCode {
 async fn run_node(data_dir: PathBuf, args: RunArgs) -> Result<(), String> {
     let keystore = args.keystore.config(&data_dir)?;
     let _logs = tallymesh_node::logging::init(Some(&data_dir));
-    let mut config = NodeConfig::new(data_dir).with_keystore(keystore);
+    let mut config = NodeConfig::new(data_dir)
+        .with_keystore(keystore)
+        .with_lan_discovery(!args.no_lan_discovery);
+    if args.dht_server {
+        config = config.with_dht_server(true);
+    }
     if !args.listen.is_empty() {
         config = config.with_listen(args.listen);
     }

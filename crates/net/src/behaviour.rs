@@ -1,20 +1,91 @@
 //! The swarm's protocols and transports.
+//!
+//! ```
+//! // Every protocol of ours is versioned under /tallymesh/.
+//! assert_eq!(tallymesh_net::IDENTIFY_PROTOCOL, "/tallymesh/id/1");
+//! assert_eq!(tallymesh_net::KADEMLIA_PROTOCOL, "/tallymesh/kad/1");
+//! assert_eq!(tallymesh_net::GOSSIP_PROTOCOL, "/tallymesh/gossip/1");
+//! ```
+//!
+//! Transports: TCP (Noise, Yamux), QUIC, and circuit relay v2 as a client.
+//! Behaviours, in the order they see a new connection: connection limits
+//! (first, so a denied connection costs the others nothing), identify, ping,
+//! Kademlia, gossipsub, mDNS (optional), relay client, relay server
+//! (optional), DCUtR, AutoNAT, and our request-response protocols.
 
 use libp2p::identity::Keypair;
+use libp2p::kad::store::{MemoryStore, MemoryStoreConfig};
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{Swarm, identify, noise, ping, tcp, yamux};
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::{
+    StreamProtocol, Swarm, autonat, connection_limits, dcutr, gossipsub, identify, kad, mdns, noise, ping, relay, tcp,
+    yamux,
+};
 
-use crate::{IDENTIFY_PROTOCOL, NetConfig, NetError};
+use crate::config::{KademliaMode, NetConfig};
+use crate::error::NetError;
+use crate::requests::RequestProtocols;
+use crate::{GOSSIP_PROTOCOL, IDENTIFY_PROTOCOL, KADEMLIA_PROTOCOL};
 
-/// The protocols every Tallymesh node runs. Later protocols (ledger, chat,
-/// Kademlia, gossipsub) join this struct.
+/// Room for a gossip message's envelope (signature, public key, topic,
+/// sequence number) on top of its payload.
+const GOSSIP_ENVELOPE_BYTES: usize = 2 * 1024;
+/// Room for a Kademlia message's other fields (closer peers and their
+/// addresses) on top of a record's value.
+const KADEMLIA_ENVELOPE_BYTES: usize = 16 * 1024;
+
+/// The protocols every Tallymesh node runs.
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
+    pub(crate) limits: connection_limits::Behaviour,
     pub(crate) identify: identify::Behaviour,
     pub(crate) ping: ping::Behaviour,
+    pub(crate) kademlia: kad::Behaviour<MemoryStore>,
+    pub(crate) gossipsub: gossipsub::Behaviour,
+    pub(crate) mdns: Toggle<mdns::tokio::Behaviour>,
+    pub(crate) relay_client: relay::client::Behaviour,
+    pub(crate) relay_server: Toggle<relay::Behaviour>,
+    pub(crate) dcutr: dcutr::Behaviour,
+    pub(crate) autonat: autonat::Behaviour,
+    pub(crate) requests: RequestProtocols,
 }
 
 pub(crate) fn build_swarm(key: Keypair, config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
+    config.validate()?;
+    let peer_id = key.public().to_peer_id();
+    let gossipsub = gossipsub_behaviour(&key, config)?;
+    let kademlia = kademlia_behaviour(peer_id, config);
+    let mdns = if config.mdns {
+        // A machine where the mDNS socket cannot be opened still runs
+        // everything else; LAN discovery is a convenience.
+        match mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id) {
+            Ok(mdns) => Some(mdns),
+            Err(e) => {
+                tracing::warn!(error = %e, "local network discovery (mDNS) is unavailable");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let limits = config.connection_limits;
+    let connection_limits = connection_limits::Behaviour::new(
+        connection_limits::ConnectionLimits::default()
+            .with_max_pending_incoming(Some(limits.max_pending_incoming))
+            .with_max_established_incoming(Some(limits.max_established_incoming))
+            .with_max_established(Some(limits.max_established))
+            .with_max_established_per_peer(Some(limits.max_established_per_peer)),
+    );
+    let identify = identify::Behaviour::new(
+        identify::Config::new(IDENTIFY_PROTOCOL.to_owned(), key.public())
+            .with_agent_version(format!("tallymesh/{}", env!("CARGO_PKG_VERSION"))),
+    );
+    let ping = ping::Behaviour::new(ping::Config::new().with_interval(config.ping_interval));
+    let relay_server = config
+        .relay_server
+        .then(|| relay::Behaviour::new(peer_id, relay::Config::default()));
+    let requests = RequestProtocols::new(&config.request_protocols, config.request_timeout);
+
     let idle = config.idle_connection_timeout;
     let swarm = libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
@@ -25,15 +96,57 @@ pub(crate) fn build_swarm(key: Keypair, config: &NetConfig) -> Result<Swarm<Beha
         )
         .map_err(|e| NetError::Transport(e.to_string()))?
         .with_quic()
-        .with_behaviour(|key| Behaviour {
-            identify: identify::Behaviour::new(
-                identify::Config::new(IDENTIFY_PROTOCOL.to_owned(), key.public())
-                    .with_agent_version(format!("tallymesh/{}", env!("CARGO_PKG_VERSION"))),
-            ),
-            ping: ping::Behaviour::default(),
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| NetError::Transport(e.to_string()))?
+        .with_behaviour(move |_, relay_client| Behaviour {
+            limits: connection_limits,
+            identify,
+            ping,
+            kademlia,
+            gossipsub,
+            mdns: mdns.into(),
+            relay_client,
+            relay_server: relay_server.into(),
+            dcutr: dcutr::Behaviour::new(peer_id),
+            autonat: autonat::Behaviour::new(peer_id, autonat::Config::default()),
+            requests,
         })
         .map_err(|e| NetError::Transport(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
         .build();
     Ok(swarm)
+}
+
+fn kademlia_behaviour(peer_id: libp2p::PeerId, config: &NetConfig) -> kad::Behaviour<MemoryStore> {
+    let mut kad_config = kad::Config::new(StreamProtocol::new(KADEMLIA_PROTOCOL));
+    kad_config
+        .set_query_timeout(config.kademlia_query_timeout)
+        .set_max_packet_size(config.max_record_bytes + KADEMLIA_ENVELOPE_BYTES);
+    let store = MemoryStore::with_config(
+        peer_id,
+        MemoryStoreConfig {
+            max_value_bytes: config.max_record_bytes,
+            ..MemoryStoreConfig::default()
+        },
+    );
+    let mut kademlia = kad::Behaviour::with_config(peer_id, store, kad_config);
+    kademlia.set_mode(match config.kademlia_mode {
+        KademliaMode::Automatic => None,
+        KademliaMode::Server => Some(kad::Mode::Server),
+        KademliaMode::Client => Some(kad::Mode::Client),
+    });
+    kademlia
+}
+
+fn gossipsub_behaviour(key: &Keypair, config: &NetConfig) -> Result<gossipsub::Behaviour, NetError> {
+    let gossip_config = gossipsub::ConfigBuilder::default()
+        .protocol_id(GOSSIP_PROTOCOL, gossipsub::Version::V1_1)
+        .validation_mode(gossipsub::ValidationMode::Strict)
+        .validate_messages()
+        .max_transmit_size(config.max_gossip_bytes + GOSSIP_ENVELOPE_BYTES)
+        .heartbeat_interval(config.gossip_heartbeat)
+        .build()
+        .map_err(|e| NetError::InvalidConfig(format!("gossipsub: {e}")))?;
+    gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)
+        .map_err(|e| NetError::InvalidConfig(format!("gossipsub: {e}")))
 }

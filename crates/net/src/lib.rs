@@ -1,34 +1,68 @@
 //! The node's libp2p swarm, behind a cloneable [`Client`] and an
 //! [`EventLoop`] that owns it.
 //!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use tallymesh_net::{NetConfig, NetEvent, ProtocolName, RequestProtocol};
+//!
+//! let echo = ProtocolName::new("echo")?;
+//! let config = NetConfig {
+//!     request_protocols: vec![RequestProtocol::new(echo.clone())],
+//!     ..NetConfig::default()
+//! };
+//! let key = tallymesh_net::keypair_from_seed(&[7; 32])?;
+//! let (client, mut events, event_loop) = tallymesh_net::new(key, config)?;
+//! tokio::spawn(event_loop.run());
+//! client.listen("/ip4/0.0.0.0/tcp/0".parse()?).await?;
+//! client.listen("/ip4/0.0.0.0/udp/0/quic-v1".parse()?).await?;
+//! while let Some(event) = events.recv().await {
+//!     match event {
+//!         NetEvent::Request { bytes, responder, .. } => {
+//!             responder.respond(bytes)?;
+//!         }
+//!         other => println!("{other:?}"),
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! [`new`] builds the swarm from the device's key and returns three
 //! things: a `Client` that any task may clone and use to send commands, a
 //! receiver of [`NetEvent`]s, and the `EventLoop` the caller spawns. The
 //! loop ends when every client has been dropped or [`Client::shutdown`]
-//! is called.
+//! is called. The event channel is bounded: a node that stops reading
+//! events eventually stalls the loop, so read them promptly.
 //!
-//! ```no_run
-//! # async fn example() -> Result<(), tallymesh_net::NetError> {
-//! let key = libp2p::identity::Keypair::generate_ed25519();
-//! let (client, mut events, event_loop) = tallymesh_net::new(key, tallymesh_net::NetConfig::default())?;
-//! tokio::spawn(event_loop.run());
-//! client.listen("/ip4/127.0.0.1/tcp/0".parse().unwrap()).await?;
-//! while let Some(event) = events.recv().await {
-//!     println!("{event:?}");
-//! }
-//! # Ok(()) }
-//! ```
+//! What runs: TCP and QUIC transports with Noise and Yamux, circuit relay
+//! v2 (client always, server on request), DCUtR hole punching, AutoNAT,
+//! identify, ping, Kademlia, gossipsub with signed messages checked by the
+//! node before they are forwarded, mDNS on the LAN, connection limits, and
+//! request-response on the node's own protocols. This crate moves bytes:
+//! what a request, a record or a gossip message means is the node's
+//! business. `docs/protocol/net.md` describes the wire.
 
 mod behaviour;
 mod client;
+mod config;
+mod error;
+mod event;
 mod event_loop;
+mod frame;
+mod gossip;
+mod protocol;
+mod requests;
 
-pub use client::{Client, NetError};
+pub use client::Client;
+pub use config::{ConnectionLimits, KademliaMode, NetConfig};
+pub use error::{DhtError, GossipError, NetError, RequestError, RespondError};
+pub use event::{ConnectedPeer, Misbehaviour, NetEvent, Reachability};
 pub use event_loop::EventLoop;
+pub use frame::FrameError;
+pub use gossip::GossipValidation;
 pub use libp2p::identity::{DecodingError, Keypair};
 pub use libp2p::{Multiaddr, PeerId};
-
-use std::time::Duration;
+pub use protocol::{ProtocolName, ProtocolNameError, RequestProtocol};
+pub use requests::Responder;
 
 use tokio::sync::mpsc;
 
@@ -36,33 +70,16 @@ use tokio::sync::mpsc;
 /// protocol of ours.
 pub const IDENTIFY_PROTOCOL: &str = "/tallymesh/id/1";
 
-/// Settings of the swarm.
-#[derive(Debug, Clone)]
-pub struct NetConfig {
-    /// How long a connection with no open streams stays up.
-    pub idle_connection_timeout: Duration,
-}
+/// The Kademlia protocol name: a DHT of Tallymesh nodes only.
+pub const KADEMLIA_PROTOCOL: &str = "/tallymesh/kad/1";
 
-impl Default for NetConfig {
-    fn default() -> Self {
-        NetConfig {
-            idle_connection_timeout: Duration::from_secs(60),
-        }
-    }
-}
+/// The gossipsub protocol name: a gossip mesh of Tallymesh nodes only.
+pub const GOSSIP_PROTOCOL: &str = "/tallymesh/gossip/1";
 
-/// Something that happened on the network.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NetEvent {
-    /// The node now listens on this address.
-    Listening(Multiaddr),
-    /// The node stopped listening on this address.
-    ListenerClosed(Multiaddr),
-    /// The first connection to a peer opened.
-    PeerConnected(PeerId),
-    /// The last connection to a peer closed.
-    PeerDisconnected(PeerId),
-}
+/// How many commands may wait for the event loop.
+const COMMAND_BUFFER: usize = 64;
+/// How many events may wait for the node.
+const EVENT_BUFFER: usize = 256;
 
 /// The device's libp2p keypair from its 32-byte Ed25519 seed, as kept in
 /// the node's keystore. The same seed always gives the same [`PeerId`].
@@ -78,15 +95,17 @@ pub fn keypair_from_seed(seed: &[u8; 32]) -> Result<Keypair, DecodingError> {
     Keypair::ed25519_from_bytes(&mut copy)
 }
 
-/// Builds the swarm for `key`: TCP and QUIC, Noise, Yamux, identify, ping.
+/// Builds the swarm for `key` with `config` (see the crate docs for what
+/// runs). Fails if the settings contradict themselves
+/// ([`NetConfig::validate`]) or a transport cannot be set up.
 pub fn new(key: Keypair, config: NetConfig) -> Result<(Client, mpsc::Receiver<NetEvent>, EventLoop), NetError> {
     let swarm = behaviour::build_swarm(key, &config)?;
     let local_peer_id = *swarm.local_peer_id();
-    let (command_tx, command_rx) = mpsc::channel(64);
-    let (event_tx, event_rx) = mpsc::channel(256);
+    let (command_tx, command_rx) = mpsc::channel(COMMAND_BUFFER);
+    let (event_tx, event_rx) = mpsc::channel(EVENT_BUFFER);
     Ok((
         Client::new(command_tx, local_peer_id),
         event_rx,
-        EventLoop::new(swarm, command_rx, event_tx),
+        EventLoop::new(swarm, &config, command_rx, event_tx),
     ))
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use tallymesh_net::Multiaddr;
+use tallymesh_net::{KademliaMode, Multiaddr, NetConfig};
 
 use crate::keystore::{KdfParams, KeystoreConfig};
 
@@ -24,6 +24,14 @@ pub struct NodeConfig {
     /// The name this device's certificate gives it ("Laptop"); `None` uses
     /// the computer's name.
     pub device_name: Option<String>,
+    /// Whether to find other nodes on the local network by multicast DNS.
+    /// On for people's machines; tests turn it off, since it multicasts on
+    /// the real interfaces.
+    pub lan_discovery: bool,
+    /// Whether this node answers DHT queries from the start. `None` lets
+    /// the swarm decide once others can dial it; nodes on loopback or a LAN
+    /// say `Some(true)`, since nobody there confirms an external address.
+    pub dht_server: Option<bool>,
 }
 
 impl NodeConfig {
@@ -38,6 +46,8 @@ impl NodeConfig {
             keystore: KeystoreConfig::OsKeychain,
             file_kdf: KdfParams::RECOMMENDED,
             device_name: None,
+            lan_discovery: true,
+            dht_server: None,
         }
     }
 
@@ -58,6 +68,32 @@ impl NodeConfig {
     pub fn with_file_kdf(mut self, kdf: KdfParams) -> Self {
         self.file_kdf = kdf;
         self
+    }
+
+    /// The same node, with multicast DNS on the local network on or off.
+    pub fn with_lan_discovery(mut self, on: bool) -> Self {
+        self.lan_discovery = on;
+        self
+    }
+
+    /// The same node, serving DHT queries (`true`) or only asking them
+    /// (`false`) from the start.
+    pub fn with_dht_server(mut self, server: bool) -> Self {
+        self.dht_server = Some(server);
+        self
+    }
+
+    /// The settings of the node's swarm.
+    pub(crate) fn net_config(&self) -> NetConfig {
+        NetConfig {
+            mdns: self.lan_discovery,
+            kademlia_mode: match self.dht_server {
+                None => KademliaMode::Automatic,
+                Some(true) => KademliaMode::Server,
+                Some(false) => KademliaMode::Client,
+            },
+            ..NetConfig::default()
+        }
     }
 
     /// The same node, calling this device `name` in its certificate.

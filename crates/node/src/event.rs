@@ -41,10 +41,12 @@ pub enum NodeEvent {
     ShuttingDown,
 }
 
-impl From<tallymesh_net::NetEvent> for NodeEvent {
-    fn from(event: tallymesh_net::NetEvent) -> Self {
+impl NodeEvent {
+    /// The node event a network event is, if it is one the node passes on
+    /// as it is. Requests, gossip and the like are the node's own business.
+    pub(crate) fn from_net(event: &tallymesh_net::NetEvent) -> Option<NodeEvent> {
         use tallymesh_net::NetEvent as N;
-        match event {
+        Some(match event {
             N::Listening(address) => NodeEvent::Listening {
                 address: address.to_string(),
             },
@@ -57,7 +59,15 @@ impl From<tallymesh_net::NetEvent> for NodeEvent {
             N::PeerDisconnected(peer) => NodeEvent::PeerDisconnected {
                 peer_id: peer.to_string(),
             },
-        }
+            N::DialFailed { .. }
+            | N::PeerDiscovered { .. }
+            | N::PingRtt { .. }
+            | N::Request { .. }
+            | N::Gossip { .. }
+            | N::Misbehaved { .. }
+            | N::Reachability(_)
+            | N::RelayReservation { .. } => return None,
+        })
     }
 }
 

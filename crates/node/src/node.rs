@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use tallymesh_net::NetConfig;
 use tallymesh_store::Store;
 use tokio::sync::{Mutex, broadcast};
 use tokio::task::JoinHandle;
@@ -81,7 +80,7 @@ impl Node {
             identity,
         } = prepared;
 
-        let (net, mut net_events, net_loop) = match tallymesh_net::new(key, NetConfig::default()) {
+        let (net, mut net_events, net_loop) = match tallymesh_net::new(key, config.net_config()) {
             Ok(parts) => parts,
             Err(e) => {
                 store.close().await;
@@ -104,7 +103,9 @@ impl Node {
             tokio::spawn(async move {
                 while let Some(event) = net_events.recv().await {
                     // No subscriber is not an error: events are also logged.
-                    let _ = events.send(NodeEvent::from(event));
+                    if let Some(event) = NodeEvent::from_net(&event) {
+                        let _ = events.send(event);
+                    }
                 }
             })
         };

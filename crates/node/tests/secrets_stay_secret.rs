@@ -122,7 +122,8 @@ async fn no_secret_reaches_the_database_the_logs_or_the_log_output() {
     let config = NodeConfig::new(data_dir.clone())
         .with_listen(vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()])
         .with_keystore(KeystoreConfig::key_file(Passphrase::new(KEY_PASSPHRASE)))
-        .with_file_kdf(KdfParams::INSECURE_FOR_TESTS);
+        .with_file_kdf(KdfParams::INSECURE_FOR_TESTS)
+        .with_lan_discovery(false);
     let node = Node::start(config.clone()).await.unwrap();
     let identity = node.identity();
     identity.create("Alice").await.unwrap();

@@ -78,8 +78,9 @@ async fn nodes_that_dial_each_other_publish_peer_events_and_count_the_peer() {
 #[tokio::test]
 async fn a_second_node_on_the_same_data_directory_is_refused() {
     let alice = TestNode::start().await.unwrap();
-    let config =
-        tallymesh_node::NodeConfig::new(alice.dir.path().to_owned()).with_listen(tallymesh_scenarios::loopback());
+    let config = tallymesh_node::NodeConfig::new(alice.dir.path().to_owned())
+        .with_listen(tallymesh_scenarios::loopback())
+        .with_lan_discovery(false);
     let err = tallymesh_node::Node::start(config).await.unwrap_err();
     assert!(err.to_string().contains("already running"), "{err}");
     assert!(alice.node.status().await.is_ok(), "the first node keeps running");

@@ -1,0 +1,173 @@
+//! Settings of the swarm.
+//!
+//! ```
+//! use tallymesh_net::{KademliaMode, NetConfig, ProtocolName, RequestProtocol};
+//!
+//! // A node on a LAN or in a test: no multicast discovery, DHT server from the start.
+//! let config = NetConfig {
+//!     mdns: false,
+//!     kademlia_mode: KademliaMode::Server,
+//!     request_protocols: vec![RequestProtocol::new(ProtocolName::new("ledger").unwrap())],
+//!     ..NetConfig::default()
+//! };
+//! assert!(config.validate().is_ok());
+//! ```
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use crate::error::NetError;
+use crate::protocol::RequestProtocol;
+
+/// Settings of the swarm. [`NetConfig::default`] suits the desktop app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetConfig {
+    /// How long a connection with no open streams stays up.
+    pub idle_connection_timeout: Duration,
+    /// The request-response protocols the node serves and uses.
+    pub request_protocols: Vec<RequestProtocol>,
+    /// How long a request may wait for its answer, and an inbound request
+    /// for the node's answer.
+    pub request_timeout: Duration,
+    /// Whether Kademlia serves queries to others.
+    pub kademlia_mode: KademliaMode,
+    /// How long a DHT query (put, get, bootstrap) may run.
+    pub kademlia_query_timeout: Duration,
+    /// The largest DHT record value stored or published, in bytes.
+    pub max_record_bytes: usize,
+    /// The largest gossip message payload published or accepted, in bytes.
+    pub max_gossip_bytes: usize,
+    /// The gossipsub heartbeat: how often meshes are repaired and recent
+    /// message ids gossiped.
+    pub gossip_heartbeat: Duration,
+    /// Discover peers on the local network by multicast DNS. On for the
+    /// desktop; keep it off in tests (it multicasts on real interfaces).
+    pub mdns: bool,
+    /// Act as a circuit relay for other peers (a headless node serving its
+    /// own cadre). The relay client is always on.
+    pub relay_server: bool,
+    /// How often each connection is pinged ([`crate::NetEvent::PingRtt`]).
+    pub ping_interval: Duration,
+    /// Caps on connections.
+    pub connection_limits: ConnectionLimits,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            idle_connection_timeout: Duration::from_secs(60),
+            request_protocols: Vec::new(),
+            request_timeout: Duration::from_secs(20),
+            kademlia_mode: KademliaMode::Automatic,
+            kademlia_query_timeout: Duration::from_secs(30),
+            max_record_bytes: 16 * 1024,
+            max_gossip_bytes: 64 * 1024,
+            gossip_heartbeat: Duration::from_secs(1),
+            mdns: true,
+            relay_server: false,
+            ping_interval: Duration::from_secs(15),
+            connection_limits: ConnectionLimits::default(),
+        }
+    }
+}
+
+impl NetConfig {
+    /// Checks the settings that can contradict themselves: every request
+    /// protocol is named once, and limits and intervals are not zero.
+    pub fn validate(&self) -> Result<(), NetError> {
+        let mut names = HashSet::new();
+        for protocol in &self.request_protocols {
+            if !names.insert(&protocol.name) {
+                return Err(NetError::InvalidConfig(format!(
+                    "the request protocol {} is configured twice",
+                    protocol.name
+                )));
+            }
+        }
+        let zero = [
+            ("max_record_bytes", self.max_record_bytes == 0),
+            ("max_gossip_bytes", self.max_gossip_bytes == 0),
+            ("gossip_heartbeat", self.gossip_heartbeat.is_zero()),
+            ("ping_interval", self.ping_interval.is_zero()),
+            ("request_timeout", self.request_timeout.is_zero()),
+            ("kademlia_query_timeout", self.kademlia_query_timeout.is_zero()),
+        ];
+        if let Some((name, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
+            return Err(NetError::InvalidConfig(format!("{name} must not be zero")));
+        }
+        Ok(())
+    }
+}
+
+/// Whether Kademlia answers other peers' queries and stores their records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KademliaMode {
+    /// Client until the node has a confirmed external address (AutoNAT),
+    /// then server. Right for a laptop behind NAT.
+    #[default]
+    Automatic,
+    /// Always a server. Needed on loopback and LANs, where no address is
+    /// ever confirmed as external, and right for an always-on node.
+    Server,
+    /// Never a server: the node only asks.
+    Client,
+}
+
+/// Caps on connections, enforced by libp2p's connection-limits behaviour
+/// before any other protocol sees the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Connections being set up from outside at once.
+    pub max_pending_incoming: u32,
+    /// Established connections opened by others.
+    pub max_established_incoming: u32,
+    /// Established connections in total.
+    pub max_established: u32,
+    /// Established connections to one peer (TCP, QUIC, relayed and
+    /// hole-punched may coexist for a moment).
+    pub max_established_per_peer: u32,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_pending_incoming: 32,
+            max_established_incoming: 128,
+            max_established: 192,
+            max_established_per_peer: 4,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ProtocolName;
+
+    #[test]
+    fn a_protocol_named_twice_is_refused() {
+        let ledger = RequestProtocol::new(ProtocolName::new("ledger").unwrap());
+        let config = NetConfig {
+            request_protocols: vec![ledger.clone(), ledger.with_limits(1, 1)],
+            ..NetConfig::default()
+        };
+        assert_eq!(
+            config.validate(),
+            Err(NetError::InvalidConfig(
+                "the request protocol /tallymesh/ledger/1 is configured twice".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        let config = NetConfig {
+            max_gossip_bytes: 0,
+            ..NetConfig::default()
+        };
+        assert_eq!(
+            config.validate(),
+            Err(NetError::InvalidConfig("max_gossip_bytes must not be zero".into()))
+        );
+    }
+}
