@@ -2,6 +2,8 @@
 //! UI can act on, and a message for people.
 
 use serde::Serialize;
+use tallymesh_node::contacts::ContactError;
+use tallymesh_node::links::LinkError;
 use tallymesh_node::{IdentityError, KeystoreError, NodeError};
 
 /// What kind of failure a command met. The set stays small and grows only
@@ -51,6 +53,23 @@ impl From<NodeError> for ApiError {
             NodeError::Identity(error) => identity_code(error),
         };
         ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<ContactError> for ApiError {
+    fn from(error: ContactError) -> Self {
+        match error {
+            ContactError::Node(error) => error.into(),
+            // Everything else is about the card, link, image or invite
+            // given: the message says what is wrong with it.
+            other => ApiError::new(ApiErrorCode::InvalidInput, other.to_string()),
+        }
+    }
+}
+
+impl From<LinkError> for ApiError {
+    fn from(error: LinkError) -> Self {
+        ApiError::new(ApiErrorCode::InvalidInput, error.to_string())
     }
 }
 
@@ -159,6 +178,17 @@ mod tests {
         );
         assert_eq!(code_of(IdentityError::NoIdentity), ApiErrorCode::Unavailable);
         assert_eq!(code_of(IdentityError::Damaged("x".into())), ApiErrorCode::Storage);
+    }
+
+    #[test]
+    fn refused_cards_and_links_are_invalid_input_with_the_nodes_sentence() {
+        let api = ApiError::from(ContactError::Tampered);
+        assert_eq!(api.code, ApiErrorCode::InvalidInput);
+        assert_eq!(api.message, "This link was changed after it was made, so it can't be trusted.");
+        assert_eq!(ApiError::from(ContactError::OwnCard).code, ApiErrorCode::InvalidInput);
+        assert_eq!(ApiError::from(LinkError::NotALink).code, ApiErrorCode::InvalidInput);
+        let api = ApiError::from(ContactError::Node(NodeError::Stopped));
+        assert_eq!(api.code, ApiErrorCode::Unavailable);
     }
 
     #[tokio::test]
