@@ -74,6 +74,7 @@ describe("Contacts", () => {
     if (existsSync("/dev/video0")) this.skip();
     const bob = windowOf("bob");
     await openAddContact(bob);
+    await byTestId(bob, "add-tab-camera").click();
     await byTestId(bob, "add-camera-start").click();
 
     const message = byTestId(bob, "camera-message");

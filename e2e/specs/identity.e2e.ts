@@ -26,14 +26,17 @@ describe("Identity: restore from a backup file", () => {
 
     await expect(byTestId(bob, "onboarding")).toBeDisplayed();
     await byTestId(bob, "onboarding-restore").click();
-    await byTestId(bob, "restore-backup-file").setValue(backup);
+    await byTestId(bob, "restore-tab-backup").click();
+    // A file input takes the path as typed keys; it cannot be cleared first.
+    await byTestId(bob, "restore-backup-file").addValue(backup);
     await byTestId(bob, "restore-backup-passphrase").setValue("not the passphrase");
     await byTestId(bob, "restore-backup-submit").click();
-    await expect(byTestId(bob, "onboarding-error")).toHaveText(expect.stringContaining("wrong passphrase"));
+    await expect(byTestId(bob, "onboarding-error")).toHaveText(expect.stringContaining("Wrong passphrase for this backup"));
     await expect(byTestId(bob, "onboarding")).toBeDisplayed();
 
     await byTestId(bob, "restore-backup-passphrase").setValue(BACKUP_PASSPHRASE);
     await byTestId(bob, "restore-backup-submit").click();
+    await byTestId(bob, "onboarding-done").click();
     await expect(byTestId(bob, "home-screen")).toBeDisplayed();
     expect(await partyIdOf(bob)).toEqual(alicePartyId);
   });

@@ -23,6 +23,7 @@ describe("Identity: restore from the recovery phrase", () => {
 
     await expect(byTestId(bob, "onboarding")).toBeDisplayed();
     await byTestId(bob, "onboarding-restore").click();
+    await byTestId(bob, "restore-tab-phrase").click();
     // One word wrong: refused, and the words stay for correcting.
     const wrong = [...words.slice(0, 23), words[23] === "zoo" ? "abandon" : "zoo"].join(" ");
     await byTestId(bob, "restore-phrase").setValue(wrong);
@@ -33,6 +34,7 @@ describe("Identity: restore from the recovery phrase", () => {
 
     await byTestId(bob, "restore-phrase").setValue(words.join(" "));
     await byTestId(bob, "restore-phrase-submit").click();
+    await byTestId(bob, "onboarding-done").click();
     await expect(byTestId(bob, "home-screen")).toBeDisplayed();
     expect(await partyIdOf(bob)).toEqual(alicePartyId);
   });

@@ -52,8 +52,24 @@ impl From<NodeError> for ApiError {
             NodeError::Keystore(error) => keystore_code(error),
             NodeError::Identity(error) => identity_code(error),
         };
-        ApiError::new(code, error.to_string())
+        ApiError::new(code, sentence(&error.to_string()))
     }
+}
+
+/// A message as the window shows it: the node's messages are written to
+/// sit after "error:" on a command line; the window shows them alone, as a
+/// sentence with a capital letter and a full stop.
+fn sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut text: String = first.to_uppercase().chain(chars).collect();
+    if !text.ends_with(['.', '!', '?', ')', '"']) {
+        text.push('.');
+    }
+    text
 }
 
 impl From<ContactError> for ApiError {
@@ -181,10 +197,24 @@ mod tests {
     }
 
     #[test]
+    fn node_messages_become_sentences_for_the_window() {
+        let api = ApiError::from(NodeError::Identity(IdentityError::WrongBackupPassphrase));
+        assert_eq!(
+            api.message,
+            "Wrong passphrase for this backup (or the file has been altered); nothing was changed."
+        );
+        assert_eq!(sentence("This is fine."), "This is fine.");
+        assert_eq!(sentence(""), "");
+    }
+
+    #[test]
     fn refused_cards_and_links_are_invalid_input_with_the_nodes_sentence() {
         let api = ApiError::from(ContactError::Tampered);
         assert_eq!(api.code, ApiErrorCode::InvalidInput);
-        assert_eq!(api.message, "This link was changed after it was made, so it can't be trusted.");
+        assert_eq!(
+            api.message,
+            "This link was changed after it was made, so it can't be trusted."
+        );
         assert_eq!(ApiError::from(ContactError::OwnCard).code, ApiErrorCode::InvalidInput);
         assert_eq!(ApiError::from(LinkError::NotALink).code, ApiErrorCode::InvalidInput);
         let api = ApiError::from(ContactError::Node(NodeError::Stopped));

@@ -78,7 +78,13 @@ mod tests {
 
     #[test]
     fn only_tallymesh_links_are_taken_from_the_arguments() {
-        let args = ["--data-dir", "/tmp/x", "tallymesh:card?v=1&d=abc", "https://example.org"].map(OsString::from);
+        let args = [
+            "--data-dir",
+            "/tmp/x",
+            "tallymesh:card?v=1&d=abc",
+            "https://example.org",
+        ]
+        .map(OsString::from);
         assert_eq!(links_in_args(args), ["tallymesh:card?v=1&d=abc"]);
     }
 

@@ -63,7 +63,10 @@ mod tests {
 
     #[test]
     fn only_tallymesh_links_pass() {
-        assert_eq!(check_link("  tallymesh:card?v=1&d=abc \n"), Ok("tallymesh:card?v=1&d=abc"));
+        assert_eq!(
+            check_link("  tallymesh:card?v=1&d=abc \n"),
+            Ok("tallymesh:card?v=1&d=abc")
+        );
         assert_eq!(check_link("TALLYMESH:card"), Ok("TALLYMESH:card"));
         assert_eq!(check_link("https://example.org"), Err(LinkError::NotALink));
         assert_eq!(check_link("tally"), Err(LinkError::NotALink));

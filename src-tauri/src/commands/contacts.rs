@@ -4,9 +4,7 @@
 use std::sync::Mutex;
 
 use serde::Serialize;
-use tallymesh_node::contacts::{
-    CardPreview, CardScan, Contact, OwnInvite, ScanUpdate, SharedCard, card_qr_svg,
-};
+use tallymesh_node::contacts::{CardPreview, CardScan, Contact, OwnInvite, ScanUpdate, SharedCard, card_qr_svg};
 use tallymesh_node::control::InviteRequest;
 use tauri::State;
 use tauri::ipc::Channel;

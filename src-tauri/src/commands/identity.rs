@@ -10,6 +10,9 @@ use crate::commands::decode_base64;
 use crate::error::{ApiError, ApiErrorCode};
 use crate::node::NodeState;
 
+/// The extension of backup files.
+const BACKUP_EXTENSION: &str = "tallymesh-backup";
+
 /// The largest backup file read: backups are a few hundred bytes.
 const MAX_BACKUP_BYTES: usize = 64 * 1024;
 
@@ -37,15 +40,18 @@ pub async fn identity_recovery_phrase(node: State<'_, NodeState>) -> Result<Vec<
     Ok(phrase.expose().split_whitespace().map(str::to_owned).collect())
 }
 
-/// Asks where to save an encrypted backup (the system's save dialog) and
-/// writes it there under `passphrase`. Resolves to the file's path, or to
-/// `null` if the person cancelled the dialog.
+/// Asks where to save an encrypted backup (the system's save dialog, with
+/// `dialog_title` and `file_kind` in the window's language) and writes it
+/// there under `passphrase`. Resolves to the file's path, or to `null` if
+/// the person cancelled the dialog.
 #[tauri::command]
 #[specta::specta]
 pub async fn identity_save_backup<R: Runtime>(
     app: AppHandle<R>,
     node: State<'_, NodeState>,
     passphrase: String,
+    dialog_title: String,
+    file_kind: String,
 ) -> Result<Option<String>, ApiError> {
     let identity = node.running()?.identity();
     let IdentityState::Ready { display_name, .. } = identity.state().await? else {
@@ -60,9 +66,9 @@ pub async fn identity_save_backup<R: Runtime>(
     let (chosen, answer) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
-        .set_title("Save the Tallymesh backup")
-        .set_file_name(format!("{}.tallymesh-backup", file_stem(&display_name)))
-        .add_filter("Tallymesh backup", &["tallymesh-backup"])
+        .set_title(dialog_title)
+        .set_file_name(format!("{}.{BACKUP_EXTENSION}", file_stem(&display_name)))
+        .add_filter(file_kind, &[BACKUP_EXTENSION])
         .save_file(move |path| {
             let _ = chosen.send(path);
         });
@@ -127,10 +133,20 @@ pub async fn identity_restore_backup(
 fn file_stem(display_name: &str) -> String {
     let stem: String = display_name
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let stem = stem.trim_matches('-');
-    if stem.is_empty() { "tallymesh".to_owned() } else { stem.to_owned() }
+    if stem.is_empty() {
+        "tallymesh".to_owned()
+    } else {
+        stem.to_owned()
+    }
 }
 
 #[cfg(test)]

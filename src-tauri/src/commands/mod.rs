@@ -19,7 +19,10 @@ pub(crate) fn decode_base64(text: &str, max_bytes: usize, what: &str) -> Result<
     if text.len() / 4 * 3 > max_bytes {
         return Err(ApiError::new(
             ApiErrorCode::InvalidInput,
-            format!("This {what} is too large (more than {} MB).", max_bytes.div_ceil(1024 * 1024)),
+            format!(
+                "This {what} is too large (more than {} MB).",
+                max_bytes.div_ceil(1024 * 1024)
+            ),
         ));
     }
     STANDARD

@@ -47,7 +47,9 @@ fn frames_of(payload: &[u8], count: u64, first_seed: u64) -> Vec<Frame> {
 /// Runs a scan over `frames` on `node` and returns every update it sent.
 async fn scan_frames(node: &TestNode, frames: Vec<Frame>) -> Vec<ScanUpdate> {
     let source = InjectedSource::from_frames(frames);
-    let (scan, updates) = start_scan(node, move || Ok((Box::new(source) as Box<dyn FrameSource>, "test scenes".into())));
+    let (scan, updates) = start_scan(node, move || {
+        Ok((Box::new(source) as Box<dyn FrameSource>, "test scenes".into()))
+    });
     scan.finished().await;
     take(&updates)
 }
@@ -85,7 +87,15 @@ fn refusals(updates: &[ScanUpdate]) -> Vec<&str> {
 async fn a_tilted_noisy_card_in_front_of_the_camera_is_found_verified_and_not_yet_added() {
     let alice = node_of("Alice").await;
     let bob = node_of("Bob").await;
-    let alice_party = alice.node.identity().state().await.unwrap().party_id().unwrap().to_string();
+    let alice_party = alice
+        .node
+        .identity()
+        .state()
+        .await
+        .unwrap()
+        .party_id()
+        .unwrap()
+        .to_string();
 
     // The room first, then Alice holds up her card.
     let mut frames = frames_of(&[], 3, 1);
@@ -99,7 +109,9 @@ async fn a_tilted_noisy_card_in_front_of_the_camera_is_found_verified_and_not_ye
         })
     );
     assert!(
-        updates.iter().any(|u| matches!(u, ScanUpdate::Preview { image, width: 320, .. }
+        updates
+            .iter()
+            .any(|u| matches!(u, ScanUpdate::Preview { image, width: 320, .. }
             if image.starts_with("data:image/jpeg;base64,"))),
         "the window gets pictures to aim with"
     );
@@ -169,7 +181,9 @@ async fn with_no_camera_the_scan_says_so_and_a_camera_pulled_out_says_that() {
 }
 
 async fn scan_frames_from(node: &TestNode, source: InjectedSource) -> Vec<ScanUpdate> {
-    let (scan, updates) = start_scan(node, move || Ok((Box::new(source) as Box<dyn FrameSource>, "test".into())));
+    let (scan, updates) = start_scan(node, move || {
+        Ok((Box::new(source) as Box<dyn FrameSource>, "test".into()))
+    });
     scan.finished().await;
     take(&updates)
 }
@@ -201,9 +215,14 @@ async fn stopping_a_scan_ends_it_with_stopped_and_releases_the_source() {
         room,
         released: released.clone(),
     };
-    let (scan, updates) = start_scan(&bob, move || Ok((Box::new(camera) as Box<dyn FrameSource>, "room".into())));
+    let (scan, updates) = start_scan(&bob, move || {
+        Ok((Box::new(camera) as Box<dyn FrameSource>, "room".into()))
+    });
     // Wait until frames flow, then stop.
-    while !take_peek(&updates).iter().any(|u| matches!(u, ScanUpdate::Preview { .. })) {
+    while !take_peek(&updates)
+        .iter()
+        .any(|u| matches!(u, ScanUpdate::Preview { .. }))
+    {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     scan.stop();

@@ -326,7 +326,10 @@ async fn reading_a_link_verifies_the_card_without_adding_it_and_knows_a_contact_
     assert_eq!(preview.devices, 1);
     assert!(!preview.known);
     assert!(preview.invite.as_ref().is_some_and(|invite| !invite.reusable));
-    assert!(bob.node.contacts().list().await.unwrap().is_empty(), "reading adds nothing");
+    assert!(
+        bob.node.contacts().list().await.unwrap().is_empty(),
+        "reading adds nothing"
+    );
 
     bob.node.contacts().add_from_link(&preview.link).await.unwrap();
     assert!(bob.node.contacts().read_link(&link).await.unwrap().known);

@@ -22,11 +22,12 @@ export const commands = {
 	 */
 	identityRecoveryPhrase: () => typedError<string[], ApiError>(__TAURI_INVOKE("identity_recovery_phrase")),
 	/**
-	 * Asks where to save an encrypted backup (the system's save dialog) and
-	 * writes it there under `passphrase`. Resolves to the file's path, or to
-	 * `null` if the person cancelled the dialog.
+	 * Asks where to save an encrypted backup (the system's save dialog, with
+	 * `dialog_title` and `file_kind` in the window's language) and writes it
+	 * there under `passphrase`. Resolves to the file's path, or to `null` if
+	 * the person cancelled the dialog.
 	 */
-	identitySaveBackup: (passphrase: string) => typedError<string | null, ApiError>(__TAURI_INVOKE("identity_save_backup", { passphrase })),
+	identitySaveBackup: (passphrase: string, dialogTitle: string, fileKind: string) => typedError<string | null, ApiError>(__TAURI_INVOKE("identity_save_backup", { passphrase, dialogTitle, fileKind })),
 	/** Restores the party of a recovery phrase, under `display_name`. */
 	identityRestorePhrase: (phrase: string, displayName: string) => typedError<IdentityState, ApiError>(__TAURI_INVOKE("identity_restore_phrase", { phrase, displayName })),
 	/**
@@ -287,6 +288,8 @@ identity: IdentityState } |
 { kind: "contactsChanged";
 /** The contact's party id. */
 partyId: string } |
+/** An invite was made, withdrawn or redeemed. */
+{ kind: "invitesChanged" } |
 /**
  * A `tallymesh:` link was handed to the node to act on (see
  * [`crate::links`]); the window offers what it means.

@@ -190,7 +190,9 @@ where
             Err(error) => failed(ScanFailure::Node, error.to_string()),
         },
         Ok(Err(ScanError::Cancelled)) => ScanUpdate::Stopped,
-        Ok(Err(ScanError::Camera(CameraError::NoCamera))) => failed(ScanFailure::NoCamera, CameraError::NoCamera.to_string()),
+        Ok(Err(ScanError::Camera(CameraError::NoCamera))) => {
+            failed(ScanFailure::NoCamera, CameraError::NoCamera.to_string())
+        }
         Ok(Err(ScanError::Camera(error))) => failed(ScanFailure::Camera, error.to_string()),
         Ok(Err(error @ ScanError::TimeLimit(_))) => failed(ScanFailure::TimedOut, capitalised(&error.to_string())),
         Ok(Err(error @ (ScanError::FrameLimit(_) | ScanError::SourceEnded))) => {
@@ -224,7 +226,10 @@ where
             // Some other QR code: pass over it quietly.
             Err(ContactError::NotALink | ContactError::Damaged) => false,
             Err(error) => {
-                let first_time = refused.lock().map(|mut seen| seen.insert(payload.to_vec())).unwrap_or(false);
+                let first_time = refused
+                    .lock()
+                    .map(|mut seen| seen.insert(payload.to_vec()))
+                    .unwrap_or(false);
                 if first_time {
                     accept_sink(ScanUpdate::Refused {
                         message: error.to_string(),
@@ -235,18 +240,19 @@ where
         }
     });
     let mut pacer = PreviewPacer::new(PREVIEW_EVERY);
-    scanner.scan(&mut source, cancel, |frame| {
-        if pacer.due(frame)
-            && let Ok(picture) = preview(frame, PreviewSettings::default())
-        {
-            sink(ScanUpdate::Preview {
-                image: picture.data_url(),
-                width: picture.width,
-                height: picture.height,
-            });
-        }
-    })
-    .map(|found| found.payload)
+    scanner
+        .scan(&mut source, cancel, |frame| {
+            if pacer.due(frame)
+                && let Ok(picture) = preview(frame, PreviewSettings::default())
+            {
+                sink(ScanUpdate::Preview {
+                    image: picture.data_url(),
+                    width: picture.width,
+                    height: picture.height,
+                });
+            }
+        })
+        .map(|found| found.payload)
 }
 
 fn failed(reason: ScanFailure, message: String) -> ScanUpdate {
