@@ -16,6 +16,7 @@ import {
   RUNS_DIR,
   appBinary,
   dataDirOf,
+  enterSpec,
   requireAppBinary,
   runDir,
   xdgDirsOf,
@@ -40,7 +41,8 @@ function partyCapabilities(party: PartyName): Capabilities.RequestedMultiremoteC
     hostname: "127.0.0.1",
     port: PARTY_PORTS[party].port,
     capabilities: {
-      "tauri:options": { application: appBinary(), args: ["--data-dir", dataDirOf(party)] },
+      // The data directory is added per spec file, in beforeSession.
+      "tauri:options": { application: appBinary(), args: [] },
       // WebKitWebDriver speaks classic WebDriver; don't ask it for a BiDi socket.
       "wdio:enforceWebDriverClassic": true,
     },
@@ -115,6 +117,16 @@ export const config: WebdriverIO.MultiremoteConfig = {
     } catch (error) {
       // Any other error in onPrepare is only logged, and the specs would run against nothing.
       throw new SevereServiceError(error instanceof Error ? error.message : String(error));
+    }
+  },
+
+  /** Each spec file starts both apps on fresh data directories of its own. */
+  beforeSession(_config, capabilities, specs) {
+    enterSpec(specs[0] ?? "unnamed");
+    const parties = capabilities as Record<PartyName, { capabilities: WebdriverIO.Capabilities }>;
+    for (const party of PARTY_NAMES) {
+      const options = parties[party].capabilities["tauri:options"];
+      if (options) options.args = ["--data-dir", dataDirOf(party)];
     }
   },
 

@@ -10,7 +10,27 @@ use tauri_build::{AppManifest, Attributes};
 
 /// The app's commands. Each gets an `allow-…` permission; only those named
 /// in `capabilities/` can be called from the window.
-const COMMANDS: &[&str] = &["node_status"];
+const COMMANDS: &[&str] = &[
+    "node_status",
+    "identity_state",
+    "identity_create",
+    "identity_recovery_phrase",
+    "identity_save_backup",
+    "identity_restore_phrase",
+    "identity_restore_backup",
+    "contacts_list",
+    "contact_get",
+    "contact_remove",
+    "contact_my_card",
+    "contact_read_link",
+    "contact_read_image",
+    "contact_add",
+    "contact_invites",
+    "contact_invite_revoke",
+    "contact_scan_start",
+    "contact_scan_stop",
+    "links_take",
+];
 
 /// The built UI that `tauri.conf.json` names as `frontendDist`.
 const FRONTEND_DIST: &str = "../ui/dist";

@@ -2,9 +2,15 @@ import path from "node:path";
 import { expect } from "@wdio/globals";
 
 import { LOGS_DIR, PARTY_NAMES, dataDirOf } from "../support/harness.js";
+import { onboard } from "../support/identity.js";
 import { byTestId, saveWindowScreenshot, waitForText, windowOf } from "../support/windows.js";
 
 describe("Home", () => {
+  before(async () => {
+    await onboard(windowOf("alice"), "Alice");
+    await onboard(windowOf("bob"), "Bob");
+  });
+
   it("each window shows its own node status with its own data directory", async () => {
     const peerIds: string[] = [];
     for (const party of PARTY_NAMES) {

@@ -1,9 +1,15 @@
 import { expect } from "@wdio/globals";
 
 import { PARTY_NAMES, dataDirOf } from "../support/harness.js";
+import { onboard } from "../support/identity.js";
 import { byTestId, isDarkTheme, isToggleOn, waitForText, windowOf } from "../support/windows.js";
 
 describe("Settings", () => {
+  before(async () => {
+    await onboard(windowOf("alice"), "Alice");
+    await onboard(windowOf("bob"), "Bob");
+  });
+
   after(async () => {
     // Alice's data directory, where the webview keeps the choice, outlives this spec file:
     // leave her on the default theme.

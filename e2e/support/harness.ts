@@ -3,7 +3,7 @@
  * specs (worker processes).
  *
  * A run has two parties, alice and bob: two copies of the app, each with its own tauri-driver,
- * data directory (which also holds its webview's storage) and desktop profile (XDG folders, for
+ * data directory per spec file (which also holds its webview's storage) and desktop profile (XDG folders, for
  * whatever GTK, WebKit or the app keep outside the data directory). The run directory is chosen once, when the launcher first loads this module, and handed to
  * the workers through the environment so that every process agrees on it.
  */
@@ -66,9 +66,26 @@ export function runDir(): string {
   return dir;
 }
 
-/** The data directory the app of `party` is started with (`--data-dir`). */
+const SPEC_ENV = "TALLYMESH_E2E_SPEC";
+
+/** Names the spec file the current worker runs, so its parties get fresh data directories. */
+export function enterSpec(specFile: string): void {
+  process.env[SPEC_ENV] = path.basename(specFile).replace(/\.e2e\.ts$/, "");
+}
+
+/**
+ * The data directory the app of `party` is started with (`--data-dir`): one per spec file, so
+ * every spec starts from a fresh node (with no identity yet) whatever ran before it.
+ */
 export function dataDirOf(party: PartyName): string {
-  return path.join(runDir(), party);
+  const spec = process.env[SPEC_ENV];
+  if (!spec) throw new Error("No spec is running: data directories belong to a spec file.");
+  return path.join(runDir(), spec, party);
+}
+
+/** The headless `tallymesh` command of the same build as the app. */
+export function cliBinary(): string {
+  return path.join(path.dirname(appBinary()), "tallymesh");
 }
 
 /** The XDG folders of `party`'s desktop profile, so nothing leaks between parties or into $HOME. */

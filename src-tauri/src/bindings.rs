@@ -15,7 +15,27 @@ use crate::events::NodeEventMessage;
 /// Every command and event the window can use.
 pub(crate) fn builder() -> Builder<Wry> {
     Builder::<Wry>::new()
-        .commands(collect_commands![commands::node::node_status])
+        .commands(collect_commands![
+            commands::node::node_status,
+            commands::identity::identity_state,
+            commands::identity::identity_create,
+            commands::identity::identity_recovery_phrase,
+            commands::identity::identity_save_backup::<Wry>,
+            commands::identity::identity_restore_phrase,
+            commands::identity::identity_restore_backup,
+            commands::contacts::contacts_list,
+            commands::contacts::contact_get,
+            commands::contacts::contact_remove,
+            commands::contacts::contact_my_card,
+            commands::contacts::contact_read_link,
+            commands::contacts::contact_read_image,
+            commands::contacts::contact_add,
+            commands::contacts::contact_invites,
+            commands::contacts::contact_invite_revoke,
+            commands::contacts::contact_scan_start,
+            commands::contacts::contact_scan_stop,
+            commands::links::links_take,
+        ])
         .events(collect_events![NodeEventMessage])
         // Counters and timestamps (u64, i64) stay far below 2^53; the UI
         // reads them as plain numbers.

@@ -2,6 +2,8 @@
 //! UI can act on, and a message for people.
 
 use serde::Serialize;
+use tallymesh_node::contacts::ContactError;
+use tallymesh_node::links::LinkError;
 use tallymesh_node::{IdentityError, KeystoreError, NodeError};
 
 /// What kind of failure a command met. The set stays small and grows only
@@ -50,7 +52,40 @@ impl From<NodeError> for ApiError {
             NodeError::Keystore(error) => keystore_code(error),
             NodeError::Identity(error) => identity_code(error),
         };
-        ApiError::new(code, error.to_string())
+        ApiError::new(code, sentence(&error.to_string()))
+    }
+}
+
+/// A message as the window shows it: the node's messages are written to
+/// sit after "error:" on a command line; the window shows them alone, as a
+/// sentence with a capital letter and a full stop.
+fn sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut text: String = first.to_uppercase().chain(chars).collect();
+    if !text.ends_with(['.', '!', '?', ')', '"']) {
+        text.push('.');
+    }
+    text
+}
+
+impl From<ContactError> for ApiError {
+    fn from(error: ContactError) -> Self {
+        match error {
+            ContactError::Node(error) => error.into(),
+            // Everything else is about the card, link, image or invite
+            // given: the message says what is wrong with it.
+            other => ApiError::new(ApiErrorCode::InvalidInput, other.to_string()),
+        }
+    }
+}
+
+impl From<LinkError> for ApiError {
+    fn from(error: LinkError) -> Self {
+        ApiError::new(ApiErrorCode::InvalidInput, error.to_string())
     }
 }
 
@@ -159,6 +194,31 @@ mod tests {
         );
         assert_eq!(code_of(IdentityError::NoIdentity), ApiErrorCode::Unavailable);
         assert_eq!(code_of(IdentityError::Damaged("x".into())), ApiErrorCode::Storage);
+    }
+
+    #[test]
+    fn node_messages_become_sentences_for_the_window() {
+        let api = ApiError::from(NodeError::Identity(IdentityError::WrongBackupPassphrase));
+        assert_eq!(
+            api.message,
+            "Wrong passphrase for this backup (or the file has been altered); nothing was changed."
+        );
+        assert_eq!(sentence("This is fine."), "This is fine.");
+        assert_eq!(sentence(""), "");
+    }
+
+    #[test]
+    fn refused_cards_and_links_are_invalid_input_with_the_nodes_sentence() {
+        let api = ApiError::from(ContactError::Tampered);
+        assert_eq!(api.code, ApiErrorCode::InvalidInput);
+        assert_eq!(
+            api.message,
+            "This link was changed after it was made, so it can't be trusted."
+        );
+        assert_eq!(ApiError::from(ContactError::OwnCard).code, ApiErrorCode::InvalidInput);
+        assert_eq!(ApiError::from(LinkError::NotALink).code, ApiErrorCode::InvalidInput);
+        let api = ApiError::from(ContactError::Node(NodeError::Stopped));
+        assert_eq!(api.code, ApiErrorCode::Unavailable);
     }
 
     #[tokio::test]

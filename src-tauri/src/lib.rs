@@ -10,6 +10,7 @@ mod commands;
 mod data_dir;
 mod error;
 mod events;
+mod links;
 mod node;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ use tauri::{App, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 
 pub use error::{ApiError, ApiErrorCode};
 
+use crate::commands::contacts::ScanState;
+use crate::links::PendingLinks;
 use crate::node::NodeState;
 
 /// The label of the one window; the capabilities name it.
@@ -48,12 +51,22 @@ pub fn run() -> ExitCode {
         ),
     }
 
+    let links = links::links_in_args(std::env::args_os().skip(1));
+    if let Ok(dir) = &data_dir
+        && tauri::async_runtime::block_on(links::pass_to_running(dir, &links))
+    {
+        // The app already runs for this data directory and has the links.
+        return ExitCode::SUCCESS;
+    }
+
     let bindings = bindings::builder();
     let app = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_deep_link::init())
         .invoke_handler(bindings.invoke_handler())
         .setup(move |app| {
             bindings.mount_events(app);
-            setup(app, data_dir)?;
+            setup(app, data_dir, links)?;
             Ok(())
         })
         .build(tauri::generate_context!("tauri.conf.json"));
@@ -79,7 +92,7 @@ pub fn run() -> ExitCode {
 
 /// Starts the node (or records why it could not start), opens the window
 /// and connects the two.
-fn setup(app: &mut App, data_dir: Result<PathBuf, data_dir::DataDirError>) -> tauri::Result<()> {
+fn setup(app: &mut App, data_dir: Result<PathBuf, data_dir::DataDirError>, links: Vec<String>) -> tauri::Result<()> {
     let node = match &data_dir {
         Ok(dir) => tauri::async_runtime::block_on(NodeState::start(dir)),
         Err(error) => NodeState::Unavailable(error.to_string()),
@@ -89,6 +102,9 @@ fn setup(app: &mut App, data_dir: Result<PathBuf, data_dir::DataDirError>) -> ta
         NodeState::Unavailable(_) => None,
     };
     app.manage(node);
+    app.manage(PendingLinks::new(links));
+    app.manage(ScanState::default());
+    receive_links(app);
 
     open_main_window(app, data_dir.as_deref().ok())?;
     if let Some(events) = events {
@@ -96,6 +112,26 @@ fn setup(app: &mut App, data_dir: Result<PathBuf, data_dir::DataDirError>) -> ta
     }
     stop_on_signals(app);
     Ok(())
+}
+
+/// Links the system hands to the running app (macOS) go to the node, which
+/// announces them to the window; without a node they wait for the window.
+fn receive_links(app: &App) {
+    use tauri_plugin_deep_link::DeepLinkExt as _;
+    let handle = app.handle().clone();
+    app.deep_link().on_open_url(move |event| {
+        for url in event.urls() {
+            let link = url.to_string();
+            match handle.state::<NodeState>().running() {
+                Ok(node) => {
+                    if let Err(error) = node.open_link(&link) {
+                        tracing::warn!("an opened link was refused: {error}");
+                    }
+                }
+                Err(_) => handle.state::<PendingLinks>().push(link),
+            }
+        }
+    });
 }
 
 /// The main window. Its webview keeps its storage (the theme, the sidebar)

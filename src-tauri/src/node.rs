@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use tallymesh_node::{Node, NodeConfig, NodeEvent};
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_specta::Event as _;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
@@ -57,6 +57,13 @@ pub(crate) fn forward_events<R: Runtime>(app: AppHandle<R>, window: &'static str
         loop {
             match events.recv().await {
                 Ok(event) => {
+                    if matches!(event, NodeEvent::LinkOpened { .. })
+                        && let Some(window) = app.get_webview_window(window)
+                    {
+                        // The person just opened a link: show them the offer.
+                        let _ = window.unminimize();
+                        let _ = window.set_focus();
+                    }
                     if let Err(error) = NodeEventMessage(event).emit_to(&app, window) {
                         tracing::warn!("cannot pass a node event to the window: {error}");
                     }

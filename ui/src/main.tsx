@@ -13,9 +13,11 @@ applyInitialTheme();
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root element");
 
+const backend = await createBackend();
+
 createRoot(root).render(
   <StrictMode>
-    <AppProviders backend={createBackend()} queryClient={createQueryClient()} i18n={createI18n()}>
+    <AppProviders backend={backend} queryClient={createQueryClient()} i18n={createI18n()}>
       <App />
     </AppProviders>
   </StrictMode>,

@@ -150,7 +150,7 @@ pub async fn run(data_dir: PathBuf, command: IdCommand) -> Result<(), String> {
             let result = target.export(&passphrase).await;
             target.close().await;
             let backup = result?;
-            write_new_private_file(&args.out, &backup)
+            tallymesh_node::identity::write_backup_file(&args.out, &backup, false)
                 .map_err(|e| format!("cannot write the backup to {}: {e}", args.out.display()))?;
             eprintln!(
                 "Wrote an encrypted backup to {}. Keep it somewhere other than this computer; you need its passphrase to restore it.",
@@ -283,16 +283,4 @@ fn read_backup(path: &Path) -> Result<Vec<u8>, String> {
         return Err(format!("{} is too large to be a Tallymesh backup file", path.display()));
     }
     Ok(bytes)
-}
-
-/// Creates `path` (refusing to replace a file), private to the user.
-fn write_new_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }

@@ -37,6 +37,14 @@ pub enum NodeEvent {
         /// The contact's party id.
         party_id: String,
     },
+    /// An invite was made, withdrawn or redeemed.
+    InvitesChanged,
+    /// A `tallymesh:` link was handed to the node to act on (see
+    /// [`crate::links`]); the window offers what it means.
+    LinkOpened {
+        /// The link.
+        link: String,
+    },
     /// The node is stopping.
     ShuttingDown,
 }

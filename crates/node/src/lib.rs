@@ -27,6 +27,7 @@ mod error;
 mod event;
 pub mod identity;
 pub mod keystore;
+pub mod links;
 pub mod logging;
 mod node;
 mod status;

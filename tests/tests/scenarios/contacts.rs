@@ -313,3 +313,29 @@ async fn the_control_endpoint_shares_and_adds_cards() {
     alice.node.shutdown().await;
     bob.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn reading_a_link_verifies_the_card_without_adding_it_and_knows_a_contact_again() {
+    let alice = node_of("Alice").await;
+    let bob = node_of("Bob").await;
+    let link = alice.node.contacts().my_card_link(Some(hour(false))).await.unwrap();
+
+    let preview = bob.node.contacts().read_link(&link).await.unwrap();
+    assert_eq!(preview.party_id, party_of(&alice).await);
+    assert_eq!(preview.display_name, "Alice");
+    assert_eq!(preview.devices, 1);
+    assert!(!preview.known);
+    assert!(preview.invite.as_ref().is_some_and(|invite| !invite.reusable));
+    assert!(
+        bob.node.contacts().list().await.unwrap().is_empty(),
+        "reading adds nothing"
+    );
+
+    bob.node.contacts().add_from_link(&preview.link).await.unwrap();
+    assert!(bob.node.contacts().read_link(&link).await.unwrap().known);
+
+    assert!(matches!(
+        alice.node.contacts().read_link(&link).await,
+        Err(ContactError::OwnCard)
+    ));
+}

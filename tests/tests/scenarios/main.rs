@@ -4,10 +4,12 @@
 // A failed step of a scenario should stop it with the step's error.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod camera;
 mod cli;
 mod cli_contacts;
 mod cli_identity;
 mod contacts;
 mod control;
 mod identity;
+mod links;
 mod node_pair;

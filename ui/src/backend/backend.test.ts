@@ -1,18 +1,47 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { base64ToBytes, bytesToBase64 } from "./base64";
 import type { NodeStatus } from "./bindings";
 import { MockBackend } from "./mock-backend";
+import {
+  MOCK_BACKUP_PASSPHRASE,
+  MOCK_RECOVERY_PHRASE,
+  MOCK_RESTORED_PARTY_ID,
+  mockBackupFile,
+  mockCardLink,
+  sampleStrangerCard,
+  tamperLink,
+} from "./mock-data";
 import { createBackend } from "./select";
 import { TauriBackend } from "./tauri-backend";
-import { BackendError } from "./types";
+import { BackendError, type ScanUpdate } from "./types";
 
 const bindings = vi.hoisted(() => ({
   nodeStatus: vi.fn(),
   listen: vi.fn(),
+  identityRestoreBackup: vi.fn(),
+  contactReadImage: vi.fn(),
+  contactRemove: vi.fn(),
+  contactScanStart: vi.fn(),
+  contactScanStop: vi.fn(),
 }));
 
 vi.mock("./bindings", () => ({
-  commands: { nodeStatus: bindings.nodeStatus },
+  commands: {
+    nodeStatus: bindings.nodeStatus,
+    identityRestoreBackup: bindings.identityRestoreBackup,
+    contactReadImage: bindings.contactReadImage,
+    contactRemove: bindings.contactRemove,
+    contactScanStart: bindings.contactScanStart,
+    contactScanStop: bindings.contactScanStop,
+  },
   events: { nodeEvent: { listen: bindings.listen } },
+}));
+
+// Outside the webview there is no IPC to make a channel with; a plain object stands in.
+vi.mock("@tauri-apps/api/core", () => ({
+  Channel: class {
+    onmessage: (message: unknown) => void = () => {};
+  },
 }));
 
 const status: NodeStatus = {
@@ -68,20 +97,96 @@ describe("TauriBackend", () => {
   });
 });
 
+describe("TauriBackend files and scans", () => {
+  it("sends a backup file's bytes as base64 and returns the restored identity", async () => {
+    const identity = { state: "none" };
+    bindings.identityRestoreBackup.mockResolvedValue({ status: "ok", data: identity });
+    const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+    await expect(new TauriBackend().restoreFromBackup(bytes, "pass phrase")).resolves.toEqual(identity);
+    expect(bindings.identityRestoreBackup).toHaveBeenCalledWith("AAEC+v8=", "pass phrase");
+  });
+
+  it("sends an image's bytes as base64 and passes the node's refusal on as it is", async () => {
+    bindings.contactReadImage.mockResolvedValue({
+      status: "error",
+      error: { code: "invalidInput", message: "No QR code could be read in this image." },
+    });
+    const error = await new TauriBackend().readCardImage(new Uint8Array([1, 2, 3])).catch((e: unknown) => e);
+    expect(bindings.contactReadImage).toHaveBeenCalledWith("AQID");
+    expect(error).toMatchObject({ code: "invalidInput", message: "No QR code could be read in this image." });
+  });
+
+  it("resolves a command with no data to nothing", async () => {
+    bindings.contactRemove.mockResolvedValue({ status: "ok", data: null });
+    await expect(new TauriBackend().removeContact("did:key:z6MkX")).resolves.toBeUndefined();
+  });
+
+  it("delivers scan updates from the channel, with a missing invite as null, and stops its own scan only", async () => {
+    bindings.contactScanStart.mockClear();
+    bindings.contactScanStop.mockClear();
+    bindings.contactScanStart.mockResolvedValue({ status: "ok", data: null });
+    bindings.contactScanStop.mockResolvedValue({ status: "ok", data: null });
+    const backend = new TauriBackend();
+    const updates: ScanUpdate[] = [];
+    const stopFirst = await backend.scanCard((update) => updates.push(update));
+    const channel = bindings.contactScanStart.mock.calls[0]![0] as { onmessage: (message: unknown) => void };
+    const card = {
+      partyId: "did:key:z6MkX",
+      displayName: "X",
+      fingerprint: "z6MkX",
+      devices: 1,
+      issuedAtMs: 1,
+      known: false,
+      link: "tallymesh:card?v=1",
+    };
+    channel.onmessage({ kind: "found", card });
+    expect(updates).toEqual([{ kind: "found", card: { ...card, invite: null } }]);
+
+    const stopSecond = await backend.scanCard(() => {});
+    // The first scan's stop comes late: it must not end the second.
+    await stopFirst();
+    expect(bindings.contactScanStop).not.toHaveBeenCalled();
+    await stopSecond();
+    expect(bindings.contactScanStop).toHaveBeenCalledTimes(1);
+  });
+
+  it("a scan that could not start leaves the one before it stoppable", async () => {
+    bindings.contactScanStop.mockClear();
+    bindings.contactScanStop.mockResolvedValue({ status: "ok", data: null });
+    bindings.contactScanStart.mockResolvedValueOnce({ status: "ok", data: null });
+    const backend = new TauriBackend();
+    const stopRunning = await backend.scanCard(() => {});
+
+    bindings.contactScanStart.mockResolvedValueOnce({
+      status: "error",
+      error: { code: "unavailable", message: "The node is stopping." },
+    });
+    await expect(backend.scanCard(() => {})).rejects.toMatchObject({ code: "unavailable" });
+
+    await stopRunning();
+    expect(bindings.contactScanStop).toHaveBeenCalledTimes(1);
+  });
+
+  it("base64 round-trips bytes of every value, in chunks larger than one call can take", () => {
+    const bytes = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 7) % 256);
+    expect(base64ToBytes(bytesToBase64(bytes))).toEqual(bytes);
+  });
+});
+
 describe("createBackend", () => {
   afterEach(() => {
     delete (window as unknown as Record<string, unknown>).__TAURI_INTERNALS__;
   });
 
-  it("uses the mock in a plain browser", () => {
-    const backend = createBackend();
+  it("uses the mock in a plain browser", async () => {
+    const backend = await createBackend();
     expect(backend).toBeInstanceOf(MockBackend);
     (backend as MockBackend).dispose();
   });
 
-  it("uses Tauri inside the app's webview", () => {
+  it("uses Tauri inside the app's webview", async () => {
     (window as unknown as Record<string, unknown>).__TAURI_INTERNALS__ = {};
-    expect(createBackend()).toBeInstanceOf(TauriBackend);
+    expect(await createBackend()).toBeInstanceOf(TauriBackend);
   });
 });
 
@@ -117,6 +222,78 @@ describe("MockBackend", () => {
       backend.dispose();
       vi.advanceTimersByTime(60_000);
       expect(events).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe("MockBackend as a node", () => {
+  it("starts without an identity when asked, creates one and announces it", async () => {
+    const backend = new MockBackend({ identity: "none" });
+    const events: unknown[] = [];
+    await backend.onNodeEvent((event) => events.push(event));
+    expect(await backend.identityState()).toEqual({ state: "none" });
+    const created = await backend.createIdentity("  Bea ");
+    expect(created).toMatchObject({ state: "ready", displayName: "Bea" });
+    expect(events).toEqual([{ kind: "identityChanged", identity: created }]);
+    await expect(backend.createIdentity("Bea")).rejects.toMatchObject({ code: "invalidInput" });
+  });
+
+  it("restores the known phrase and backup to a fixed party, and refuses others as the node does", async () => {
+    const fresh = () => new MockBackend({ identity: "none" });
+    await expect(fresh().restoreFromPhrase(MOCK_RECOVERY_PHRASE.join(" "), "Ana")).resolves.toMatchObject({
+      partyId: MOCK_RESTORED_PARTY_ID,
+    });
+    await expect(fresh().restoreFromPhrase("orbit velvet", "Ana")).rejects.toMatchObject({
+      message: "The recovery phrase has 2 words; a Tallymesh recovery phrase has 24.",
+    });
+    await expect(fresh().restoreFromBackup(mockBackupFile(), MOCK_BACKUP_PASSPHRASE)).resolves.toMatchObject({
+      partyId: MOCK_RESTORED_PARTY_ID,
+    });
+    await expect(fresh().restoreFromBackup(mockBackupFile(), "wrong one")).rejects.toMatchObject({
+      code: "invalidInput",
+      message: "Wrong passphrase for this backup (or the file has been altered); nothing was changed.",
+    });
+  });
+
+  it("reads a card link without adding it, and refuses one changed after it was made", async () => {
+    const backend = new MockBackend();
+    const link = mockCardLink(sampleStrangerCard(Date.now()));
+    const preview = await backend.readCardLink(link);
+    expect(preview).toMatchObject({ displayName: "Lucía Fernández", known: false, link });
+    expect((await backend.contacts()).some((contact) => contact.partyId === preview.partyId)).toBe(false);
+    await expect(backend.readCardLink(tamperLink(link))).rejects.toMatchObject({
+      message: "This link was changed after it was made, so it can't be trusted.",
+    });
+    await backend.addContact(link);
+    expect(await backend.readCardLink(link)).toMatchObject({ known: true });
+  });
+
+  it("without a camera, a scan fails with noCamera and ends", async () => {
+    vi.useFakeTimers();
+    try {
+      const backend = new MockBackend({ scanStepMs: 10 });
+      const updates: ScanUpdate[] = [];
+      await backend.scanCard((update) => updates.push(update));
+      vi.advanceTimersByTime(20);
+      expect(updates).toEqual([expect.objectContaining({ kind: "failed", reason: "noCamera" })]);
+      expect(backend.scanning).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a stopped scan reports stopped and nothing after it", async () => {
+    vi.useFakeTimers();
+    try {
+      const backend = new MockBackend({ camera: { name: "Cam" }, scanStepMs: 10 });
+      const updates: ScanUpdate[] = [];
+      const stop = await backend.scanCard((update) => updates.push(update));
+      vi.advanceTimersByTime(10);
+      await stop();
+      vi.advanceTimersByTime(1_000);
+      expect(updates.map((update) => update.kind)).toEqual(["started", "stopped"]);
     } finally {
       vi.useRealTimers();
     }

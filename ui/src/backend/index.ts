@@ -3,6 +3,45 @@
  * `@tauri-apps/*` or the generated bindings directly.
  */
 export { BackendProvider, useBackend } from "./context";
-export { MockBackend, sampleNodeState, type MockBackendOptions, type MockNodeState } from "./mock-backend";
+export {
+  MockBackend,
+  sampleIdentity,
+  sampleNodeState,
+  type MockBackendOptions,
+  type MockCamera,
+  type MockNodeState,
+} from "./mock-backend";
+export {
+  MOCK_BACKUP_NAME,
+  MOCK_BACKUP_PASSPHRASE,
+  MOCK_RECOVERY_PHRASE,
+  MOCK_RESTORED_PARTY_ID,
+  mockBackupFile,
+  mockCardLink,
+  mockQrImage,
+  sampleContacts,
+  sampleStrangerCard,
+  tamperLink,
+  type MockCard,
+} from "./mock-data";
 export { createBackend } from "./select";
-export { BackendError, type ApiErrorCode, type Backend, type NodeEvent, type NodeStatus, type Unsubscribe } from "./types";
+export {
+  BackendError,
+  type ApiErrorCode,
+  type Backend,
+  type CardInvite,
+  type CardPreview,
+  type Contact,
+  type IdentityState,
+  type InviteRequest,
+  type KeyMissingIdentity,
+  type MyCard,
+  type NodeEvent,
+  type NodeStatus,
+  type OwnInvite,
+  type ReadyIdentity,
+  type ScanFailure,
+  type ScanUpdate,
+  type StopScan,
+  type Unsubscribe,
+} from "./types";

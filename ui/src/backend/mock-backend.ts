@@ -1,7 +1,51 @@
-import { type Backend, BackendError, type ApiErrorCode, type NodeEvent, type NodeStatus, type Unsubscribe } from "./types";
+import {
+  MOCK_RECOVERY_PHRASE,
+  MOCK_RESTORED_PARTY_ID,
+  contactOf,
+  fingerprintOf,
+  mockCameraFrame,
+  mockCardLink,
+  mockPartyId,
+  mockPeerId,
+  mockQrSvg,
+  mockToken,
+  openMockBackup,
+  parseMockLink,
+  previewOf,
+  readMockImage,
+  sampleContacts,
+  type MockCard,
+} from "./mock-data";
+import {
+  type ApiErrorCode,
+  type Backend,
+  BackendError,
+  type CardPreview,
+  type Contact,
+  type IdentityState,
+  type InviteRequest,
+  type MyCard,
+  type NodeEvent,
+  type NodeStatus,
+  type SaveDialogText,
+  type OwnInvite,
+  type ScanUpdate,
+  type StopScan,
+  type Unsubscribe,
+} from "./types";
 
 /** Status as the mock reports it, without the uptime, which follows from the clock. */
 export type MockNodeState = Omit<NodeStatus, "uptimeSecs">;
+
+/** A camera the mock pretends to have. */
+export interface MockCamera {
+  /** The camera's name, as the node reports it. */
+  name?: string;
+  /** Card links held up to it that the node refuses (each reported once), before the card it finds. */
+  refuses?: string[];
+  /** The card link it finds; without one, the scan times out. */
+  finds?: string;
+}
 
 export interface MockBackendOptions {
   /** Overrides for the fake node's status. */
@@ -14,9 +58,28 @@ export interface MockBackendOptions {
   failWith?: BackendError;
   /** The clock, in milliseconds since the epoch. */
   now?: () => number;
+  /**
+   * Whom the node acts for at the start: `"ready"` (the sample party, the default),
+   * `"none"` (a fresh node), `"keyMissing"`, or a state of your own.
+   */
+  identity?: "none" | "ready" | "keyMissing" | IdentityState;
+  /** The contacts at the start; the sample ones for a ready identity unless given. */
+  contacts?: Contact[];
+  /** The camera; none by default, as on a machine without a webcam. */
+  camera?: MockCamera | null;
+  /** Time between two camera updates. */
+  scanStepMs?: number;
+  /** The `tallymesh:` links the app was "opened with". */
+  openedLinks?: string[];
+  /** Where the save dialog puts a backup; `null` acts as if the person cancelled it. */
+  backupSavePath?: string | null;
 }
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+const MIN_PASSPHRASE_CHARS = 8;
+const MAX_DISPLAY_NAME = 64;
+const SAMPLE_NAME = "Ana Lima";
 
 export function sampleNodeState(now: number): MockNodeState {
   const dataDir = "/home/ana/.local/share/tallymesh";
@@ -33,9 +96,29 @@ export function sampleNodeState(now: number): MockNodeState {
   };
 }
 
+/** The party the sample node acts for. */
+export function sampleIdentity(now: number, peerId = sampleNodeState(now).peerId): Extract<IdentityState, { state: "ready" }> {
+  const partyId = mockPartyId(SAMPLE_NAME);
+  return {
+    state: "ready",
+    partyId,
+    fingerprint: fingerprintOf(partyId),
+    displayName: SAMPLE_NAME,
+    createdAtMs: now - 40 * DAY_MS,
+    devicePeerId: peerId,
+  };
+}
+
+interface RunningScan {
+  onUpdate: (update: ScanUpdate) => void;
+  timers: ReturnType<typeof setTimeout>[];
+  ended: boolean;
+}
+
 /**
  * A node that lives in memory, so every screen runs in a plain browser and in
- * tests. Tests steer it: change the status, make calls fail, emit events.
+ * tests. It checks what it is given the way the node does and refuses with the
+ * node's sentences. Tests steer it: change the status, make calls fail, emit events.
  */
 export class MockBackend implements Backend {
   private state: MockNodeState;
@@ -45,12 +128,30 @@ export class MockBackend implements Backend {
   private readonly listeners = new Set<(event: NodeEvent) => void>();
   private autoEventsTimer: ReturnType<typeof setInterval> | null = null;
   private calls = 0;
+  private identity: IdentityState;
+  private contactCards = new Map<string, Contact>();
+  private ownInvites: OwnInvite[] = [];
+  private openedLinks: string[];
+  private camera: MockCamera | null;
+  private readonly scanStepMs: number;
+  private scan: RunningScan | null = null;
+  private backupSavePath: string | null;
+  private phraseReads = 0;
+  private cardsSigned = 0;
 
   constructor(options: MockBackendOptions = {}) {
     this.now = options.now ?? Date.now;
     this.state = { ...sampleNodeState(this.now()), ...options.status };
     this.failure = options.failWith ?? null;
     this.latencyMs = options.latencyMs ?? 0;
+    this.identity = this.initialIdentity(options.identity ?? "ready");
+    const contacts = options.contacts ?? (this.identity.state === "none" ? [] : sampleContacts(this.now()));
+    for (const contact of contacts) this.contactCards.set(contact.partyId, contact);
+    this.openedLinks = [...(options.openedLinks ?? [])];
+    this.camera = options.camera ?? null;
+    this.scanStepMs = options.scanStepMs ?? 250;
+    this.backupSavePath =
+      options.backupSavePath === undefined ? "/home/ana/Documents/Ana-Lima.tallymesh-backup" : options.backupSavePath;
     if (options.autoEvents) this.startAutoEvents();
   }
 
@@ -59,15 +160,34 @@ export class MockBackend implements Backend {
     return this.calls;
   }
 
+  /** How many times the recovery phrase was read. */
+  get recoveryPhraseReads(): number {
+    return this.phraseReads;
+  }
+
+  /** How many cards were signed (every `myCard` call signs one). */
+  get cardsSignedCount(): number {
+    return this.cardsSigned;
+  }
+
   /** How many event subscriptions are open. */
   get listenerCount(): number {
     return this.listeners.size;
   }
 
+  /** Whether a camera scan is running. */
+  get scanning(): boolean {
+    return this.scan !== null && !this.scan.ended;
+  }
+
+  /** The identity now, as `identityState` would answer. */
+  get currentIdentity(): IdentityState {
+    return this.identity;
+  }
+
   async nodeStatus(): Promise<NodeStatus> {
     this.calls += 1;
-    await this.delay();
-    if (this.failure) throw this.failure;
+    await this.ready();
     const uptimeSecs = Math.max(0, Math.floor((this.now() - this.state.startedAtMs) / 1000));
     return { ...this.state, listenAddrs: [...this.state.listenAddrs], uptimeSecs };
   }
@@ -79,8 +199,221 @@ export class MockBackend implements Backend {
     };
   }
 
+  async identityState(): Promise<IdentityState> {
+    await this.ready();
+    return { ...this.identity };
+  }
+
+  async createIdentity(displayName: string): Promise<IdentityState> {
+    await this.ready();
+    const name = checkDisplayName(displayName);
+    if (this.identity.state !== "none") {
+      throw invalid(
+        `this node already acts for ${this.identity.displayName} (${this.identity.partyId}); a node acts for one party — use another data directory for another`,
+      );
+    }
+    return this.adopt(mockPartyId(`${name}:${this.now()}`), name);
+  }
+
+  async recoveryPhrase(): Promise<string[]> {
+    await this.ready();
+    this.requireReady();
+    this.phraseReads += 1;
+    return [...MOCK_RECOVERY_PHRASE];
+  }
+
+  async saveBackup(passphrase: string, _dialog: SaveDialogText): Promise<string | null> {
+    await this.ready();
+    if (this.identity.state !== "ready") {
+      throw invalid("There is no identity to back up yet: create one or restore one first.");
+    }
+    if ([...passphrase].length < MIN_PASSPHRASE_CHARS) {
+      throw invalid(`A backup passphrase needs at least ${MIN_PASSPHRASE_CHARS} characters.`);
+    }
+    return this.backupSavePath;
+  }
+
+  async restoreFromPhrase(phrase: string, displayName: string): Promise<IdentityState> {
+    await this.ready();
+    const words = phrase.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    if (words.length !== 24) {
+      throw invalid(`The recovery phrase has ${words.length} words; a Tallymesh recovery phrase has 24.`);
+    }
+    if (words.some((word, i) => word !== MOCK_RECOVERY_PHRASE[i])) {
+      throw invalid("The recovery phrase's checksum does not match: a word is wrong, or two are swapped.");
+    }
+    const name = checkDisplayName(displayName);
+    return this.restore(MOCK_RESTORED_PARTY_ID, name);
+  }
+
+  async restoreFromBackup(backup: Uint8Array, passphrase: string): Promise<IdentityState> {
+    await this.ready();
+    const opened = openMockBackup(backup, passphrase);
+    if (opened === "unreadable") throw invalid("Cannot read the backup: it is not a Tallymesh backup; nothing was changed.");
+    if (opened === "wrongPassphrase") {
+      throw invalid("Wrong passphrase for this backup (or the file has been altered); nothing was changed.");
+    }
+    return this.restore(opened.partyId, opened.displayName);
+  }
+
+  async contacts(): Promise<Contact[]> {
+    await this.ready();
+    this.requireReady();
+    return [...this.contactCards.values()]
+      .map((contact) => ({ ...contact, addresses: [...contact.addresses] }))
+      .sort((a, b) => a.displayName.localeCompare(b.displayName));
+  }
+
+  async contact(partyId: string): Promise<Contact> {
+    await this.ready();
+    this.requireReady();
+    const kept = this.contactCards.get(partyId);
+    if (!kept) throw invalid(`There is no contact with the party id ${partyId}.`);
+    return { ...kept, addresses: [...kept.addresses] };
+  }
+
+  async removeContact(partyId: string): Promise<void> {
+    await this.ready();
+    this.requireReady();
+    if (!this.contactCards.delete(partyId)) throw invalid(`There is no contact with the party id ${partyId}.`);
+    this.emit({ kind: "contactsChanged", partyId });
+  }
+
+  async myCard(invite: InviteRequest | null): Promise<MyCard> {
+    await this.ready();
+    const me = this.requireReady();
+    if (invite && invite.expiresInSecs < 1) throw invalid("An invite must stay valid for at least a second.");
+    this.cardsSigned += 1;
+    const now = this.now();
+    let cardInvite = null;
+    if (invite) {
+      const own: OwnInvite = {
+        token: mockToken(`${now}:${this.cardsSigned}`),
+        reusable: invite.reusable,
+        expiresAtMs: now + invite.expiresInSecs * 1000,
+        timesUsed: 0,
+        createdAtMs: now,
+        revoked: false,
+      };
+      this.ownInvites.unshift(own);
+      cardInvite = { token: own.token, reusable: own.reusable, expiresAtMs: own.expiresAtMs };
+    }
+    const link = mockCardLink({
+      partyId: me.partyId,
+      displayName: me.displayName,
+      devices: 1,
+      issuedAtMs: now,
+      invite: cardInvite,
+      addresses: [...this.state.listenAddrs],
+    });
+    return { partyId: me.partyId, link, invite: cardInvite, qrSvg: mockQrSvg(link) };
+  }
+
+  async readCardLink(link: string): Promise<CardPreview> {
+    await this.ready();
+    const card = this.checkCard(link);
+    return previewOf(card, link, this.contactCards.has(card.partyId));
+  }
+
+  async readCardImage(image: Uint8Array): Promise<CardPreview> {
+    await this.ready();
+    const read = readMockImage(image);
+    if (read === "notAnImage") throw invalid("This file is not an image that can be read (unknown format).");
+    if (read === "noCode") throw invalid("No QR code could be read in this image.");
+    return this.readCardLinkNow(read.payload);
+  }
+
+  async addContact(link: string): Promise<Contact> {
+    await this.ready();
+    const card = this.checkCard(link);
+    const kept = this.contactCards.get(card.partyId);
+    // A newer card of a known party replaces the kept one; an older one changes nothing.
+    if (kept && kept.cardIssuedAtMs >= card.issuedAtMs) return { ...kept };
+    const contact = contactOf(card, kept?.addedAtMs ?? this.now());
+    this.contactCards.set(card.partyId, contact);
+    this.emit({ kind: "contactsChanged", partyId: card.partyId });
+    return { ...contact };
+  }
+
+  async invites(): Promise<OwnInvite[]> {
+    await this.ready();
+    this.requireReady();
+    return this.ownInvites.map((invite) => ({ ...invite }));
+  }
+
+  async revokeInvite(token: string): Promise<void> {
+    await this.ready();
+    this.requireReady();
+    const invite = this.ownInvites.find((own) => own.token === token);
+    if (!invite) throw invalid("This invite is not known here.");
+    invite.revoked = true;
+  }
+
+  async scanCard(onUpdate: (update: ScanUpdate) => void): Promise<StopScan> {
+    await this.ready();
+    this.endScan({ kind: "stopped" });
+    const scan: RunningScan = { onUpdate, timers: [], ended: false };
+    this.scan = scan;
+    const camera = this.camera;
+    const steps: ScanUpdate[] = [];
+    if (!camera) {
+      steps.push({
+        kind: "failed",
+        reason: "noCamera",
+        message: "No camera was found. Connect a webcam, or add the contact from a link or an image file.",
+      });
+    } else {
+      steps.push({ kind: "started", camera: camera.name ?? "Integrated Camera" });
+      let frame = 0;
+      const preview = (): ScanUpdate => ({ kind: "preview", image: mockCameraFrame(frame++), width: 320, height: 240 });
+      steps.push(preview(), preview());
+      for (const link of camera.refuses ?? []) {
+        steps.push(preview(), this.refusalOf(link), preview());
+      }
+      if (camera.finds) {
+        steps.push(preview(), { kind: "found", card: this.readCardLinkNow(camera.finds) });
+      } else {
+        steps.push(preview(), preview(), preview(), {
+          kind: "failed",
+          reason: "timedOut",
+          message: "No card was seen in time. Hold the code steady in front of the camera and try again.",
+        });
+      }
+    }
+    steps.forEach((update, index) => {
+      scan.timers.push(
+        setTimeout(() => {
+          if (scan.ended) return;
+          const last = update.kind === "found" || update.kind === "failed";
+          if (last) this.endScan(update);
+          else scan.onUpdate(update);
+        }, this.scanStepMs * (index + 1)),
+      );
+    });
+    return async () => {
+      if (this.scan === scan) this.endScan({ kind: "stopped" });
+    };
+  }
+
+  async takeOpenedLinks(): Promise<string[]> {
+    await this.ready();
+    const links = this.openedLinks;
+    this.openedLinks = [];
+    return links;
+  }
+
   setStatus(patch: Partial<MockNodeState>): void {
     this.state = { ...this.state, ...patch };
+  }
+
+  /** Plugs in (or takes away) a camera for the next scan. */
+  setCamera(camera: MockCamera | null): void {
+    this.camera = camera;
+  }
+
+  /** Where the next backups go; `null` acts as a cancelled save dialog. */
+  setBackupSavePath(path: string | null): void {
+    this.backupSavePath = path;
   }
 
   fail(code: ApiErrorCode = "unavailable", message = "The node is not running."): void {
@@ -96,10 +429,112 @@ export class MockBackend implements Backend {
     for (const listener of [...this.listeners]) listener(event);
   }
 
-  /** Stops the background events, if any. */
+  /** Hands `link` to the running app, as the operating system does when a `tallymesh:` link is opened. */
+  openLink(link: string): void {
+    this.emit({ kind: "linkOpened", link });
+  }
+
+  /** Stops the background events and any scan. */
   dispose(): void {
     if (this.autoEventsTimer !== null) clearInterval(this.autoEventsTimer);
     this.autoEventsTimer = null;
+    this.endScan({ kind: "stopped" });
+  }
+
+  private initialIdentity(option: NonNullable<MockBackendOptions["identity"]>): IdentityState {
+    const ready = sampleIdentity(this.now(), this.state.peerId);
+    switch (option) {
+      case "none":
+        return { state: "none" };
+      case "ready":
+        return ready;
+      case "keyMissing":
+        return {
+          state: "keyMissing",
+          partyId: MOCK_RESTORED_PARTY_ID,
+          fingerprint: fingerprintOf(MOCK_RESTORED_PARTY_ID),
+          displayName: SAMPLE_NAME,
+          keystore: "the system keychain (Secret Service)",
+        };
+      default:
+        return option;
+    }
+  }
+
+  private requireReady(): Extract<IdentityState, { state: "ready" }> {
+    if (this.identity.state === "ready") return this.identity;
+    if (this.identity.state === "keyMissing") {
+      throw new BackendError(
+        "storage",
+        `the party secret of ${this.identity.partyId} is missing from ${this.identity.keystore}; restore it from the recovery phrase or a backup`,
+      );
+    }
+    throw new BackendError("unavailable", "This node has no identity yet: create one or restore one.");
+  }
+
+  private restore(partyId: string, displayName: string): IdentityState {
+    if (this.identity.state !== "none" && this.identity.partyId !== partyId) {
+      throw invalid(
+        `this node acts for ${this.identity.partyId}, and the backup or phrase belongs to another party (${partyId}); restore it in a fresh data directory`,
+      );
+    }
+    const createdAtMs = this.identity.state === "ready" ? this.identity.createdAtMs : this.now();
+    return this.adopt(partyId, displayName, createdAtMs);
+  }
+
+  private adopt(partyId: string, displayName: string, createdAtMs = this.now()): IdentityState {
+    this.identity = {
+      state: "ready",
+      partyId,
+      fingerprint: fingerprintOf(partyId),
+      displayName,
+      createdAtMs,
+      devicePeerId: this.state.peerId,
+    };
+    this.emit({ kind: "identityChanged", identity: { ...this.identity } });
+    return { ...this.identity };
+  }
+
+  /** Reads and checks a card as the node does before showing or adding it. */
+  private checkCard(link: string): MockCard {
+    const me = this.requireReady();
+    const card = parseMockLink(link);
+    if (card === "notALink") throw invalid("This is not a Tallymesh contact link.");
+    if (card === "damaged") throw invalid("This contact card is damaged (it may have been cut short when copied).");
+    if (card === "tampered") throw invalid("This link was changed after it was made, so it can't be trusted.");
+    if (card.partyId === me.partyId) throw invalid("This is your own card.");
+    if (card.invite && card.invite.expiresAtMs <= this.now()) {
+      throw invalid("The invite on this card has expired; ask for a new card.");
+    }
+    return card;
+  }
+
+  private readCardLinkNow(link: string): CardPreview {
+    const card = this.checkCard(link);
+    return previewOf(card, link, this.contactCards.has(card.partyId));
+  }
+
+  private refusalOf(link: string): ScanUpdate {
+    try {
+      this.checkCard(link);
+      return { kind: "refused", message: "This card can't be added." };
+    } catch (error) {
+      return { kind: "refused", message: BackendError.from(error).message };
+    }
+  }
+
+  private endScan(last: ScanUpdate): void {
+    const scan = this.scan;
+    if (!scan || scan.ended) return;
+    scan.ended = true;
+    for (const timer of scan.timers) clearTimeout(timer);
+    this.scan = null;
+    scan.onUpdate(last);
+  }
+
+  private async ready(): Promise<void> {
+    await this.delay();
+    if (this.failure) throw this.failure;
   }
 
   private delay(): Promise<void> {
@@ -112,7 +547,7 @@ export class MockBackend implements Backend {
     let step = 0;
     this.autoEventsTimer = setInterval(() => {
       step += 1;
-      const peerId = `12D3KooWMockPeer${String(step).padStart(4, "0")}`;
+      const peerId = mockPeerId(`auto ${step}`);
       // Peers come and go, but a few always stay.
       if (step % 3 === 0 && this.state.connectedPeers > 2) {
         this.setStatus({ connectedPeers: this.state.connectedPeers - 1 });
@@ -123,4 +558,18 @@ export class MockBackend implements Backend {
       }
     }, 15_000);
   }
+}
+
+function invalid(message: string): BackendError {
+  return new BackendError("invalidInput", message);
+}
+
+/** Trims a display name and checks its length, as the node does. */
+function checkDisplayName(name: string): string {
+  const trimmed = name.trim();
+  const chars = [...trimmed].length;
+  if (chars === 0 || chars > MAX_DISPLAY_NAME || /[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw invalid(`A display name has 1 to ${MAX_DISPLAY_NAME} characters.`);
+  }
+  return trimmed;
 }

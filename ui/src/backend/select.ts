@@ -1,14 +1,26 @@
-import { MockBackend } from "./mock-backend";
 import { TauriBackend, isTauri } from "./tauri-backend";
 import { BackendError, type Backend } from "./types";
 
 /**
  * The Tauri backend inside the app; everywhere else a mock node. In a browser,
- * `?mock=error`, `?mock=loading` or `?mock=slow` show the other states of the screens.
+ * `?mock=` shows the other states of the screens:
+ * - `error`, `loading`, `slow`: a node that fails, never answers, or answers slowly;
+ * - `fresh`: a node with no identity yet (onboarding);
+ * - `keymissing`: a node whose keychain lost the party secret;
+ * - `empty`: a party with no contacts yet;
+ * - `camera`: a webcam that first sees an altered card, then a good one;
+ * - `link`: the app opened with someone's card link.
+ *
+ * The mock and its sample data load only outside the app, so the app's bundle does not carry them.
  */
-export function createBackend(): Backend {
+export async function createBackend(): Promise<Backend> {
   if (isTauri()) return new TauriBackend();
+  const [{ MockBackend }, { mockCardLink, sampleStrangerCard, tamperLink }] = await Promise.all([
+    import("./mock-backend"),
+    import("./mock-data"),
+  ]);
   const scenario = new URLSearchParams(window.location.search).get("mock");
+  const stranger = mockCardLink(sampleStrangerCard(Date.now()));
   switch (scenario) {
     case "error":
       return new MockBackend({
@@ -19,6 +31,20 @@ export function createBackend(): Backend {
       return new MockBackend({ latencyMs: Number.POSITIVE_INFINITY });
     case "slow":
       return new MockBackend({ latencyMs: 2_000, autoEvents: true });
+    case "fresh":
+      return new MockBackend({ latencyMs: 250, identity: "none", camera: { finds: stranger } });
+    case "keymissing":
+      return new MockBackend({ latencyMs: 250, identity: "keyMissing" });
+    case "empty":
+      return new MockBackend({ latencyMs: 250, contacts: [] });
+    case "camera":
+      return new MockBackend({
+        latencyMs: 250,
+        camera: { name: "Integrated Camera", refuses: [tamperLink(stranger)], finds: stranger },
+        scanStepMs: 700,
+      });
+    case "link":
+      return new MockBackend({ latencyMs: 250, openedLinks: [stranger] });
     default:
       return new MockBackend({ latencyMs: 250, autoEvents: true });
   }

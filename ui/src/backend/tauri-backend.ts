@@ -1,21 +1,136 @@
-import { commands, events } from "./bindings";
-import { type Backend, BackendError, type NodeEvent, type NodeStatus, type Unsubscribe } from "./types";
+import { Channel } from "@tauri-apps/api/core";
+import { bytesToBase64 } from "./base64";
+import { commands, events, type ApiError, type Result, type ScanUpdate_Deserialize } from "./bindings";
+import {
+  type Backend,
+  BackendError,
+  type CardPreview,
+  type Contact,
+  type IdentityState,
+  type InviteRequest,
+  type MyCard,
+  type NodeEvent,
+  type NodeStatus,
+  type SaveDialogText,
+  type OwnInvite,
+  type ScanUpdate,
+  type StopScan,
+  type Unsubscribe,
+} from "./types";
+
+/** Awaits a command and returns its data; an error result or a failed IPC call becomes a `BackendError`. */
+async function call<T>(command: () => Promise<Result<T, ApiError>>): Promise<T> {
+  let result;
+  try {
+    result = await command();
+  } catch (cause) {
+    throw BackendError.from(cause);
+  }
+  if (result.status === "error") throw BackendError.from(result.error);
+  return result.data;
+}
+
+/** A scan update as the channel delivers it, in the shape the screens read (no missing invite). */
+function scanUpdateOf(update: ScanUpdate_Deserialize): ScanUpdate {
+  if (update.kind !== "found") return update;
+  return { kind: "found", card: { ...update.card, invite: update.card.invite ?? null } };
+}
 
 /** The backend inside the desktop app: typed commands and events over Tauri IPC. */
 export class TauriBackend implements Backend {
-  async nodeStatus(): Promise<NodeStatus> {
-    let result;
-    try {
-      result = await commands.nodeStatus();
-    } catch (cause) {
-      throw BackendError.from(cause);
-    }
-    if (result.status === "error") throw BackendError.from(result.error);
-    return result.data;
+  /** The channel of the scan this window started last; only its owner may stop it. */
+  private currentScan: Channel<ScanUpdate_Deserialize> | null = null;
+
+  nodeStatus(): Promise<NodeStatus> {
+    return call(() => commands.nodeStatus());
   }
 
   async onNodeEvent(callback: (event: NodeEvent) => void): Promise<Unsubscribe> {
     return events.nodeEvent.listen((event) => callback(event.payload));
+  }
+
+  identityState(): Promise<IdentityState> {
+    return call(() => commands.identityState());
+  }
+
+  createIdentity(displayName: string): Promise<IdentityState> {
+    return call(() => commands.identityCreate(displayName));
+  }
+
+  recoveryPhrase(): Promise<string[]> {
+    return call(() => commands.identityRecoveryPhrase());
+  }
+
+  saveBackup(passphrase: string, dialog: SaveDialogText): Promise<string | null> {
+    return call(() => commands.identitySaveBackup(passphrase, dialog.title, dialog.fileKind));
+  }
+
+  restoreFromPhrase(phrase: string, displayName: string): Promise<IdentityState> {
+    return call(() => commands.identityRestorePhrase(phrase, displayName));
+  }
+
+  restoreFromBackup(backup: Uint8Array, passphrase: string): Promise<IdentityState> {
+    return call(() => commands.identityRestoreBackup(bytesToBase64(backup), passphrase));
+  }
+
+  contacts(): Promise<Contact[]> {
+    return call(() => commands.contactsList());
+  }
+
+  contact(partyId: string): Promise<Contact> {
+    return call(() => commands.contactGet(partyId));
+  }
+
+  async removeContact(partyId: string): Promise<void> {
+    await call(() => commands.contactRemove(partyId));
+  }
+
+  myCard(invite: InviteRequest | null): Promise<MyCard> {
+    return call(() => commands.contactMyCard(invite));
+  }
+
+  readCardLink(link: string): Promise<CardPreview> {
+    return call(() => commands.contactReadLink(link));
+  }
+
+  readCardImage(image: Uint8Array): Promise<CardPreview> {
+    return call(() => commands.contactReadImage(bytesToBase64(image)));
+  }
+
+  addContact(link: string): Promise<Contact> {
+    return call(() => commands.contactAdd(link));
+  }
+
+  invites(): Promise<OwnInvite[]> {
+    return call(() => commands.contactInvites());
+  }
+
+  async revokeInvite(token: string): Promise<void> {
+    await call(() => commands.contactInviteRevoke(token));
+  }
+
+  async scanCard(onUpdate: (update: ScanUpdate) => void): Promise<StopScan> {
+    const channel = new Channel<ScanUpdate_Deserialize>();
+    channel.onmessage = (update) => onUpdate(scanUpdateOf(update));
+    const previous = this.currentScan;
+    this.currentScan = channel;
+    try {
+      await call(() => commands.contactScanStart(channel));
+    } catch (error) {
+      // A scan that never started replaced nothing: the one before, if any, still runs.
+      if (this.currentScan === channel) this.currentScan = previous;
+      throw error;
+    }
+    return async () => {
+      // The node runs one scan at a time: a stale stop must not end a newer scan.
+      if (this.currentScan !== channel) return;
+      this.currentScan = null;
+      await call(() => commands.contactScanStop());
+    };
+  }
+
+  takeOpenedLinks(): Promise<string[]> {
+    return call(() => commands.linksTake());
   }
 }
 

@@ -2,9 +2,37 @@
  * The backend's vocabulary as the rest of the UI sees it. Types come from the
  * generated bindings so a regenerated file keeps every screen honest.
  */
-import type { ApiError, NodeEvent, NodeStatus } from "./bindings";
+import type {
+  ApiError,
+  CardInvite,
+  CardPreview_Serialize,
+  Contact,
+  IdentityState,
+  MyCard_Serialize,
+  NodeEvent,
+  NodeStatus,
+  OwnInvite,
+  ScanFailure,
+  ScanUpdate_Serialize,
+} from "./bindings";
 
-export type { NodeEvent, NodeStatus };
+export type { CardInvite, Contact, IdentityState, NodeEvent, NodeStatus, OwnInvite, ScanFailure };
+
+/** A verified card that has not been added yet: what a person confirms before "Add contact". */
+export type CardPreview = CardPreview_Serialize;
+/** This party's card, signed now: its link, the invite it carries and a QR code (an SVG document). */
+export type MyCard = MyCard_Serialize;
+/** What a camera scan reports while it runs; the last update is `found`, `failed` or `stopped`. */
+export type ScanUpdate = ScanUpdate_Serialize;
+/** An invite to put on a new card: reusable or one-time, and how long it is accepted. */
+export interface InviteRequest {
+  reusable: boolean;
+  expiresInSecs: number;
+}
+/** The identity once the node acts for a party. */
+export type ReadyIdentity = Extract<IdentityState, { state: "ready" }>;
+/** A party the database names but whose secret the keystore lost. */
+export type KeyMissingIdentity = Extract<IdentityState, { state: "keyMissing" }>;
 
 export type ApiErrorCode = ApiError["code"];
 
@@ -39,10 +67,68 @@ function isApiError(value: unknown): value is ApiError {
 
 export type Unsubscribe = () => void;
 
-/** Everything the UI asks of the node. Implemented over Tauri in the app and by a mock elsewhere. */
+/** The words of the system's save dialog, in the window's language. */
+export interface SaveDialogText {
+  /** The dialog's title. */
+  title: string;
+  /** The name of the kind of file saved, shown by its filter. */
+  fileKind: string;
+}
+
+/** Ends a camera scan; resolves once the node was told. */
+export type StopScan = () => Promise<void>;
+
+/**
+ * Everything the UI asks of the node. Implemented over Tauri in the app and by
+ * a mock elsewhere. Every method rejects with a {@link BackendError} whose
+ * message is already a sentence for people.
+ */
 export interface Backend {
-  /** The node's current status. Rejects with a {@link BackendError}. */
+  /** The node's current status. */
   nodeStatus(): Promise<NodeStatus>;
   /** Calls `callback` for every node event until the returned function is called. */
   onNodeEvent(callback: (event: NodeEvent) => void): Promise<Unsubscribe>;
+
+  /** Whom the node acts for: nobody yet, a party, or a party whose secret is missing. */
+  identityState(): Promise<IdentityState>;
+  /** Creates a new party with this display name (1–64 characters). */
+  createIdentity(displayName: string): Promise<IdentityState>;
+  /** The 24 words of the recovery phrase, in order. A secret: ask only when the person wants to see it. */
+  recoveryPhrase(): Promise<string[]>;
+  /**
+   * Asks where to save an encrypted backup (the system's save dialog) and writes it there.
+   * Resolves to the saved file's path, or `null` if the person cancelled the dialog.
+   */
+  saveBackup(passphrase: string, dialog: SaveDialogText): Promise<string | null>;
+  /** Restores the party of a recovery phrase, under `displayName`. */
+  restoreFromPhrase(phrase: string, displayName: string): Promise<IdentityState>;
+  /** Restores the party of a backup file's bytes, unlocked with `passphrase`. */
+  restoreFromBackup(backup: Uint8Array, passphrase: string): Promise<IdentityState>;
+
+  /** Every contact, by name. */
+  contacts(): Promise<Contact[]>;
+  /** One contact. */
+  contact(partyId: string): Promise<Contact>;
+  /** Forgets a contact. */
+  removeContact(partyId: string): Promise<void>;
+  /** My card, signed now; with `invite`, a new invite is made and the card carries it. */
+  myCard(invite: InviteRequest | null): Promise<MyCard>;
+  /** Reads and verifies the card of a pasted or opened link, without adding it. */
+  readCardLink(link: string): Promise<CardPreview>;
+  /** Reads and verifies the card in a QR code image file's bytes, without adding it. */
+  readCardImage(image: Uint8Array): Promise<CardPreview>;
+  /** Adds the party of a card link, as a preview gave it. */
+  addContact(link: string): Promise<Contact>;
+  /** Every invite this party made, newest first. */
+  invites(): Promise<OwnInvite[]>;
+  /** Withdraws an invite. */
+  revokeInvite(token: string): Promise<void>;
+  /**
+   * Starts a camera scan for a card; `onUpdate` hears every update. A scan
+   * already running stops. Call the returned function to stop this one.
+   */
+  scanCard(onUpdate: (update: ScanUpdate) => void): Promise<StopScan>;
+
+  /** The `tallymesh:` links the app was opened with, oldest first; each is handed out once. */
+  takeOpenedLinks(): Promise<string[]>;
 }

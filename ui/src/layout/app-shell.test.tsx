@@ -3,11 +3,12 @@ import { describe, expect, it } from "vitest";
 import { renderApp } from "../../test/render-app";
 
 describe("App layout", () => {
-  it("lists only the screens that work: Home and Settings, with the product name", () => {
+  it("lists only the screens that work: Home, Contacts and Settings, with the product name", () => {
     renderApp();
     const nav = screen.getByRole("navigation", { name: "Main" });
-    expect(within(nav).getAllByRole("link")).toHaveLength(2);
+    expect(within(nav).getAllByRole("link")).toHaveLength(3);
     expect(screen.getByTestId("nav-home")).toHaveTextContent("Home");
+    expect(screen.getByTestId("nav-contacts")).toHaveTextContent("Contacts");
     expect(screen.getByTestId("nav-settings")).toHaveTextContent("Settings");
     expect(screen.getByText("Tallymesh")).toBeInTheDocument();
   });
@@ -26,15 +27,18 @@ describe("App layout", () => {
     expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-current", "page");
   });
 
-  it("Ctrl+2 opens Settings and Ctrl+1 goes back Home; Cmd works too", async () => {
+  it("Ctrl+2 opens Contacts, Ctrl+3 Settings and Ctrl+1 goes back Home; Cmd works too", async () => {
     renderApp();
     fireEvent.keyDown(window, { key: "2", code: "Digit2", ctrlKey: true });
+    expect(await screen.findByTestId("contacts-screen")).toBeInTheDocument();
+
+    fireEvent.keyDown(window, { key: "3", code: "Digit3", ctrlKey: true });
     expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
 
     fireEvent.keyDown(window, { key: "1", code: "Digit1", ctrlKey: true });
     expect(await screen.findByTestId("home-screen")).toBeInTheDocument();
 
-    fireEvent.keyDown(window, { key: "2", code: "Digit2", metaKey: true });
+    fireEvent.keyDown(window, { key: "3", code: "Digit3", metaKey: true });
     expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
   });
 

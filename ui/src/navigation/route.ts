@@ -1,12 +1,28 @@
-import { useCallback, useSyncExternalStore } from "react";
+import { useCallback, useMemo, useSyncExternalStore } from "react";
 import { DEFAULT_SCREEN, isScreenId, type ScreenId } from "./screens";
 
 // The current screen lives in the URL hash (`#/settings`), so reloads and the
-// back button keep their place without a router.
+// back button keep their place without a router. A screen may take one more
+// part, such as the contact shown (`#/contacts/did%3Akey%3Az6Mk…`).
 
-function screenFromHash(hash: string): ScreenId {
-  const id = hash.replace(/^#\/?/, "").split(/[/?]/)[0] ?? "";
-  return isScreenId(id) ? id : DEFAULT_SCREEN;
+export interface Route {
+  screen: ScreenId;
+  /** The part after the screen, decoded; `null` when there is none. */
+  param: string | null;
+}
+
+export function routeFromHash(hash: string): Route {
+  const [id = "", rawParam] = hash.replace(/^#\/?/, "").split(/[?]/)[0]!.split("/");
+  if (!isScreenId(id)) return { screen: DEFAULT_SCREEN, param: null };
+  let param: string | null = null;
+  if (rawParam) {
+    try {
+      param = decodeURIComponent(rawParam);
+    } catch {
+      param = null;
+    }
+  }
+  return { screen: id, param };
 }
 
 function subscribe(onChange: () => void): () => void {
@@ -14,17 +30,18 @@ function subscribe(onChange: () => void): () => void {
   return () => window.removeEventListener("hashchange", onChange);
 }
 
-function snapshot(): ScreenId {
-  return screenFromHash(window.location.hash);
+function snapshot(): string {
+  return window.location.hash;
 }
 
-export function navigateTo(screen: ScreenId): void {
-  const hash = `#/${screen}`;
+export function navigateTo(screen: ScreenId, param?: string | null): void {
+  const hash = param ? `#/${screen}/${encodeURIComponent(param)}` : `#/${screen}`;
   if (window.location.hash !== hash) window.location.hash = hash;
 }
 
-export function useRoute(): { screen: ScreenId; navigate: (screen: ScreenId) => void } {
-  const screen = useSyncExternalStore(subscribe, snapshot, () => DEFAULT_SCREEN);
-  const navigate = useCallback((next: ScreenId) => navigateTo(next), []);
-  return { screen, navigate };
+export function useRoute(): Route & { navigate: (screen: ScreenId, param?: string | null) => void } {
+  const hash = useSyncExternalStore(subscribe, snapshot, () => "");
+  const route = useMemo(() => routeFromHash(hash), [hash]);
+  const navigate = useCallback((next: ScreenId, param?: string | null) => navigateTo(next, param), []);
+  return { ...route, navigate };
 }

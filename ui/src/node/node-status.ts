@@ -1,6 +1,8 @@
 import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { useEffect } from "react";
-import { useBackend, type Backend, type BackendError, type NodeStatus } from "@/backend";
+import { useEffect, useRef } from "react";
+import { useBackend, type Backend, type BackendError, type NodeEvent, type NodeStatus } from "@/backend";
+import { contactQueryKeys, myCardQueryKey } from "@/contacts/queries";
+import { identityQueryKeys } from "@/identity/identity";
 
 export const nodeQueryKeys = {
   all: ["node"] as const,
@@ -19,30 +21,60 @@ export function useNodeStatus() {
   });
 }
 
-/** Subscribes to node events for the app's lifetime and refreshes what they affect. */
-export function useNodeEventRefresh(): void {
+/**
+ * Subscribes to node events for the app's lifetime and refreshes what they
+ * affect; a `tallymesh:` link handed to the node goes to `onLinkOpened`.
+ */
+export function useNodeEventRefresh(onLinkOpened?: (link: string) => void): void {
   const backend = useBackend();
   const queryClient = useQueryClient();
-  useEffect(() => subscribeNodeEvents(backend, queryClient), [backend, queryClient]);
+  const linkHandler = useRef(onLinkOpened);
+  useEffect(() => {
+    linkHandler.current = onLinkOpened;
+  }, [onLinkOpened]);
+  useEffect(
+    () =>
+      subscribeNodeEvents(backend, (event) => {
+        if (event.kind === "linkOpened") linkHandler.current?.(event.link);
+        else refreshAfter(event, queryClient);
+      }),
+    [backend, queryClient],
+  );
 }
 
-function subscribeNodeEvents(backend: Backend, queryClient: QueryClient): () => void {
+function refreshAfter(event: NodeEvent, queryClient: QueryClient): void {
+  switch (event.kind) {
+    case "identityChanged":
+      queryClient.setQueryData(identityQueryKeys.state, event.identity);
+      // A card is signed by the party: one made before the change is not mine any more.
+      queryClient.removeQueries({ queryKey: myCardQueryKey });
+      void queryClient.invalidateQueries({ queryKey: contactQueryKeys.all });
+      break;
+    case "contactsChanged":
+      void queryClient.invalidateQueries({ queryKey: contactQueryKeys.all });
+      return;
+    case "invitesChanged":
+      void queryClient.invalidateQueries({ queryKey: contactQueryKeys.invites });
+      return;
+    default:
+      break;
+  }
+  void queryClient.invalidateQueries({ queryKey: nodeQueryKeys.all });
+}
+
+function subscribeNodeEvents(backend: Backend, onEvent: (event: NodeEvent) => void): () => void {
   let unsubscribe: (() => void) | null = null;
   let closed = false;
-  backend
-    .onNodeEvent(() => {
-      void queryClient.invalidateQueries({ queryKey: nodeQueryKeys.all });
-    })
-    .then(
-      (stop) => {
-        // The effect may have been cleaned up while the subscription was being made.
-        if (closed) stop();
-        else unsubscribe = stop;
-      },
-      () => {
-        // No event stream: the periodic refresh still keeps the status current.
-      },
-    );
+  backend.onNodeEvent(onEvent).then(
+    (stop) => {
+      // The effect may have been cleaned up while the subscription was being made.
+      if (closed) stop();
+      else unsubscribe = stop;
+    },
+    () => {
+      // No event stream: the periodic refresh still keeps the status current.
+    },
+  );
   return () => {
     closed = true;
     unsubscribe?.();

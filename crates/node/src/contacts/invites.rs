@@ -128,7 +128,14 @@ impl Contacts {
             expires_at_ms = invite.expires_at.as_millis(),
             "made an invite"
         );
+        self.invites_changed();
         Ok(invite)
+    }
+
+    /// Tells the window the list of invites changed.
+    fn invites_changed(&self) {
+        // No subscriber is not an error.
+        let _ = self.node.inner.events.send(crate::NodeEvent::InvitesChanged);
     }
 
     /// Every invite this node made, newest first.
@@ -145,6 +152,7 @@ impl Contacts {
             return Err(InviteError::Unknown.into());
         }
         tracing::info!("withdrew an invite");
+        self.invites_changed();
         Ok(())
     }
 
@@ -163,6 +171,7 @@ impl Contacts {
         let now = super::now();
         let store = self.node.running_store().await?;
         if store.use_invite(token, to_i64(now.as_millis())).await? {
+            self.invites_changed();
             return Ok(());
         }
         let row = store.invite(token).await?.ok_or(InviteError::Unknown)?;

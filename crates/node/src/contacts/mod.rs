@@ -26,6 +26,7 @@
 //! ```
 
 mod invites;
+mod scan;
 
 use std::time::Duration;
 
@@ -41,6 +42,7 @@ use crate::identity::IdentityState;
 use crate::{Node, NodeError, NodeEvent};
 
 pub use invites::{InviteError, OwnInvite, token_from_hex, token_to_hex};
+pub use scan::{CardScan, ScanFailure, ScanUpdate};
 
 /// The most addresses this node puts on its card: enough for every
 /// interface of an ordinary machine, few enough for a QR code a phone
@@ -105,6 +107,31 @@ pub struct CardInvite {
     pub reusable: bool,
     /// When it stops being accepted (ms since the Unix epoch).
     pub expires_at_ms: u64,
+}
+
+/// A verified card that has not been added yet: what the window shows
+/// before the user confirms "Add contact".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CardPreview {
+    /// The party id the card is signed by.
+    pub party_id: String,
+    /// The name the party shows.
+    pub display_name: String,
+    /// The last eight characters of the party id.
+    pub fingerprint: String,
+    /// How many devices the card certifies.
+    pub devices: u32,
+    /// When the party signed the card (ms since the Unix epoch).
+    pub issued_at_ms: u64,
+    /// The invite the card carries, if any.
+    pub invite: Option<CardInvite>,
+    /// Whether the party is a contact already (adding again keeps the
+    /// newer of the two cards).
+    pub known: bool,
+    /// The card as a `tallymesh:` link, to hand to [`Contacts::add_from_link`].
+    pub link: String,
 }
 
 impl SharedCard {
@@ -214,11 +241,7 @@ pub fn card_from_qr_image(image: &[u8]) -> Result<Signed<ContactCard>, ContactEr
     })?;
     let mut first_error = None;
     for payload in payloads {
-        let read = match std::str::from_utf8(&payload) {
-            Ok(text) if text.trim_start().starts_with("tallymesh:") => card_from_link(text),
-            _ => ContactCard::from_signed_bytes(&payload).map_err(ContactError::from),
-        };
-        match read {
+        match card_from_payload(&payload) {
             Ok(card) => return Ok(card),
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -226,6 +249,15 @@ pub fn card_from_qr_image(image: &[u8]) -> Result<Signed<ContactCard>, ContactEr
         }
     }
     Err(first_error.unwrap_or(ContactError::NoQrCode))
+}
+
+/// Reads and verifies a card from what a QR code holds: its signed bytes,
+/// or its link.
+pub fn card_from_payload(payload: &[u8]) -> Result<Signed<ContactCard>, ContactError> {
+    match std::str::from_utf8(payload) {
+        Ok(text) if text.trim_start().starts_with("tallymesh:") => card_from_link(text),
+        _ => Ok(ContactCard::from_signed_bytes(payload)?),
+    }
 }
 
 /// The `tallymesh:` link of a signed card.
@@ -324,21 +356,45 @@ impl Contacts {
         self.add(card_from_qr_image(image)?).await
     }
 
+    /// Reads and verifies the card of a `tallymesh:` link without adding
+    /// it, with every check [`Contacts::add`] makes.
+    pub async fn read_link(&self, link: &str) -> Result<CardPreview, ContactError> {
+        self.preview(&card_from_link(link)?).await
+    }
+
+    /// Reads and verifies the card in a QR image file's bytes without
+    /// adding it.
+    pub async fn read_qr_image(&self, image: &[u8]) -> Result<CardPreview, ContactError> {
+        self.preview(&card_from_qr_image(image)?).await
+    }
+
+    /// What a verified card shows before it is added; refused for the same
+    /// reasons as [`Contacts::add`].
+    pub async fn preview(&self, card: &Signed<ContactCard>) -> Result<CardPreview, ContactError> {
+        let own = self.node.identity().state().await?.party_id();
+        check_addable(card, own.as_ref(), now())?;
+        let record = card.record();
+        let store = self.node.running_store().await?;
+        let known = store.contact(&record.party.to_string()).await?.is_some();
+        Ok(CardPreview {
+            party_id: record.party.to_string(),
+            display_name: record.name.clone(),
+            fingerprint: record.party.fingerprint(),
+            devices: u32::try_from(record.devices.len()).unwrap_or(u32::MAX),
+            issued_at_ms: record.issued_at.as_millis(),
+            invite: SharedCard::of(card).invite,
+            known,
+            link: card_link(card),
+        })
+    }
+
     /// Adds (or updates) the party of a verified card; see the module docs.
     pub async fn add(&self, card: Signed<ContactCard>) -> Result<Contact, ContactError> {
         let store = self.node.running_store().await?;
         let record = card.record();
         let now = now();
-        if self.node.identity().state().await?.party_id() == Some(record.party) {
-            return Err(ContactError::OwnCard);
-        }
-        for device in &record.devices {
-            DeviceCertificate::verify(device, Some(&record.party), now)
-                .map_err(|e| ContactError::from(CardError::Invalid(e)))?;
-        }
-        if let Some(invite) = &record.invite {
-            invite.check(now, 0).map_err(|_| ContactError::InviteExpired)?;
-        }
+        let own = self.node.identity().state().await?.party_id();
+        check_addable(&card, own.as_ref(), now)?;
         let now_ms = to_i64(now.as_millis());
         let party_id = record.party.to_string();
         let saved = store
@@ -409,6 +465,24 @@ impl Contacts {
             .send(NodeEvent::ContactsChanged { party_id: party });
         Ok(())
     }
+}
+
+/// The checks a verified card passes before it is kept: not this party's
+/// own (`own`), every device certificate valid at `now`, any invite not
+/// expired.
+fn check_addable(card: &Signed<ContactCard>, own: Option<&PartyId>, now: Timestamp) -> Result<(), ContactError> {
+    let record = card.record();
+    if own == Some(&record.party) {
+        return Err(ContactError::OwnCard);
+    }
+    for device in &record.devices {
+        DeviceCertificate::verify(device, Some(&record.party), now)
+            .map_err(|e| ContactError::from(CardError::Invalid(e)))?;
+    }
+    if let Some(invite) = &record.invite {
+        invite.check(now, 0).map_err(|_| ContactError::InviteExpired)?;
+    }
+    Ok(())
 }
 
 /// The contact a kept row describes. The card was verified when it came;

@@ -207,6 +207,11 @@ impl ControlClient {
         .map(drop)
     }
 
+    /// Hands a `tallymesh:` link to the node, which shows it in its window.
+    pub async fn open_link(&mut self, link: &str) -> Result<(), ControlError> {
+        self.call(Call::OpenLink { link: link.to_owned() }).await.map(drop)
+    }
+
     /// Sends one call and waits for its answer.
     pub async fn call(&mut self, call: Call) -> Result<serde_json::Value, ControlError> {
         let id = self.next_id;

@@ -212,6 +212,10 @@ async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, Box<dyn
             contacts.revoke_invite(&token).await?;
             serde_json::json!({})
         }
+        Call::OpenLink { link } => {
+            node.open_link(&link)?;
+            serde_json::json!({})
+        }
     })
 }
 

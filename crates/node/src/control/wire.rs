@@ -93,11 +93,18 @@ pub enum Call {
         /// The token, 32 hex digits.
         token: String,
     },
+    /// Hands a `tallymesh:` link to the node, which announces it to its
+    /// window (see [`crate::links`]). Result: `{}`.
+    OpenLink {
+        /// The link.
+        link: String,
+    },
 }
 
 /// An invite asked for with a card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct InviteRequest {
     /// Whether it may be redeemed more than once.
     #[serde(default)]

@@ -160,6 +160,36 @@ pub enum IdentityError {
     Damaged(String),
 }
 
+/// Writes a backup file at `path`: readable by this user only, and on the
+/// disk before this returns. Without `replace` an existing file is refused
+/// (`AlreadyExists`); with it, the file is replaced whole, through a
+/// temporary file beside it, so a failure never leaves half a backup.
+pub fn write_backup_file(path: &std::path::Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let write_new = |target: &std::path::Path| -> std::io::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(target)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    };
+    if !replace {
+        return write_new(path);
+    }
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".partial");
+    let temporary = std::path::PathBuf::from(temporary);
+    // A leftover from an earlier failure is ours to remove.
+    let _ = std::fs::remove_file(&temporary);
+    let written = write_new(&temporary).and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
 /// The node's identity in memory: the state, and this device's
 /// certificate while the state is ready.
 #[derive(Debug)]

@@ -6,6 +6,8 @@
 //! secret) in the node's database, so two nodes on one machine never share
 //! an entry and a moved data directory still finds its keys.
 
+use std::time::Duration;
+
 use keyring::Entry;
 
 use super::{KeystoreError, Purpose, SecretSeed};
@@ -49,7 +51,8 @@ impl Keychain {
     }
 
     pub(crate) fn get(&self, purpose: Purpose) -> Result<Option<SecretSeed>, KeystoreError> {
-        match self.entry(purpose)?.get_secret() {
+        let entry = self.entry(purpose)?;
+        match retrying(|| entry.get_secret()) {
             Ok(bytes) => {
                 let bytes = zeroize::Zeroizing::new(bytes);
                 SecretSeed::from_slice(&bytes)
@@ -65,15 +68,40 @@ impl Keychain {
     }
 
     pub(crate) fn put(&self, purpose: Purpose, seed: &SecretSeed) -> Result<(), KeystoreError> {
-        self.entry(purpose)?
-            .set_secret(seed.expose())
-            .map_err(|e| classify("store a secret", e))
+        let entry = self.entry(purpose)?;
+        retrying(|| entry.set_secret(seed.expose())).map_err(|e| classify("store a secret", e))
     }
 
     pub(crate) fn delete(&self, purpose: Purpose) -> Result<(), KeystoreError> {
-        match self.entry(purpose)?.delete_credential() {
+        let entry = self.entry(purpose)?;
+        match retrying(|| entry.delete_credential()) {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(classify("delete a secret", e)),
+        }
+    }
+}
+
+/// The pauses before each new attempt of a keychain call that failed in
+/// the platform's plumbing. A desktop keyring daemon that restarts (it is
+/// started again on demand, and a second start replaces the first) drops
+/// the calls in flight; asking again a moment later reaches the new one.
+/// Every call is idempotent: reading, writing the same secret, deleting.
+const RETRY_PAUSES: [Duration; 2] = [Duration::from_millis(200), Duration::from_millis(800)];
+
+/// Runs `call`, again after each of [`RETRY_PAUSES`] while it fails with a
+/// platform failure. Blocks: keystore calls run on blocking threads.
+fn retrying<T>(mut call: impl FnMut() -> Result<T, keyring::Error>) -> Result<T, keyring::Error> {
+    let mut pauses = RETRY_PAUSES.iter();
+    loop {
+        match call() {
+            Err(keyring::Error::PlatformFailure(error)) => match pauses.next() {
+                Some(pause) => {
+                    tracing::warn!("the OS keychain failed ({error}); asking again");
+                    std::thread::sleep(*pause);
+                }
+                None => return Err(keyring::Error::PlatformFailure(error)),
+            },
+            other => return other,
         }
     }
 }
@@ -97,5 +125,47 @@ fn classify(action: &'static str, error: keyring::Error) -> KeystoreError {
             action,
             reason: other.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn platform_failure() -> keyring::Error {
+        keyring::Error::PlatformFailure("the keyring daemon went away".into())
+    }
+
+    #[test]
+    fn a_keychain_that_restarts_is_asked_again() {
+        let mut calls = 0;
+        let answer = retrying(|| {
+            calls += 1;
+            if calls < 3 { Err(platform_failure()) } else { Ok(7) }
+        });
+        assert_eq!(answer.unwrap(), 7);
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn a_keychain_that_stays_away_fails_after_the_last_pause() {
+        let mut calls = 0;
+        let answer: Result<(), _> = retrying(|| {
+            calls += 1;
+            Err(platform_failure())
+        });
+        assert!(matches!(answer, Err(keyring::Error::PlatformFailure(_))));
+        assert_eq!(calls, RETRY_PAUSES.len() + 1);
+    }
+
+    #[test]
+    fn answers_and_other_refusals_are_not_asked_again() {
+        let mut calls = 0;
+        let answer: Result<(), _> = retrying(|| {
+            calls += 1;
+            Err(keyring::Error::NoEntry)
+        });
+        assert!(matches!(answer, Err(keyring::Error::NoEntry)));
+        assert_eq!(calls, 1);
     }
 }

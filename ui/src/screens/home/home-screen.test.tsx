@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { MockBackend, sampleNodeState } from "@/backend";
+import { MockBackend, sampleIdentity, sampleNodeState } from "@/backend";
 import { renderApp } from "../../../test/render-app";
 
 describe("Home", () => {
@@ -102,5 +102,15 @@ describe("Home", () => {
     await waitFor(() => expect(backend.listenerCount).toBe(1));
     unmount();
     expect(backend.listenerCount).toBe(0);
+  });
+
+  it("greets the party by the name it chose", async () => {
+    renderApp({ screen: "home" });
+    const { displayName } = sampleIdentity(Date.now());
+    await waitFor(() =>
+      expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent(
+        new RegExp(`^Good (morning|afternoon|evening), ${displayName}$`),
+      ),
+    );
   });
 });

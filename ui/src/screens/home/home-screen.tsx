@@ -1,6 +1,7 @@
 import { useTranslation } from "react-i18next";
 import { PageHeader } from "@/components/page-header";
 import { formatLongDate } from "@/i18n/format";
+import { useIdentity } from "@/identity/identity";
 import { NodeReadyPanel } from "./node-ready-panel";
 import { NodeStatusCard } from "./node-status-card";
 
@@ -13,12 +14,15 @@ function greetingKey(hour: number): "morning" | "afternoon" | "evening" {
 export function HomeScreen() {
   const { t, i18n } = useTranslation();
   const now = new Date();
+  const identity = useIdentity();
+  const name = identity.data?.state === "ready" ? identity.data.displayName : null;
+  const greeting = greetingKey(now.getHours());
 
   return (
     <div data-testid="home-screen">
       <PageHeader
         eyebrow={<span className="inline-block first-letter:uppercase">{formatLongDate(now.getTime(), i18n.language)}</span>}
-        title={t(`home.greeting.${greetingKey(now.getHours())}`)}
+        title={name ? t(`home.greetingNamed.${greeting}`, { name }) : t(`home.greeting.${greeting}`)}
         description={t("home.subtitle")}
       />
       <div className="grid items-start gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">

@@ -1,16 +1,15 @@
 import { Monitor, Moon, Sun } from "lucide-react";
-import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import { CopyButton } from "@/components/copy-button";
 import { ErrorPanel } from "@/components/error-panel";
 import { PageHeader } from "@/components/page-header";
-import { Skeleton } from "@/components/ui/skeleton";
 import { ToggleGroup, ToggleGroupItem } from "@/components/ui/toggle-group";
 import { LANGUAGES, isLanguage } from "@/i18n";
 import { formatDateTime, formatNumber } from "@/i18n/format";
 import { useNodeStatus } from "@/node/node-status";
 import { useLanguage } from "@/preferences/language";
 import { THEME_PREFERENCES, useTheme, type ThemePreference } from "@/preferences/theme";
+import { IdentitySection } from "./identity-section";
+import { PathValue, Section, SettingRow, Value } from "./section";
 
 const THEME_ICONS: Record<ThemePreference, typeof Sun> = { system: Monitor, light: Sun, dark: Moon };
 
@@ -20,6 +19,7 @@ export function SettingsScreen() {
     <div data-testid="settings-screen">
       <PageHeader title={t("settings.title")} description={t("settings.subtitle")} />
       <div className="flex flex-col gap-6">
+        <IdentitySection />
         <NodeSections />
         <AppearanceSection />
         <LanguageSection />
@@ -124,64 +124,5 @@ function LanguageSection() {
         </ToggleGroup>
       </SettingRow>
     </Section>
-  );
-}
-
-function Section({
-  id,
-  title,
-  description,
-  children,
-}: {
-  id: string;
-  title: string;
-  description: string;
-  children: ReactNode;
-}) {
-  return (
-    <section
-      aria-labelledby={`settings-${id}-title`}
-      className="grid gap-4 rounded-xl border bg-card p-6 shadow-[0_1px_2px_0_oklch(0.2_0.02_220/0.04)] md:grid-cols-[14rem_minmax(0,1fr)] md:gap-10"
-    >
-      <div className="flex flex-col gap-1.5">
-        <h2 id={`settings-${id}-title`} className="font-semibold tracking-tight">
-          {title}
-        </h2>
-        <p className="text-sm leading-relaxed text-muted-foreground">{description}</p>
-      </div>
-      <dl className="flex min-w-0 flex-col divide-y">{children}</dl>
-    </section>
-  );
-}
-
-function SettingRow({ label, labelId, children }: { label: string; labelId?: string; children: ReactNode }) {
-  return (
-    <div className="flex flex-col gap-2 py-3 first:pt-0 last:pb-0 sm:flex-row sm:items-center sm:justify-between sm:gap-6">
-      <dt id={labelId} className="shrink-0 text-sm text-muted-foreground">
-        {label}
-      </dt>
-      <dd className="flex min-w-0 items-center justify-end">{children}</dd>
-    </div>
-  );
-}
-
-function Value({ value, testId, className }: { value: string | undefined; testId?: string; className?: string }) {
-  if (value === undefined) return <Skeleton className="h-4 w-24" />;
-  return (
-    <span data-testid={testId} className={`text-sm font-medium ${className ?? ""}`}>
-      {value}
-    </span>
-  );
-}
-
-function PathValue({ path, testId, copyLabel }: { path: string | undefined; testId: string; copyLabel: string }) {
-  if (path === undefined) return <Skeleton className="h-4 w-56" />;
-  return (
-    <div className="flex min-w-0 items-center gap-1">
-      <span data-testid={testId} className="min-w-0 text-right font-mono text-[13px] break-all" title={path}>
-        {path}
-      </span>
-      <CopyButton value={path} label={copyLabel} />
-    </div>
   );
 }

@@ -1,0 +1,265 @@
+/**
+ * What the mock node knows and makes: sample parties, card links, a recovery
+ * phrase, a backup file and QR pictures. The formats only look like the real
+ * ones; the mock checks them the way the node would and refuses with the
+ * node's own sentences.
+ */
+import type { CardInvite, CardPreview, Contact } from "./types";
+
+const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** A small deterministic generator, so sample ids stay the same from run to run. */
+function seededRandom(seed: string): () => number {
+  let state = 2_166_136_261;
+  for (const char of seed) state = Math.imul(state ^ char.charCodeAt(0), 16_777_619) >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** A party id shaped like the node's (`did:key:z6Mk…`), the same for the same seed. */
+export function mockPartyId(seed: string): string {
+  const next = seededRandom(seed);
+  let tail = "";
+  for (let i = 0; i < 44; i += 1) tail += BASE58[Math.floor(next() * BASE58.length)];
+  return `did:key:z6Mk${tail}`;
+}
+
+/** A libp2p peer id shaped like the node's, the same for the same seed. */
+export function mockPeerId(seed: string): string {
+  const next = seededRandom(`peer:${seed}`);
+  let tail = "";
+  for (let i = 0; i < 44; i += 1) tail += BASE58[Math.floor(next() * BASE58.length)];
+  return `12D3KooW${tail}`;
+}
+
+/** A 32-hex-digit invite token. */
+export function mockToken(seed: string): string {
+  const next = seededRandom(`token:${seed}`);
+  let token = "";
+  for (let i = 0; i < 32; i += 1) token += Math.floor(next() * 16).toString(16);
+  return token;
+}
+
+export function fingerprintOf(partyId: string): string {
+  return partyId.slice(-8);
+}
+
+/** The 24 words the mock node's party is restored from. */
+export const MOCK_RECOVERY_PHRASE: readonly string[] = [
+  "orbit", "velvet", "canyon", "marble", "thrive", "lemon",
+  "absorb", "tumble", "harvest", "pilot", "quarter", "swift",
+  "meadow", "ribbon", "equip", "forest", "gentle", "island",
+  "jacket", "kitten", "ladder", "mango", "noble", "oyster",
+];
+
+/** The party a restore from the mock phrase or the mock backup brings back. */
+export const MOCK_RESTORED_PARTY_ID = mockPartyId("restored party");
+/** The name inside the mock backup file. */
+export const MOCK_BACKUP_NAME = "Ana Lima";
+/** The passphrase that opens the mock backup file. */
+export const MOCK_BACKUP_PASSPHRASE = "tally sticks of hazel";
+
+const BACKUP_MAGIC = "TALLYMESH-BACKUP v1\n";
+
+/** The bytes of a backup file the mock can restore with {@link MOCK_BACKUP_PASSPHRASE}. */
+export function mockBackupFile(passphrase = MOCK_BACKUP_PASSPHRASE, displayName = MOCK_BACKUP_NAME): Uint8Array {
+  const body = JSON.stringify({ party: MOCK_RESTORED_PARTY_ID, name: displayName, lock: checksum(passphrase) });
+  return new TextEncoder().encode(BACKUP_MAGIC + body);
+}
+
+/** Opens a mock backup: its party and name, `"wrongPassphrase"`, or `"unreadable"`. */
+export function openMockBackup(
+  bytes: Uint8Array,
+  passphrase: string,
+): { partyId: string; displayName: string } | "wrongPassphrase" | "unreadable" {
+  const text = new TextDecoder().decode(bytes);
+  if (!text.startsWith(BACKUP_MAGIC)) return "unreadable";
+  try {
+    const body = JSON.parse(text.slice(BACKUP_MAGIC.length)) as { party?: unknown; name?: unknown; lock?: unknown };
+    if (typeof body.party !== "string" || typeof body.name !== "string") return "unreadable";
+    if (body.lock !== checksum(passphrase)) return "wrongPassphrase";
+    return { partyId: body.party, displayName: body.name };
+  } catch {
+    return "unreadable";
+  }
+}
+
+/** FNV-1a as 8 hex digits: the mock's stand-in for a signature. */
+function checksum(text: string): string {
+  let hash = 2_166_136_261;
+  for (const char of text) hash = Math.imul(hash ^ char.charCodeAt(0), 16_777_619) >>> 0;
+  return hash.toString(16).padStart(8, "0");
+}
+
+/** What a mock card says. */
+export interface MockCard {
+  partyId: string;
+  displayName: string;
+  devices: number;
+  issuedAtMs: number;
+  invite: CardInvite | null;
+  addresses: string[];
+}
+
+function toBase64Url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text: string): string {
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+}
+
+/** The `tallymesh:` link of a mock card, "signed" so that any change to it shows. */
+export function mockCardLink(card: MockCard): string {
+  const data = toBase64Url(JSON.stringify(card));
+  return `tallymesh:card?v=1&d=${data}&s=${checksum(data)}`;
+}
+
+/** The same link with the name changed after it was made: the node refuses it as altered. */
+export function tamperLink(link: string, displayName = "Mallory"): string {
+  const read = parseMockLink(link);
+  if (typeof read === "string") throw new Error("not a mock card link");
+  const params = new URLSearchParams(link.slice(link.indexOf("?") + 1));
+  const data = toBase64Url(JSON.stringify({ ...read, displayName }));
+  return `tallymesh:card?v=1&d=${data}&s=${params.get("s") ?? ""}`;
+}
+
+export type CardRefusal = "notALink" | "damaged" | "tampered";
+
+/** Reads a mock card link as the node reads a real one. */
+export function parseMockLink(text: string): MockCard | CardRefusal {
+  const link = text.trim();
+  if (!/^tallymesh:card\?/i.test(link)) return "notALink";
+  const params = new URLSearchParams(link.slice(link.indexOf("?") + 1));
+  const data = params.get("d");
+  const signature = params.get("s");
+  if (!data || !signature) return "damaged";
+  let card: MockCard;
+  try {
+    card = JSON.parse(fromBase64Url(data)) as MockCard;
+  } catch {
+    return "damaged";
+  }
+  if (checksum(data) !== signature) return "tampered";
+  if (typeof card.partyId !== "string" || typeof card.displayName !== "string") return "damaged";
+  return { ...card, invite: card.invite ?? null, addresses: card.addresses ?? [] };
+}
+
+export function previewOf(card: MockCard, link: string, known: boolean): CardPreview {
+  return {
+    partyId: card.partyId,
+    displayName: card.displayName,
+    fingerprint: fingerprintOf(card.partyId),
+    devices: card.devices,
+    issuedAtMs: card.issuedAtMs,
+    invite: card.invite,
+    known,
+    link: link.trim(),
+  };
+}
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * A "picture of a QR code" the mock can read: a PNG header and then the text
+ * the code holds. Real pictures go to the node, which decodes them for real.
+ */
+export function mockQrImage(payload: string): Uint8Array {
+  const text = new TextEncoder().encode(payload);
+  const bytes = new Uint8Array(PNG_MAGIC.length + text.length);
+  bytes.set(PNG_MAGIC);
+  bytes.set(text, PNG_MAGIC.length);
+  return bytes;
+}
+
+/** What the mock sees in an image file: the code's text, no code, or not an image at all. */
+export function readMockImage(bytes: Uint8Array): { payload: string } | "noCode" | "notAnImage" {
+  const isPng = PNG_MAGIC.every((byte, i) => bytes[i] === byte);
+  const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
+  if (!isPng && !isJpeg) return "notAnImage";
+  const text = new TextDecoder().decode(bytes.subarray(isPng ? PNG_MAGIC.length : 2));
+  const start = text.indexOf("tallymesh:");
+  return start >= 0 ? { payload: text.slice(start) } : "noCode";
+}
+
+/** A QR-like SVG for the mock's card: finder squares and modules drawn from the link. */
+export function mockQrSvg(link: string): string {
+  const size = 29;
+  const next = seededRandom(link);
+  const cells: string[] = [];
+  const inFinder = (x: number, y: number) =>
+    (x < 8 && y < 8) || (x >= size - 8 && y < 8) || (x < 8 && y >= size - 8);
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      if (!inFinder(x, y) && next() < 0.5) cells.push(`M${x + 4} ${y + 4}h1v1h-1z`);
+    }
+  }
+  const finder = (x: number, y: number) =>
+    `M${x + 4} ${y + 4}h7v7h-7zM${x + 5} ${y + 5}v5h5v-5zM${x + 6} ${y + 6}h3v3h-3z`;
+  const path = [finder(0, 0), finder(size - 7, 0), finder(0, size - 7), ...cells].join("");
+  const full = size + 8;
+  return `<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${full} ${full}" shape-rendering="crispEdges"><rect width="${full}" height="${full}" fill="#fff"/><path fill="#000" fill-rule="evenodd" d="${path}"/></svg>`;
+}
+
+/** A small picture of what the mock camera "sees", as the node sends previews: a data URL. */
+export function mockCameraFrame(frame: number): string {
+  const shade = 40 + ((frame * 13) % 30);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="320" height="240" viewBox="0 0 320 240"><rect width="320" height="240" fill="rgb(${shade},${shade + 6},${shade + 10})"/><rect x="110" y="70" width="100" height="100" rx="6" fill="none" stroke="#fff" stroke-opacity=".6" stroke-width="3" stroke-dasharray="14 8"/></svg>`;
+  return `data:image/svg+xml;utf8,${encodeURIComponent(svg)}`;
+}
+
+function sampleCard(displayName: string, devices: number, issuedAgoMs: number, now: number): MockCard {
+  const partyId = mockPartyId(displayName);
+  return {
+    partyId,
+    displayName,
+    devices,
+    issuedAtMs: now - issuedAgoMs,
+    invite: null,
+    addresses: [`/ip4/192.168.1.${(partyId.charCodeAt(20) % 200) + 20}/udp/47811/quic-v1`, "/ip4/203.0.113.7/tcp/47811"].slice(
+      0,
+      devices > 1 ? 2 : 1,
+    ),
+  };
+}
+
+/** The parties the sample node knows. */
+export function sampleContacts(now: number): Contact[] {
+  return [
+    sampleCard("Bruno Costa", 2, 9 * DAY_MS, now),
+    sampleCard("Chiara Rossi", 1, 30 * DAY_MS, now),
+    sampleCard("Huerta Comunal La Esperanza", 3, 2 * DAY_MS, now),
+    sampleCard("Dmitri Volkov", 1, 64 * DAY_MS, now),
+  ]
+    .map((card, index) => contactOf(card, card.issuedAtMs + (index + 1) * HOUR_MS))
+    .sort((a, b) => a.displayName.localeCompare(b.displayName));
+}
+
+/** A card of someone the sample node does not know yet, to add. */
+export function sampleStrangerCard(now: number, invite: CardInvite | null = null): MockCard {
+  return { ...sampleCard("Lucía Fernández", 2, 5 * 60_000, now), invite };
+}
+
+export function contactOf(card: MockCard, addedAtMs: number): Contact {
+  return {
+    partyId: card.partyId,
+    displayName: card.displayName,
+    fingerprint: fingerprintOf(card.partyId),
+    addedAtMs,
+    cardIssuedAtMs: card.issuedAtMs,
+    devices: card.devices,
+    addresses: [...card.addresses],
+  };
+}

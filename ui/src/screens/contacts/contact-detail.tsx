@@ -1,0 +1,179 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { BadgeCheck, Trash2 } from "lucide-react";
+import { useState, type ReactNode } from "react";
+import { useTranslation } from "react-i18next";
+import { useBackend, type BackendError, type Contact } from "@/backend";
+import { Avatar } from "@/components/avatar";
+import { CopyButton } from "@/components/copy-button";
+import { FormError } from "@/components/form-error";
+import { useToast } from "@/components/toaster";
+import {
+  AlertDialog,
+  AlertDialogAction,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+  AlertDialogTrigger,
+} from "@/components/ui/alert-dialog";
+import { Button } from "@/components/ui/button";
+import { Card } from "@/components/ui/card";
+import { Skeleton } from "@/components/ui/skeleton";
+import { contactQueryKeys, useContact, useContacts } from "@/contacts/queries";
+import { formatDateTime } from "@/i18n/format";
+
+/** One contact in full: the verified party id, devices, addresses, and the way to forget them. */
+export function ContactDetail({ partyId, onClosed }: { partyId: string; onClosed: () => void }) {
+  const { t } = useTranslation();
+  const list = useContacts();
+  const detail = useContact(partyId);
+  // The list already knows the contact; the detail call confirms it and brings it up to date.
+  const contact = detail.data ?? list.data?.find((entry) => entry.partyId === partyId);
+
+  if (!contact) {
+    if (detail.isError) {
+      return (
+        <div data-testid="contact-missing" className="flex flex-col items-start gap-3">
+          <FormError message={detail.error.message} className="w-full" />
+          <Button variant="outline" size="sm" onClick={onClosed}>
+            {t("contacts.detail.back")}
+          </Button>
+        </div>
+      );
+    }
+    return (
+      <Card className="gap-4 p-6" aria-busy>
+        <Skeleton className="h-10 w-1/2" />
+        <Skeleton className="h-4 w-full" />
+        <Skeleton className="h-4 w-2/3" />
+      </Card>
+    );
+  }
+  return <ContactCard key={contact.partyId} contact={contact} onRemoved={onClosed} />;
+}
+
+function ContactCard({ contact, onRemoved }: { contact: Contact; onRemoved: () => void }) {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language;
+  return (
+    <Card data-testid="contact-detail" className="gap-0 py-0">
+      <header className="flex items-start gap-4 border-b px-6 py-5">
+        <Avatar name={contact.displayName} seed={contact.partyId} className="size-12 text-base" />
+        <div className="flex min-w-0 flex-1 flex-col gap-1">
+          <h2 data-testid="contact-detail-name" className="truncate text-lg font-semibold tracking-tight">
+            {contact.displayName}
+          </h2>
+          <p className="flex items-center gap-1.5 text-xs text-muted-foreground">
+            <BadgeCheck className="size-3.5 text-primary" aria-hidden />
+            {t("contacts.detail.verified")}
+          </p>
+        </div>
+        <RemoveContact contact={contact} onRemoved={onRemoved} />
+      </header>
+      <dl className="flex flex-col divide-y px-6 text-sm">
+        <DetailRow label={t("identity.partyId")}>
+          <div className="flex items-start gap-1">
+            <span data-testid="contact-detail-party-id" className="min-w-0 font-mono text-[13px] break-all">
+              {contact.partyId}
+            </span>
+            <CopyButton value={contact.partyId} label={t("copy.partyId")} className="-my-1" />
+          </div>
+        </DetailRow>
+        <DetailRow label={t("contacts.fields.fingerprint")}>
+          <span className="font-mono text-[13px]">{contact.fingerprint}</span>
+        </DetailRow>
+        <DetailRow label={t("contacts.fields.devices")}>
+          <span data-testid="contact-detail-devices" className="tabular-nums">
+            {t("contacts.devices", { count: contact.devices })}
+          </span>
+        </DetailRow>
+        <DetailRow label={t("contacts.fields.addresses")}>
+          {contact.addresses.length > 0 ? (
+            <ul data-testid="contact-detail-addresses" className="flex flex-col gap-1 font-mono text-[13px]">
+              {contact.addresses.map((address) => (
+                <li key={address} className="break-all">
+                  {address}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <span className="text-muted-foreground">{t("contacts.detail.noAddresses")}</span>
+          )}
+        </DetailRow>
+        <DetailRow label={t("contacts.fields.added")}>
+          <span className="tabular-nums">{formatDateTime(contact.addedAtMs, locale)}</span>
+        </DetailRow>
+        <DetailRow label={t("contacts.fields.signed")}>
+          <span className="tabular-nums">{formatDateTime(contact.cardIssuedAtMs, locale)}</span>
+        </DetailRow>
+      </dl>
+    </Card>
+  );
+}
+
+function DetailRow({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="grid grid-cols-1 gap-1.5 py-3.5 sm:grid-cols-[9rem_minmax(0,1fr)] sm:gap-4">
+      <dt className="text-muted-foreground">{label}</dt>
+      <dd className="min-w-0">{children}</dd>
+    </div>
+  );
+}
+
+function RemoveContact({ contact, onRemoved }: { contact: Contact; onRemoved: () => void }) {
+  const { t } = useTranslation();
+  const backend = useBackend();
+  const queryClient = useQueryClient();
+  const notify = useToast();
+  const [open, setOpen] = useState(false);
+  const remove = useMutation<void, BackendError, string>({
+    mutationFn: (partyId) => backend.removeContact(partyId),
+    onSuccess: (_, partyId) => {
+      setOpen(false);
+      queryClient.removeQueries({ queryKey: contactQueryKeys.detail(partyId) });
+      void queryClient.invalidateQueries({ queryKey: contactQueryKeys.list });
+      notify(t("contacts.remove.done", { name: contact.displayName }));
+      onRemoved();
+    },
+  });
+  return (
+    <AlertDialog
+      open={open}
+      onOpenChange={(next) => {
+        setOpen(next);
+        if (!next) remove.reset();
+      }}
+    >
+      <AlertDialogTrigger asChild>
+        <Button variant="ghost" size="sm" data-testid="contact-remove" className="hover:text-destructive">
+          <Trash2 aria-hidden />
+          {t("contacts.remove.action")}
+        </Button>
+      </AlertDialogTrigger>
+      <AlertDialogContent>
+        <AlertDialogHeader>
+          <AlertDialogTitle>{t("contacts.remove.title", { name: contact.displayName })}</AlertDialogTitle>
+          <AlertDialogDescription>{t("contacts.remove.body")}</AlertDialogDescription>
+        </AlertDialogHeader>
+        {remove.isError && <FormError message={remove.error.message} />}
+        <AlertDialogFooter>
+          <AlertDialogCancel>{t("dialog.cancel")}</AlertDialogCancel>
+          <AlertDialogAction
+            variant="destructive"
+            data-testid="contact-remove-confirm"
+            disabled={remove.isPending}
+            onClick={(event) => {
+              // Stays open until the node has answered, so a refusal can be read here.
+              event.preventDefault();
+              remove.mutate(contact.partyId);
+            }}
+          >
+            {remove.isPending ? t("contacts.remove.removing") : t("contacts.remove.confirm")}
+          </AlertDialogAction>
+        </AlertDialogFooter>
+      </AlertDialogContent>
+    </AlertDialog>
+  );
+}

@@ -1,0 +1,132 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import { MOCK_RECOVERY_PHRASE, MockBackend, sampleIdentity } from "@/backend";
+import { renderApp } from "../../../test/render-app";
+
+describe("Settings → Identity & backup", () => {
+  it("comes first and shows the display name, the full party id with copy, and this device's peer id", async () => {
+    const identity = sampleIdentity(Date.now());
+    const { user } = renderApp({ screen: "settings" });
+    const section = await screen.findByTestId("settings-identity");
+    expect(screen.getAllByRole("region")[0]).toBe(section);
+    expect(within(section).getByRole("heading", { name: "Identity & backup" })).toBeInTheDocument();
+
+    expect(await screen.findByTestId("identity-display-name")).toHaveTextContent(identity.displayName);
+    expect(screen.getByTestId("identity-party-id").textContent).toBe(identity.partyId);
+    expect(screen.getByTestId("identity-device-peer-id")).toHaveAttribute("data-value", identity.devicePeerId);
+
+    await user.click(within(section).getByRole("button", { name: "Copy party ID" }));
+    expect(await navigator.clipboard.readText()).toBe(identity.partyId);
+  });
+
+  it("shows the recovery phrase only after a warning is confirmed, and hides it again", async () => {
+    const backend = new MockBackend();
+    const { user } = renderApp({ screen: "settings", backend });
+    await user.click(await screen.findByTestId("identity-show-phrase"));
+
+    const warning = await screen.findByRole("alertdialog");
+    expect(warning).toHaveTextContent("everything needed to take over your identity");
+    await user.click(within(warning).getByRole("button", { name: "Cancel" }));
+    expect(backend.recoveryPhraseReads).toBe(0);
+    expect(screen.queryByTestId("identity-phrase-words")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("identity-show-phrase"));
+    await user.click(await screen.findByTestId("identity-show-phrase-confirm"));
+
+    const words = await screen.findByTestId("identity-phrase-words");
+    const items = within(words).getAllByRole("listitem");
+    expect(items).toHaveLength(24);
+    expect(items[0]).toHaveTextContent(`1${MOCK_RECOVERY_PHRASE[0]}`);
+    expect(items[23]).toHaveTextContent(`24${MOCK_RECOVERY_PHRASE[23]}`);
+    expect(backend.recoveryPhraseReads).toBe(1);
+
+    await user.click(screen.getByTestId("identity-hide-phrase"));
+    expect(screen.queryByTestId("identity-phrase-words")).not.toBeInTheDocument();
+    expect(document.body).not.toHaveTextContent(MOCK_RECOVERY_PHRASE.slice(0, 3).join(" "));
+  });
+
+  it("never keeps the recovery phrase in the query cache", async () => {
+    const { user, queryClient } = renderApp({ screen: "settings" });
+    await user.click(await screen.findByTestId("identity-show-phrase"));
+    await user.click(await screen.findByTestId("identity-show-phrase-confirm"));
+    await screen.findByTestId("identity-phrase-words");
+
+    const cached = JSON.stringify([
+      queryClient.getQueryCache().getAll().map((query) => query.state),
+      queryClient.getMutationCache().getAll().map((mutation) => mutation.state),
+    ]);
+    for (const word of MOCK_RECOVERY_PHRASE) expect(cached).not.toContain(`"${word}"`);
+  });
+
+  it("forgets the phrase when leaving Settings", async () => {
+    const backend = new MockBackend();
+    const { user } = renderApp({ screen: "settings", backend });
+    await user.click(await screen.findByTestId("identity-show-phrase"));
+    await user.click(await screen.findByTestId("identity-show-phrase-confirm"));
+    await screen.findByTestId("identity-phrase-words");
+
+    await user.click(screen.getByTestId("nav-home"));
+    await user.click(await screen.findByTestId("nav-settings"));
+    expect(await screen.findByTestId("identity-show-phrase")).toBeInTheDocument();
+    expect(screen.queryByTestId("identity-phrase-words")).not.toBeInTheDocument();
+  });
+
+  it("checks the backup passphrase's length and confirmation before asking the node", async () => {
+    const backend = new MockBackend();
+    const save = vi.spyOn(backend, "saveBackup");
+    const { user } = renderApp({ screen: "settings", backend });
+
+    await user.type(await screen.findByTestId("backup-passphrase"), "short");
+    await user.type(screen.getByTestId("backup-passphrase-confirm"), "short");
+    await user.click(screen.getByTestId("backup-save"));
+    expect(await screen.findByTestId("backup-error")).toHaveTextContent("The passphrase needs at least 8 characters.");
+
+    await user.clear(screen.getByTestId("backup-passphrase"));
+    await user.type(screen.getByTestId("backup-passphrase"), "hazel sticks 1");
+    await user.clear(screen.getByTestId("backup-passphrase-confirm"));
+    await user.type(screen.getByTestId("backup-passphrase-confirm"), "hazel sticks 2");
+    await user.click(screen.getByTestId("backup-save"));
+    expect(await screen.findByTestId("backup-error")).toHaveTextContent("The two passphrases don't match.");
+    expect(save).not.toHaveBeenCalled();
+  });
+
+  it("saves an encrypted backup and shows where it went", async () => {
+    const backend = new MockBackend({ backupSavePath: "/home/ana/Backups/Ana-Lima.tallymesh-backup" });
+    const save = vi.spyOn(backend, "saveBackup");
+    const { user } = renderApp({ screen: "settings", backend });
+    await user.type(await screen.findByTestId("backup-passphrase"), "hazel sticks");
+    await user.type(screen.getByTestId("backup-passphrase-confirm"), "hazel sticks");
+    await user.click(screen.getByTestId("backup-save"));
+
+    expect(await screen.findByTestId("backup-saved-path")).toHaveTextContent(
+      "/home/ana/Backups/Ana-Lima.tallymesh-backup",
+    );
+    expect(save).toHaveBeenCalledWith("hazel sticks", {
+      title: "Save the encrypted backup",
+      fileKind: "Tallymesh backup",
+    });
+    expect(screen.queryByTestId("backup-error")).not.toBeInTheDocument();
+    // The passphrase doesn't linger in the form.
+    expect(screen.getByTestId("backup-passphrase")).toHaveValue("");
+  });
+
+  it("says nothing was saved when the save dialog is cancelled", async () => {
+    const backend = new MockBackend({ backupSavePath: null });
+    const { user } = renderApp({ screen: "settings", backend });
+    await user.type(await screen.findByTestId("backup-passphrase"), "hazel sticks");
+    await user.type(screen.getByTestId("backup-passphrase-confirm"), "hazel sticks");
+    await user.click(screen.getByTestId("backup-save"));
+    expect(await screen.findByTestId("backup-cancelled")).toHaveTextContent("Nothing was saved");
+    expect(screen.queryByTestId("backup-saved-path")).not.toBeInTheDocument();
+  });
+
+  it("follows the node when another window or the command line changes the identity", async () => {
+    const backend = new MockBackend();
+    renderApp({ screen: "settings", backend });
+    await screen.findByTestId("identity-display-name");
+    await waitFor(() => expect(backend.listenerCount).toBe(1));
+    const current = sampleIdentity(Date.now());
+    backend.emit({ kind: "identityChanged", identity: { ...current, displayName: "Ana L." } });
+    await waitFor(() => expect(screen.getByTestId("identity-display-name")).toHaveTextContent("Ana L."));
+  });
+});
