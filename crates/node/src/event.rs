@@ -45,6 +45,34 @@ pub enum NodeEvent {
         /// The link.
         link: String,
     },
+    /// A block of a tally's ledger became final on this node.
+    BlockCertified {
+        /// The tally id, in hex.
+        tally_id: String,
+        /// The block's height.
+        height: u64,
+        /// The block's hash, in hex.
+        hash: String,
+    },
+    /// An entry (a chit, a network change) became final on a tally's ledger.
+    EntryCertified {
+        /// The tally id, in hex.
+        tally_id: String,
+        /// The entry's id (SHA-256 of its signed bytes), in hex.
+        entry_id: String,
+        /// The height of the block that holds it.
+        height: u64,
+    },
+    /// An entry submitted on this node was refused and will not be offered
+    /// again.
+    EntryRefused {
+        /// The tally id, in hex.
+        tally_id: String,
+        /// The entry's id, in hex.
+        entry_id: String,
+        /// Why, in words a user can act on.
+        reason: String,
+    },
     /// The node is stopping.
     ShuttingDown,
 }

@@ -297,6 +297,33 @@ partyId: string } |
 { kind: "linkOpened";
 /** The link. */
 link: string } |
+/** A block of a tally's ledger became final on this node. */
+{ kind: "blockCertified";
+/** The tally id, in hex. */
+tallyId: string;
+/** The block's height. */
+height: number;
+/** The block's hash, in hex. */
+hash: string } |
+/** An entry (a chit, a network change) became final on a tally's ledger. */
+{ kind: "entryCertified";
+/** The tally id, in hex. */
+tallyId: string;
+/** The entry's id (SHA-256 of its signed bytes), in hex. */
+entryId: string;
+/** The height of the block that holds it. */
+height: number } |
+/**
+ * An entry submitted on this node was refused and will not be offered
+ * again.
+ */
+{ kind: "entryRefused";
+/** The tally id, in hex. */
+tallyId: string;
+/** The entry's id, in hex. */
+entryId: string;
+/** Why, in words a user can act on. */
+reason: string } |
 /** The node is stopping. */
 { kind: "shuttingDown" };
 
