@@ -126,7 +126,8 @@ export const config: WebdriverIO.MultiremoteConfig = {
     const parties = capabilities as Record<PartyName, { capabilities: WebdriverIO.Capabilities }>;
     for (const party of PARTY_NAMES) {
       const options = parties[party].capabilities["tauri:options"];
-      if (options) options.args = ["--data-dir", dataDirOf(party)];
+      // No multicast DNS on the machine's real interfaces from a test.
+      if (options) options.args = ["--data-dir", dataDirOf(party), "--no-lan-discovery"];
     }
   },
 

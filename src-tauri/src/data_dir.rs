@@ -53,6 +53,13 @@ pub(crate) fn choose(
     Ok(std::path::absolute(&dir).unwrap_or(dir))
 }
 
+/// Whether to look for other nodes on the local network: yes, unless the
+/// arguments say `--no-lan-discovery` (the end-to-end tests, which must not
+/// multicast on the machine's real interfaces).
+pub(crate) fn lan_discovery(args: impl IntoIterator<Item = OsString>) -> bool {
+    !args.into_iter().any(|arg| arg == "--no-lan-discovery")
+}
+
 /// The folder of the node's rotating log files inside `data_dir`.
 pub(crate) fn log_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("logs")
@@ -83,6 +90,12 @@ pub(crate) fn webview_dir(data_dir: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lan_discovery_is_on_unless_the_arguments_turn_it_off() {
+        assert!(lan_discovery(["--data-dir", "/x"].map(OsString::from)));
+        assert!(!lan_discovery(["--no-lan-discovery"].map(OsString::from)));
+    }
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()

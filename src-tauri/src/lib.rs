@@ -94,7 +94,10 @@ pub fn run() -> ExitCode {
 /// and connects the two.
 fn setup(app: &mut App, data_dir: Result<PathBuf, data_dir::DataDirError>, links: Vec<String>) -> tauri::Result<()> {
     let node = match &data_dir {
-        Ok(dir) => tauri::async_runtime::block_on(NodeState::start(dir)),
+        Ok(dir) => tauri::async_runtime::block_on(NodeState::start(
+            dir,
+            data_dir::lan_discovery(std::env::args_os().skip(1)),
+        )),
         Err(error) => NodeState::Unavailable(error.to_string()),
     };
     let events = match &node {

@@ -24,8 +24,10 @@ pub(crate) enum NodeState {
 
 impl NodeState {
     /// Starts a node in `data_dir` and waits until it runs or has failed.
-    pub(crate) async fn start(data_dir: &Path) -> NodeState {
-        match Node::start(NodeConfig::new(data_dir.to_owned())).await {
+    /// `lan_discovery` turns multicast DNS on the local network on or off.
+    pub(crate) async fn start(data_dir: &Path, lan_discovery: bool) -> NodeState {
+        let config = NodeConfig::new(data_dir.to_owned()).with_lan_discovery(lan_discovery);
+        match Node::start(config).await {
             Ok(node) => NodeState::Running(node),
             Err(error) => {
                 tracing::error!("the node did not start: {error}");
@@ -88,7 +90,7 @@ mod tests {
         let path = root.path().join("data");
         std::fs::write(&path, b"x").unwrap();
 
-        let state = NodeState::start(&path).await;
+        let state = NodeState::start(&path, false).await;
 
         let error = state.running().unwrap_err();
         assert_eq!(error.code, ApiErrorCode::Unavailable);
