@@ -59,7 +59,7 @@ impl From<NodeError> for ApiError {
 /// A message as the window shows it: the node's messages are written to
 /// sit after "error:" on a command line; the window shows them alone, as a
 /// sentence with a capital letter and a full stop.
-fn sentence(message: &str) -> String {
+pub(crate) fn sentence(message: &str) -> String {
     let message = message.trim();
     let mut chars = message.chars();
     let Some(first) = chars.next() else {
@@ -141,10 +141,9 @@ mod tests {
             path: PathBuf::from("/data"),
             reason: "permission denied".into(),
         };
-        let message = error.to_string();
         let api = ApiError::from(error);
         assert_eq!(api.code, ApiErrorCode::Storage);
-        assert_eq!(api.message, message);
+        assert_eq!(api.message, "Cannot use the data directory /data: permission denied.");
     }
 
     #[test]

@@ -31,7 +31,7 @@ impl NodeState {
             Ok(node) => NodeState::Running(node),
             Err(error) => {
                 tracing::error!("the node did not start: {error}");
-                NodeState::Unavailable(error.to_string())
+                NodeState::Unavailable(crate::error::sentence(&error.to_string()))
             }
         }
     }
@@ -95,7 +95,7 @@ mod tests {
         let error = state.running().unwrap_err();
         assert_eq!(error.code, ApiErrorCode::Unavailable);
         assert!(
-            error.message.starts_with("cannot use the data directory"),
+            error.message.starts_with("Cannot use the data directory"),
             "{}",
             error.message
         );
