@@ -21,8 +21,13 @@ const MAX_IMAGE_BYTES: u64 = 16 * 1024 * 1024;
 pub enum ContactCommand {
     /// Print this party's card as a `tallymesh:` link (and write it as a QR code)
     Card(CardArgs),
+    /// Print this party's card with a new invite (same as `card --invite`)
+    Invite(InviteArgs),
     /// Add the party of a card link, or of a QR code in an image file
     Add(AddArgs),
+    /// Redeem the invite on someone's card link: reach their devices and
+    /// exchange cards, so each of you has the other as a contact
+    Redeem(RedeemArgs),
     /// List the contacts
     List(ListArgs),
     /// Forget a contact
@@ -43,6 +48,44 @@ pub struct CardArgs {
     /// How long the invite is accepted: a number with s, m, h or d
     #[arg(long, requires = "invite", value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     expires: Duration,
+    #[command(flatten)]
+    keystore: KeystoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    /// Also write the card as a QR code to this PNG file
+    #[arg(long, value_name = "FILE.png")]
+    qr: Option<PathBuf>,
+    /// Let the invite be used again and again until it expires (a shop counter)
+    #[arg(long)]
+    reusable: bool,
+    /// How long the invite is accepted: a number with s, m, h or d
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    expires: Duration,
+    #[command(flatten)]
+    keystore: KeystoreArgs,
+}
+
+impl From<InviteArgs> for CardArgs {
+    fn from(args: InviteArgs) -> Self {
+        CardArgs {
+            qr: args.qr,
+            invite: true,
+            reusable: args.reusable,
+            expires: args.expires,
+            keystore: args.keystore,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RedeemArgs {
+    /// The `tallymesh:card?…` link, with an invite
+    link: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     keystore: KeystoreArgs,
 }
@@ -82,34 +125,18 @@ pub struct RemoveArgs {
 /// Runs one `contact` command.
 pub async fn run(data_dir: PathBuf, command: ContactCommand) -> Result<(), String> {
     match command {
-        ContactCommand::Card(args) => {
-            let invite = args.invite.then_some(InviteSpec {
-                reusable: args.reusable,
-                expires_in: args.expires,
-            });
+        ContactCommand::Invite(args) => card_command(data_dir, args.into()).await,
+        ContactCommand::Card(args) => card_command(data_dir, args).await,
+        ContactCommand::Redeem(args) => {
             let mut target = Target::open(&data_dir, &args.keystore).await?;
-            let result = card(&mut target, invite).await;
-            let local = matches!(target, Target::Local(_));
+            let result = redeem(&mut target, &args.link).await;
             target.close().await;
-            let shared = result?;
-            if let Some(path) = &args.qr {
-                let signed = contacts::card_from_link(&shared.link).map_err(|e| e.to_string())?;
-                let png = contacts::card_qr_png(&signed).map_err(|e| e.to_string())?;
-                std::fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                eprintln!("Wrote the card's QR code to {}.", path.display());
+            let contact = result?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&contact).map_err(|e| e.to_string())?);
+            } else {
+                println!("Redeemed the invite: {} and you are now contacts", describe(&contact));
             }
-            if let Some(invite) = &shared.invite {
-                eprintln!(
-                    "The card carries a {} invite until {} (token {}).",
-                    if invite.reusable { "reusable" } else { "one-time" },
-                    format::date_time(invite.expires_at_ms),
-                    invite.token
-                );
-            }
-            if local {
-                eprintln!("No node is running with this data directory, so the card lists no addresses.");
-            }
-            println!("{}", shared.link);
             Ok(())
         }
         ContactCommand::Add(args) => {
@@ -165,6 +192,38 @@ pub async fn run(data_dir: PathBuf, command: ContactCommand) -> Result<(), Strin
     }
 }
 
+/// `contact card` and `contact invite`: prints the card's link.
+async fn card_command(data_dir: PathBuf, args: CardArgs) -> Result<(), String> {
+    let invite = args.invite.then_some(InviteSpec {
+        reusable: args.reusable,
+        expires_in: args.expires,
+    });
+    let mut target = Target::open(&data_dir, &args.keystore).await?;
+    let result = card(&mut target, invite).await;
+    let local = matches!(target, Target::Local(_));
+    target.close().await;
+    let shared = result?;
+    if let Some(path) = &args.qr {
+        let signed = contacts::card_from_link(&shared.link).map_err(|e| e.to_string())?;
+        let png = contacts::card_qr_png(&signed).map_err(|e| e.to_string())?;
+        std::fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("Wrote the card's QR code to {}.", path.display());
+    }
+    if let Some(invite) = &shared.invite {
+        eprintln!(
+            "The card carries a {} invite until {} (token {}).",
+            if invite.reusable { "reusable" } else { "one-time" },
+            format::date_time(invite.expires_at_ms),
+            invite.token
+        );
+    }
+    if local {
+        eprintln!("No node is running with this data directory, so the card lists no addresses.");
+    }
+    println!("{}", shared.link);
+    Ok(())
+}
+
 async fn card(target: &mut Target, invite: Option<InviteSpec>) -> Result<SharedCard, String> {
     match target {
         Target::Running(client) => {
@@ -187,6 +246,16 @@ async fn add(target: &mut Target, link: &str) -> Result<Contact, String> {
     match target {
         Target::Running(client) => client.add_contact(link).await.map_err(|e| e.to_string()),
         Target::Local(node) => node.contacts().add_from_link(link).await.map_err(|e| contact_error(&e)),
+    }
+}
+
+async fn redeem(target: &mut Target, link: &str) -> Result<Contact, String> {
+    match target {
+        Target::Running(client) => client.redeem_contact(link).await.map_err(|e| e.to_string()),
+        Target::Local(node) => node.contacts().redeem_link(link).await.map_err(|e| match e {
+            contacts::RedeemError::Card(error) => contact_error(&error),
+            other => other.to_string(),
+        }),
     }
 }
 

@@ -137,6 +137,18 @@ fn duration(secs: u64) -> String {
     }
 }
 
+/// One connected peer on one line: whose device, round trip, addresses.
+pub fn peer(peer: &tallymesh_node::peers::PeerInfo) -> String {
+    let who = match (&peer.display_name, &peer.party_id) {
+        (Some(name), Some(party)) => format!("{name} ({party})"),
+        _ => "not a contact".to_owned(),
+    };
+    let rtt = peer
+        .rtt_ms
+        .map_or_else(|| "rtt unknown".to_owned(), |ms| format!("rtt {ms} ms"));
+    format!("{}  {who}  {rtt}  {}", peer.peer_id, peer.addresses.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

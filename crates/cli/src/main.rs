@@ -34,6 +34,8 @@ enum Command {
     Node(NodeCommand),
     /// Show the status of the node running with this data directory
     Status(StatusArgs),
+    /// List the peers the running node is connected to, and whose they are
+    Peers(StatusArgs),
     /// Create, show, back up and restore the party this node acts for
     ///
     /// Each command talks to the node running with the data directory, if
@@ -144,6 +146,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Node(NodeCommand::Run(args)) => run_node(data_dir, args).await,
             Command::Status(args) => status(data_dir, args).await,
+            Command::Peers(args) => peers(data_dir, args).await,
             Command::Id(command) => id::run(data_dir, command).await,
             Command::Contact(command) => contact::run(data_dir, command).await,
         }
@@ -194,6 +197,21 @@ async fn status(data_dir: PathBuf, args: StatusArgs) -> Result<(), String> {
         println!("{}", serde_json::to_string_pretty(&status).map_err(|e| e.to_string())?);
     } else {
         println!("{}", format::status(&status));
+    }
+    Ok(())
+}
+
+async fn peers(data_dir: PathBuf, args: StatusArgs) -> Result<(), String> {
+    let mut client = ControlClient::connect(&data_dir).await.map_err(|e| e.to_string())?;
+    let peers = client.peers().await.map_err(|e| e.to_string())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&peers).map_err(|e| e.to_string())?);
+    } else if peers.is_empty() {
+        println!("Not connected to any peer.");
+    } else {
+        for peer in &peers {
+            println!("{}", format::peer(peer));
+        }
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use tallymesh_net::{KademliaMode, Multiaddr, NetConfig};
+use tallymesh_net::{KademliaMode, Multiaddr, NetConfig, RequestProtocol};
 
 use crate::keystore::{KdfParams, KeystoreConfig};
 
@@ -84,8 +84,9 @@ impl NodeConfig {
     }
 
     /// The settings of the node's swarm.
-    pub(crate) fn net_config(&self) -> NetConfig {
+    pub(crate) fn net_config(&self, request_protocols: Vec<RequestProtocol>) -> NetConfig {
         NetConfig {
+            request_protocols,
             mdns: self.lan_discovery,
             kademlia_mode: match self.dht_server {
                 None => KademliaMode::Automatic,

@@ -30,7 +30,10 @@ pub mod keystore;
 pub mod ledger;
 pub mod links;
 pub mod logging;
+mod network;
 mod node;
+pub mod peers;
+mod protocols;
 mod status;
 
 pub use config::NodeConfig;

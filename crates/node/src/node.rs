@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use crate::control::ControlServer;
 use crate::identity::{self, DeviceFacts, Identity, IdentityCache};
 use crate::keystore::{self, Keystore, KeystoreError, Purpose, SecretSeed};
+use crate::protocols::Protocols;
 use crate::{DataDir, NodeConfig, NodeError, NodeEvent, NodeStatus, VERSION};
 
 /// The device name used when neither the configuration nor the computer
@@ -38,7 +39,9 @@ pub(crate) struct Inner {
     schema_version: i64,
     started: Instant,
     started_at_ms: u64,
-    net: tallymesh_net::Client,
+    pub(crate) net: tallymesh_net::Client,
+    /// The wire names of the node's request-response protocols.
+    pub(crate) protocols: Protocols,
     pub(crate) events: broadcast::Sender<NodeEvent>,
     running: Mutex<Option<Running>>,
 }
@@ -80,7 +83,15 @@ impl Node {
             identity,
         } = prepared;
 
-        let (net, mut net_events, net_loop) = match tallymesh_net::new(key, config.net_config()) {
+        let protocols = match Protocols::new() {
+            Ok(protocols) => protocols,
+            Err(e) => {
+                store.close().await;
+                return Err(e.into());
+            }
+        };
+        let net_config = config.net_config(protocols.request_protocols());
+        let (net, net_events, net_loop) = match tallymesh_net::new(key, net_config) {
             Ok(parts) => parts,
             Err(e) => {
                 store.close().await;
@@ -98,17 +109,6 @@ impl Node {
         }
 
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        let forwarder = {
-            let events = events.clone();
-            tokio::spawn(async move {
-                while let Some(event) = net_events.recv().await {
-                    // No subscriber is not an error: events are also logged.
-                    if let Some(event) = NodeEvent::from_net(&event) {
-                        let _ = events.send(event);
-                    }
-                }
-            })
-        };
 
         let node = Node {
             inner: Arc::new(Inner {
@@ -123,10 +123,12 @@ impl Node {
                 started: Instant::now(),
                 started_at_ms: now_ms,
                 net,
+                protocols,
                 events,
                 running: Mutex::new(None),
             }),
         };
+        let forwarder = tokio::spawn(crate::network::serve(Arc::downgrade(&node.inner), net_events));
         let control = if config.control_endpoint {
             match ControlServer::serve(data_dir.path(), node.clone()) {
                 Ok(server) => Some(server),

@@ -10,6 +10,7 @@ mod cli_contacts;
 mod cli_identity;
 mod contacts;
 mod control;
+mod handshake;
 mod identity;
 mod links;
 mod node_pair;

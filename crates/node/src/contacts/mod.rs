@@ -25,6 +25,7 @@
 //! # Ok(()) }
 //! ```
 
+pub(crate) mod handshake;
 mod invites;
 mod scan;
 
@@ -41,6 +42,7 @@ use thiserror::Error;
 use crate::identity::IdentityState;
 use crate::{Node, NodeError, NodeEvent};
 
+pub use handshake::{RedeemError, RefusalKind};
 pub use invites::{InviteError, OwnInvite, token_from_hex, token_to_hex};
 pub use scan::{CardScan, ScanFailure, ScanUpdate};
 

@@ -207,6 +207,17 @@ impl ControlClient {
         .map(drop)
     }
 
+    /// Redeems the invite on a card link (see
+    /// [`crate::contacts::Contacts::redeem_link`]).
+    pub async fn redeem_contact(&mut self, link: &str) -> Result<Contact, ControlError> {
+        decode(self.call(Call::ContactRedeem { link: link.to_owned() }).await?)
+    }
+
+    /// The connected peers.
+    pub async fn peers(&mut self) -> Result<Vec<crate::peers::PeerInfo>, ControlError> {
+        decode(self.call(Call::Peers).await?)
+    }
+
     /// Hands a `tallymesh:` link to the node, which shows it in its window.
     pub async fn open_link(&mut self, link: &str) -> Result<(), ControlError> {
         self.call(Call::OpenLink { link: link.to_owned() }).await.map(drop)

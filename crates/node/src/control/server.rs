@@ -212,6 +212,8 @@ async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, Box<dyn
             contacts.revoke_invite(&token).await?;
             serde_json::json!({})
         }
+        Call::ContactRedeem { link } => json(&contacts.redeem_link(&link).await?),
+        Call::Peers => json(&node.peers().await?),
         Call::OpenLink { link } => {
             node.open_link(&link)?;
             serde_json::json!({})

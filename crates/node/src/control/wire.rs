@@ -93,6 +93,15 @@ pub enum Call {
         /// The token, 32 hex digits.
         token: String,
     },
+    /// Redeems the invite on a card link: the node reaches the inviter's
+    /// devices and both parties keep each other's card. Result: the
+    /// inviter as a [`crate::contacts::Contact`].
+    ContactRedeem {
+        /// The link.
+        link: String,
+    },
+    /// The connected peers. Result: an array of [`crate::peers::PeerInfo`].
+    Peers,
     /// Hands a `tallymesh:` link to the node, which announces it to its
     /// window (see [`crate::links`]). Result: `{}`.
     OpenLink {

@@ -1,0 +1,273 @@
+//! The contact handshake over the network: redeeming an invite, and
+//! answering those who redeem ours (`/tallymesh/contact/1`, messages in
+//! [`tallymesh_protocol::contact`], rules in `docs/protocol/contact.md`).
+//!
+//! Bob calls [`Contacts::redeem_link`] with Alice's card link. His node
+//! verifies the card, dials the devices it certifies at the addresses it
+//! lists, and sends his own card with the invite's token. Alice's node
+//! answers in [`Contacts::answer`]: it checks that Bob's card verifies and
+//! certifies the very device that asked (so nobody can redeem with someone
+//! else's card), counts the invite (a one-time invite counts once, however
+//! many ask at the same moment), keeps Bob's card and sends back her own.
+//! Bob keeps it. Each side then holds the other's card, signed by its
+//! party, and each side's window hears `contactsChanged`.
+
+use tallymesh_core::PartyId;
+use tallymesh_core::card::ContactCard;
+use tallymesh_core::record::Signed;
+use tallymesh_net::{Multiaddr, PeerId, ProtocolName, RequestError, RequestProtocol};
+use tallymesh_protocol::contact::{
+    CONTACT_PROTOCOL, ContactRequest, ContactResponse, MAX_MESSAGE_BYTES, Refusal, limits,
+};
+use thiserror::Error;
+
+use super::{Contact, ContactError, Contacts, InviteError, card_from_link, check_addable, now};
+use crate::NodeError;
+
+/// The contact protocol as the swarm is configured with it:
+/// [`CONTACT_PROTOCOL`], with its message limit both ways.
+pub(crate) fn request_protocol(name: ProtocolName) -> RequestProtocol {
+    debug_assert_eq!(name.as_str(), CONTACT_PROTOCOL);
+    RequestProtocol::new(name).with_limits(MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES)
+}
+
+/// Why redeeming an invite did not make two contacts. Each message can be
+/// shown as it is.
+#[derive(Debug, Error)]
+pub enum RedeemError {
+    /// The link or its card was refused before anything was sent.
+    #[error(transparent)]
+    Card(#[from] ContactError),
+    /// The card carries no invite to redeem.
+    #[error(
+        "This card carries no invite, so {0} would not accept yours. Add it as a contact, or ask for a card with an invite."
+    )]
+    NoInvite(String),
+    /// None of the party's devices answered.
+    #[error(
+        "Could not reach {name}'s devices ({reason}). Check that {name}'s Tallymesh is running and online, then try again."
+    )]
+    Unreachable {
+        /// The party's name.
+        name: String,
+        /// What went wrong with the last device tried.
+        reason: String,
+    },
+    /// The inviter refused; the message is theirs.
+    #[error("{name} refused: {message}")]
+    Refused {
+        /// The party's name.
+        name: String,
+        /// What kind of refusal.
+        reason: RefusalKind,
+        /// The inviter's words.
+        message: String,
+    },
+    /// The answer was not a card of the party invited to.
+    #[error("{name}'s device gave an answer that can't be trusted ({reason}); nothing was kept")]
+    BadAnswer {
+        /// The party's name.
+        name: String,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// The inviter's reason, for programs that tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// The invite is unknown, expired, used up or withdrawn.
+    Invite,
+    /// Our card or device was not accepted.
+    Card,
+    /// The inviter's node could not answer now.
+    Unavailable,
+    /// A reason this version does not know.
+    Other,
+}
+
+impl From<NodeError> for RedeemError {
+    fn from(error: NodeError) -> Self {
+        RedeemError::Card(ContactError::Node(error))
+    }
+}
+
+impl Contacts {
+    /// Redeems the invite on the card of a `tallymesh:` link: see the
+    /// module docs. Returns the inviter as a contact.
+    pub async fn redeem_link(&self, link: &str) -> Result<Contact, RedeemError> {
+        self.redeem(card_from_link(link)?).await
+    }
+
+    /// Redeems the invite on a verified card.
+    pub async fn redeem(&self, card: Signed<ContactCard>) -> Result<Contact, RedeemError> {
+        let own = self.node.identity().state().await?.party_id();
+        check_addable(&card, own.as_ref(), now())?;
+        let record = card.record();
+        let name = record.name.clone();
+        let Some(invite) = &record.invite else {
+            return Err(RedeemError::NoInvite(name));
+        };
+        let request = ContactRequest::Redeem {
+            token: invite.token,
+            card: self.my_card(None).await?.bytes().to_vec(),
+        }
+        .encode();
+
+        let net = self.node.net();
+        let addresses: Vec<Multiaddr> = record.addresses.iter().filter_map(|a| a.parse().ok()).collect();
+        let mut last_failure = "it lists no device".to_owned();
+        for device in &record.devices {
+            let Ok(peer) = PeerId::from_bytes(&device.record().peer_id) else {
+                continue;
+            };
+            for address in &addresses {
+                // Addresses are the party's; a device that does not listen
+                // on one simply fails to be dialled there.
+                let _ = net.add_address(peer, address.clone()).await;
+            }
+            let answer = match net
+                .request(peer, &self.node.inner.protocols.contact, request.clone())
+                .await
+            {
+                Ok(answer) => answer,
+                Err(error) => {
+                    tracing::info!(%peer, "an inviter's device did not answer: {error}");
+                    last_failure = describe(&error);
+                    continue;
+                }
+            };
+            return self.take_answer(&record.party, &name, &answer).await;
+        }
+        Err(RedeemError::Unreachable {
+            name,
+            reason: last_failure,
+        })
+    }
+
+    /// Keeps the inviter's card from an answer to a redeem.
+    async fn take_answer(&self, party: &PartyId, name: &str, answer: &[u8]) -> Result<Contact, RedeemError> {
+        let bad = |reason: String| RedeemError::BadAnswer {
+            name: name.to_owned(),
+            reason,
+        };
+        match ContactResponse::decode(answer, &limits()).map_err(|e| bad(e.to_string()))? {
+            ContactResponse::Accepted { card } => {
+                let card = ContactCard::from_signed_bytes(&card).map_err(|e| bad(e.to_string()))?;
+                if &card.record().party != party {
+                    return Err(bad("the card is another party's".to_owned()));
+                }
+                let contact = self.add(card).await.map_err(|e| match e {
+                    ContactError::Node(error) => RedeemError::from(error),
+                    other => bad(other.to_string()),
+                })?;
+                tracing::info!(party = %contact.party_id, "redeemed an invite");
+                Ok(contact)
+            }
+            ContactResponse::Refused { reason, message } => Err(RedeemError::Refused {
+                name: name.to_owned(),
+                reason: match reason {
+                    Refusal::UnknownInvite | Refusal::InviteExpired | Refusal::InviteUsed | Refusal::InviteRevoked => {
+                        RefusalKind::Invite
+                    }
+                    Refusal::BadCard | Refusal::WrongDevice | Refusal::NotAContact => RefusalKind::Card,
+                    Refusal::Unavailable => RefusalKind::Unavailable,
+                    Refusal::Other(_) => RefusalKind::Other,
+                },
+                message,
+            }),
+        }
+    }
+
+    /// The answer to a contact request from `peer`: the encoded response.
+    /// Never fails: every refusal is an answer that says why.
+    pub(crate) async fn answer(&self, peer: PeerId, bytes: &[u8]) -> Vec<u8> {
+        let response = match ContactRequest::decode(bytes, &limits()) {
+            Ok(request) => self.decide(peer, request).await,
+            Err(error) => {
+                ContactResponse::refused(Refusal::BadCard, &format!("The request could not be read: {error}"))
+            }
+        };
+        response.encode()
+    }
+
+    async fn decide(&self, peer: PeerId, request: ContactRequest) -> ContactResponse {
+        let (token, card) = match request {
+            ContactRequest::Redeem { token, card } => (Some(token), card),
+            ContactRequest::Exchange { card } => (None, card),
+        };
+        let card = match ContactCard::from_signed_bytes(&card) {
+            Ok(card) => card,
+            Err(error) => return ContactResponse::refused(Refusal::BadCard, &ContactError::from(error).to_string()),
+        };
+        let certifies_peer = card
+            .record()
+            .devices
+            .iter()
+            .any(|device| PeerId::from_bytes(&device.record().peer_id).is_ok_and(|p| p == peer));
+        if !certifies_peer {
+            return ContactResponse::refused(
+                Refusal::WrongDevice,
+                "The card does not certify the device it came from.",
+            );
+        }
+        let own = match self.node.identity().state().await {
+            Ok(state) => state.party_id(),
+            Err(error) => return ContactResponse::refused(Refusal::Unavailable, &error.to_string()),
+        };
+        if let Err(error) = check_addable(&card, own.as_ref(), now()) {
+            return ContactResponse::refused(Refusal::BadCard, &error.to_string());
+        }
+        match token {
+            Some(token) => {
+                if let Err(error) = self.record_invite_use(&token).await {
+                    return refusal_of(&error);
+                }
+            }
+            None => {
+                let known = self.get(&card.record().party.to_string()).await.is_ok();
+                if !known {
+                    return ContactResponse::refused(
+                        Refusal::NotAContact,
+                        "Only contacts may send a new card; redeem an invite first.",
+                    );
+                }
+            }
+        }
+        let party = card.record().party.to_string();
+        if let Err(error) = self.add(card).await {
+            return refusal_of(&error);
+        }
+        match self.my_card(None).await {
+            Ok(mine) => {
+                tracing::info!(%peer, party = %party, "a contact request was accepted");
+                ContactResponse::Accepted {
+                    card: mine.bytes().to_vec(),
+                }
+            }
+            Err(error) => refusal_of(&error),
+        }
+    }
+}
+
+fn refusal_of(error: &ContactError) -> ContactResponse {
+    let reason = match error {
+        ContactError::Invite(InviteError::Unknown) => Refusal::UnknownInvite,
+        ContactError::Invite(InviteError::Expired) => Refusal::InviteExpired,
+        ContactError::Invite(InviteError::Used) => Refusal::InviteUsed,
+        ContactError::Invite(InviteError::Revoked) => Refusal::InviteRevoked,
+        ContactError::Node(_) => Refusal::Unavailable,
+        _ => Refusal::BadCard,
+    };
+    ContactResponse::refused(reason, &error.to_string())
+}
+
+/// A request failure in words for the person who redeems.
+fn describe(error: &RequestError) -> String {
+    match error {
+        RequestError::Unreachable => "no connection could be made".to_owned(),
+        RequestError::Timeout => "no answer in time".to_owned(),
+        RequestError::UnsupportedProtocol => "it runs a version of Tallymesh that does not know invites".to_owned(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,52 @@
+//! What the node does with what arrives from the network: requests on its
+//! protocols are answered, the rest becomes node events.
+
+use std::sync::Weak;
+
+use tallymesh_net::NetEvent;
+use tokio::sync::mpsc;
+
+use crate::node::Inner;
+use crate::{Node, NodeEvent};
+
+/// Serves the swarm's events until the swarm stops or the node is gone.
+/// Holds the node weakly, so a node dropped without `shutdown` is not kept
+/// alive by its own network.
+pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent>) {
+    while let Some(event) = events.recv().await {
+        let Some(inner) = node.upgrade() else {
+            break;
+        };
+        let node = Node { inner };
+        match event {
+            NetEvent::Request {
+                peer,
+                protocol,
+                bytes,
+                responder,
+            } => {
+                if protocol == node.inner.protocols.contact {
+                    // Answering reads and writes the database: not on the
+                    // loop that serves every other event.
+                    tokio::spawn(async move {
+                        let answer = node.contacts().answer(peer, &bytes).await;
+                        if let Err(error) = responder.respond(answer) {
+                            tracing::debug!(%peer, "a contact answer was not sent: {error}");
+                        }
+                    });
+                } else {
+                    tracing::debug!(%peer, %protocol, "a request on a protocol this node does not serve");
+                }
+            }
+            NetEvent::Misbehaved { peer, reason } => {
+                tracing::info!(%peer, "a peer broke a protocol's rules: {reason}");
+            }
+            other => {
+                if let Some(event) = NodeEvent::from_net(&other) {
+                    // No subscriber is not an error.
+                    let _ = node.inner.events.send(event);
+                }
+            }
+        }
+    }
+}

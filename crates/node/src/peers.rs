@@ -1,0 +1,72 @@
+//! The peers this node is connected to, and whose devices they are.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use tallymesh_core::card::ContactCard;
+use tallymesh_net::PeerId;
+
+use crate::{Node, NodeError};
+
+/// A connected peer, as `tallymesh peers` and the Network screen show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PeerInfo {
+    /// The peer's libp2p id.
+    pub peer_id: String,
+    /// The remote address of each open connection.
+    pub addresses: Vec<String>,
+    /// The latest ping round trip, in milliseconds, once one completed.
+    pub rtt_ms: Option<u32>,
+    /// The contact whose device this is, when it is one.
+    pub party_id: Option<String>,
+    /// That contact's name.
+    pub display_name: Option<String>,
+}
+
+/// The party (id, name) of each device a contact's card certifies.
+pub(crate) type DeviceParties = HashMap<PeerId, (String, String)>;
+
+impl Node {
+    /// Every connected peer, contacts' devices first, then by peer id.
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>, NodeError> {
+        let connected = self.inner.net.peers().await?;
+        let parties = self.device_parties().await?;
+        let mut peers: Vec<PeerInfo> = connected
+            .into_iter()
+            .map(|peer| {
+                let party = parties.get(&peer.peer);
+                PeerInfo {
+                    peer_id: peer.peer.to_string(),
+                    addresses: peer.addresses.iter().map(ToString::to_string).collect(),
+                    rtt_ms: peer.rtt.map(|rtt| u32::try_from(rtt.as_millis()).unwrap_or(u32::MAX)),
+                    party_id: party.map(|(id, _)| id.clone()),
+                    display_name: party.map(|(_, name)| name.clone()),
+                }
+            })
+            .collect();
+        peers.sort_by(|a, b| (a.party_id.is_none(), &a.peer_id).cmp(&(b.party_id.is_none(), &b.peer_id)));
+        Ok(peers)
+    }
+
+    /// Which contact each known device belongs to, from the kept cards.
+    pub(crate) async fn device_parties(&self) -> Result<DeviceParties, NodeError> {
+        let store = self.running_store().await?;
+        let mut parties = HashMap::new();
+        for row in store.contacts().await? {
+            // Kept cards were verified when they came; one that no longer
+            // reads is skipped here and reported where contacts are listed.
+            let Ok(card) = ContactCard::from_signed_bytes(&row.card) else {
+                continue;
+            };
+            let record = card.record();
+            for device in &record.devices {
+                if let Ok(peer) = PeerId::from_bytes(&device.record().peer_id) {
+                    parties.insert(peer, (record.party.to_string(), record.name.clone()));
+                }
+            }
+        }
+        Ok(parties)
+    }
+}

@@ -1,0 +1,41 @@
+//! The request-response protocols this node speaks, by their wire names.
+
+use tallymesh_net::{NetError, ProtocolName, RequestProtocol};
+
+use crate::contacts::handshake;
+
+/// The node's protocols, named once at start.
+#[derive(Debug, Clone)]
+pub(crate) struct Protocols {
+    /// `/tallymesh/contact/1`: redeeming invites, exchanging cards.
+    pub(crate) contact: ProtocolName,
+}
+
+impl Protocols {
+    /// Names every protocol.
+    pub(crate) fn new() -> Result<Protocols, NetError> {
+        let name = |name: &str| ProtocolName::new(name).map_err(|e| NetError::InvalidConfig(e.to_string()));
+        Ok(Protocols {
+            contact: name("contact")?,
+        })
+    }
+
+    /// The protocols with their limits, for the swarm's configuration.
+    pub(crate) fn request_protocols(&self) -> Vec<RequestProtocol> {
+        vec![handshake::request_protocol(self.contact.clone())]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contact_protocol_has_its_documented_name() {
+        let protocols = Protocols::new().unwrap();
+        assert_eq!(
+            protocols.contact.as_str(),
+            tallymesh_protocol::contact::CONTACT_PROTOCOL
+        );
+    }
+}
