@@ -153,6 +153,25 @@ pub fn spawn_headless_node(data_dir: &std::path::Path, passphrase: &str) -> std:
         .spawn()
 }
 
+/// Waits until the node running with `data_dir` answers on its control
+/// endpoint (a spawned node needs a moment to start); false if it never
+/// does within a minute.
+pub fn wait_for_control(data_dir: &std::path::Path) -> bool {
+    for _ in 0..600 {
+        let answered = std::process::Command::new(cli_binary())
+            .args(["status", "--data-dir"])
+            .arg(data_dir)
+            .env_remove("TALLYMESH_DATA_DIR")
+            .output()
+            .is_ok_and(|out| out.status.success());
+        if answered {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
+}
+
 /// The standard output of a command that must have succeeded; on failure
 /// the assertion shows its exit status, stdout and stderr.
 pub fn succeeded(output: &std::process::Output) -> String {

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use tallymesh_scenarios::{cli_binary, succeeded};
+use tallymesh_scenarios::{cli_binary, spawn_headless_node, stop_with_sigterm, succeeded, wait_for_control};
 
 const KEY_PASSPHRASE: &str = "key file passphrase for contacts";
 
@@ -84,4 +84,55 @@ fn alices_card_from_her_data_directory_is_added_into_bobs_and_listed() {
     // Alice's own card is refused on her node.
     let own = tallymesh(&["contact", "add", &link], alice.path());
     assert!(String::from_utf8_lossy(&own.stderr).contains("This is your own card."));
+}
+
+#[test]
+fn an_invite_from_one_headless_node_is_redeemed_by_another_once_and_peers_name_it() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let [alice, bob, carol] = [dirs[0].path(), dirs[1].path(), dirs[2].path()];
+    for (dir, name) in [(alice, "Alice"), (bob, "Bob"), (carol, "Carol")] {
+        succeeded(&tallymesh(&["id", "create", name], dir));
+    }
+    let nodes: Vec<_> = [alice, bob, carol]
+        .iter()
+        .map(|dir| spawn_headless_node(dir, KEY_PASSPHRASE).unwrap())
+        .collect();
+    for dir in [alice, bob, carol] {
+        assert!(wait_for_control(dir), "the node in {} never answered", dir.display());
+    }
+
+    let link = succeeded(&tallymesh(&["contact", "invite", "--expires", "1h"], alice))
+        .trim()
+        .to_owned();
+    let redeemed = succeeded(&tallymesh(&["contact", "redeem", &link], bob));
+    assert!(redeemed.contains("Alice"), "{redeemed}");
+    let alices: Vec<String> = contacts_json(alice)
+        .iter()
+        .map(|c| c["displayName"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(alices, ["Bob"]);
+
+    let again = tallymesh(&["contact", "redeem", &link], carol);
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("Alice refused: This invite was already used."),
+        "{stderr}"
+    );
+
+    let peers = Command::new(cli_binary())
+        .args(["peers", "--json", "--data-dir"])
+        .arg(bob)
+        .env_remove("TALLYMESH_DATA_DIR")
+        .output()
+        .unwrap();
+    let peers: Vec<serde_json::Value> = serde_json::from_str(&succeeded(&peers)).unwrap();
+    assert!(
+        peers.iter().any(|p| p["displayName"] == "Alice"),
+        "bob's node names alice's device: {peers:?}"
+    );
+
+    for node in nodes {
+        assert!(stop_with_sigterm(node).unwrap().status.success());
+    }
 }
