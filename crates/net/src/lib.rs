@@ -60,7 +60,7 @@ pub use event_loop::EventLoop;
 pub use frame::FrameError;
 pub use gossip::GossipValidation;
 pub use libp2p::identity::{DecodingError, Keypair};
-pub use libp2p::{Multiaddr, PeerId};
+pub use libp2p::{Multiaddr, PeerId, multiaddr};
 pub use protocol::{ProtocolName, ProtocolNameError, RequestProtocol};
 pub use requests::Responder;
 

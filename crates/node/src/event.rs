@@ -37,6 +37,11 @@ pub enum NodeEvent {
         /// The contact's party id.
         party_id: String,
     },
+    /// A contact came online, went offline, or its round trip changed.
+    PresenceChanged {
+        /// The contact's presence now.
+        presence: crate::presence::ContactPresence,
+    },
     /// An invite was made, withdrawn or redeemed.
     InvitesChanged,
     /// A `tallymesh:` link was handed to the node to act on (see

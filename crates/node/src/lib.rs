@@ -33,6 +33,7 @@ pub mod logging;
 mod network;
 mod node;
 pub mod peers;
+pub mod presence;
 mod protocols;
 mod status;
 

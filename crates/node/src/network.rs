@@ -38,6 +38,7 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                     tracing::debug!(%peer, %protocol, "a request on a protocol this node does not serve");
                 }
             }
+            NetEvent::PingRtt { peer, rtt } => node.device_rtt(peer, rtt).await,
             NetEvent::Misbehaved { peer, reason } => {
                 tracing::info!(%peer, "a peer broke a protocol's rules: {reason}");
             }
@@ -45,6 +46,11 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                 if let Some(event) = NodeEvent::from_net(&other) {
                     // No subscriber is not an error.
                     let _ = node.inner.events.send(event);
+                }
+                match other {
+                    NetEvent::PeerConnected(peer) => node.device_connected(peer).await,
+                    NetEvent::PeerDisconnected(peer) => node.device_disconnected(peer).await,
+                    _ => {}
                 }
             }
         }

@@ -42,6 +42,8 @@ pub(crate) struct Inner {
     pub(crate) net: tallymesh_net::Client,
     /// The wire names of the node's request-response protocols.
     pub(crate) protocols: Protocols,
+    /// Which contacts' devices are connected.
+    pub(crate) presence: std::sync::Mutex<crate::presence::PresenceBook>,
     pub(crate) events: broadcast::Sender<NodeEvent>,
     running: Mutex<Option<Running>>,
 }
@@ -51,6 +53,7 @@ pub(crate) struct Inner {
 struct Running {
     control: Option<ControlServer>,
     forwarder: JoinHandle<()>,
+    keep_in_touch: JoinHandle<()>,
     net_loop: JoinHandle<()>,
     store: Store,
     data_dir: DataDir,
@@ -124,11 +127,13 @@ impl Node {
                 started_at_ms: now_ms,
                 net,
                 protocols,
+                presence: std::sync::Mutex::default(),
                 events,
                 running: Mutex::new(None),
             }),
         };
         let forwarder = tokio::spawn(crate::network::serve(Arc::downgrade(&node.inner), net_events));
+        let keep_in_touch = tokio::spawn(crate::presence::keep_in_touch(Arc::downgrade(&node.inner)));
         let control = if config.control_endpoint {
             match ControlServer::serve(data_dir.path(), node.clone()) {
                 Ok(server) => Some(server),
@@ -136,6 +141,7 @@ impl Node {
                     node.inner.net.shutdown().await;
                     let _ = net_loop.await;
                     forwarder.abort();
+                    keep_in_touch.abort();
                     store.close().await;
                     return Err(e);
                 }
@@ -146,6 +152,7 @@ impl Node {
         *node.inner.running.lock().await = Some(Running {
             control,
             forwarder,
+            keep_in_touch,
             net_loop,
             store,
             data_dir,
@@ -229,6 +236,7 @@ impl Node {
         self.inner.net.shutdown().await;
         let _ = running.net_loop.await;
         running.forwarder.abort();
+        running.keep_in_touch.abort();
         // An identity operation in flight finishes its writes first.
         let _identity = self.inner.identity.lock().await;
         running.store.close().await;

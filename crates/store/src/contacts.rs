@@ -268,6 +268,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn last_seen_moves_forward_only_is_kept_for_contacts_only_and_goes_with_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).await.unwrap();
+        let party = alice(0, "").party_id;
+        store.record_seen(&party, 5).await.unwrap();
+        assert!(store.last_seen().await.unwrap().is_empty(), "not a contact yet");
+
+        store.save_contact(&alice(10, "Alice")).await.unwrap();
+        store.record_seen(&party, 50).await.unwrap();
+        store.record_seen(&party, 40).await.unwrap();
+        assert_eq!(store.last_seen().await.unwrap(), [(party.clone(), 50)]);
+
+        store.remove_contact(&party).await.unwrap();
+        assert!(store.last_seen().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
     async fn a_newer_card_replaces_the_kept_one_and_an_older_one_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite")).await.unwrap();

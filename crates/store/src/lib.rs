@@ -26,6 +26,7 @@ mod error;
 mod identity;
 mod ledger;
 mod open;
+mod presence;
 
 use std::path::{Path, PathBuf};
 

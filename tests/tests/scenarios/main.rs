@@ -14,3 +14,4 @@ mod handshake;
 mod identity;
 mod links;
 mod node_pair;
+mod presence;

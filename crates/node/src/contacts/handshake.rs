@@ -145,6 +145,56 @@ impl Contacts {
         })
     }
 
+    /// Sends this party's current card to a contact's device and keeps the
+    /// newer card it answers with. Failures only get logged: the next
+    /// reconnection tries again.
+    pub(crate) async fn exchange_cards(&self, peer: PeerId) {
+        let mine = match self.my_card(None).await {
+            Ok(card) => card,
+            Err(error) => {
+                tracing::debug!(%peer, "no card to exchange: {error}");
+                return;
+            }
+        };
+        let request = ContactRequest::Exchange {
+            card: mine.bytes().to_vec(),
+        }
+        .encode();
+        let answer = match self
+            .node
+            .net()
+            .request(peer, &self.node.inner.protocols.contact, request)
+            .await
+        {
+            Ok(answer) => answer,
+            Err(error) => {
+                tracing::debug!(%peer, "a contact's device did not take our card: {error}");
+                return;
+            }
+        };
+        match ContactResponse::decode(&answer, &limits()) {
+            Ok(ContactResponse::Accepted { card }) => match ContactCard::from_signed_bytes(&card) {
+                Ok(card) => {
+                    let certifies_peer = card
+                        .record()
+                        .devices
+                        .iter()
+                        .any(|device| PeerId::from_bytes(&device.record().peer_id).is_ok_and(|p| p == peer));
+                    if !certifies_peer {
+                        tracing::info!(%peer, "a contact's device answered with a card that is not its own");
+                    } else if let Err(error) = self.add(card).await {
+                        tracing::info!(%peer, "a contact's newer card was refused: {error}");
+                    }
+                }
+                Err(error) => tracing::info!(%peer, "a contact's device sent a bad card: {error}"),
+            },
+            Ok(ContactResponse::Refused { message, .. }) => {
+                tracing::info!(%peer, "a contact's device refused our card: {message}");
+            }
+            Err(error) => tracing::info!(%peer, "a contact's device answered badly: {error}"),
+        }
+    }
+
     /// Keeps the inviter's card from an answer to a redeem.
     async fn take_answer(&self, party: &PartyId, name: &str, answer: &[u8]) -> Result<Contact, RedeemError> {
         let bad = |reason: String| RedeemError::BadAnswer {
