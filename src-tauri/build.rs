@@ -29,6 +29,9 @@ const COMMANDS: &[&str] = &[
     "contact_invite_revoke",
     "contact_scan_start",
     "contact_scan_stop",
+    "contact_redeem",
+    "contacts_presence",
+    "network_peers",
     "links_take",
 ];
 

@@ -34,6 +34,9 @@ pub(crate) fn builder() -> Builder<Wry> {
             commands::contacts::contact_invite_revoke,
             commands::contacts::contact_scan_start,
             commands::contacts::contact_scan_stop,
+            commands::contacts::contact_redeem,
+            commands::contacts::contacts_presence,
+            commands::network::network_peers,
             commands::links::links_take,
         ])
         .events(collect_events![NodeEventMessage])

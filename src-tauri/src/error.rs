@@ -2,7 +2,7 @@
 //! UI can act on, and a message for people.
 
 use serde::Serialize;
-use tallymesh_node::contacts::ContactError;
+use tallymesh_node::contacts::{ContactError, RedeemError};
 use tallymesh_node::links::LinkError;
 use tallymesh_node::{IdentityError, KeystoreError, NodeError};
 
@@ -78,6 +78,16 @@ impl From<ContactError> for ApiError {
             ContactError::Node(error) => error.into(),
             // Everything else is about the card, link, image or invite
             // given: the message says what is wrong with it.
+            other => ApiError::new(ApiErrorCode::InvalidInput, other.to_string()),
+        }
+    }
+}
+
+impl From<RedeemError> for ApiError {
+    fn from(error: RedeemError) -> Self {
+        match error {
+            RedeemError::Card(error) => error.into(),
+            RedeemError::Unreachable { .. } => ApiError::new(ApiErrorCode::Unavailable, error.to_string()),
             other => ApiError::new(ApiErrorCode::InvalidInput, other.to_string()),
         }
     }

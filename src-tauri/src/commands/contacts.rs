@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 use tallymesh_node::contacts::{CardPreview, CardScan, Contact, OwnInvite, ScanUpdate, SharedCard, card_qr_svg};
 use tallymesh_node::control::InviteRequest;
+use tallymesh_node::presence::ContactPresence;
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -139,4 +140,20 @@ pub async fn contact_scan_start(
 pub async fn contact_scan_stop(scans: State<'_, ScanState>) -> Result<(), ApiError> {
     scans.replace(None);
     Ok(())
+}
+
+/// Redeems the invite on a card link (as a preview gave it): reaches the
+/// party's devices and exchanges cards, so each keeps the other. Resolves
+/// to the party as a contact.
+#[tauri::command]
+#[specta::specta]
+pub async fn contact_redeem(node: State<'_, NodeState>, link: String) -> Result<Contact, ApiError> {
+    Ok(node.running()?.contacts().redeem_link(&link).await?)
+}
+
+/// Every contact's presence: online, round trip, last seen.
+#[tauri::command]
+#[specta::specta]
+pub async fn contacts_presence(node: State<'_, NodeState>) -> Result<Vec<ContactPresence>, ApiError> {
+    Ok(node.running()?.presence().await?)
 }

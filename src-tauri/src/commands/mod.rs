@@ -4,6 +4,7 @@
 pub mod contacts;
 pub mod identity;
 pub mod links;
+pub mod network;
 pub mod node;
 
 use base64::Engine as _;

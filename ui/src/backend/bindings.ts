@@ -71,6 +71,16 @@ export const commands = {
 	/** Stops the camera scan, if one runs; it reports `stopped`. */
 	contactScanStop: () => typedError<null, ApiError>(__TAURI_INVOKE("contact_scan_stop")),
 	/**
+	 * Redeems the invite on a card link (as a preview gave it): reaches the
+	 * party's devices and exchanges cards, so each keeps the other. Resolves
+	 * to the party as a contact.
+	 */
+	contactRedeem: (link: string) => typedError<Contact, ApiError>(__TAURI_INVOKE("contact_redeem", { link })),
+	/** Every contact's presence: online, round trip, last seen. */
+	contactsPresence: () => typedError<ContactPresence_Serialize[], ApiError>(__TAURI_INVOKE("contacts_presence")),
+	/** The connected peers, contacts' devices first. */
+	networkPeers: () => typedError<PeerInfo_Serialize[], ApiError>(__TAURI_INVOKE("network_peers")),
+	/**
 	 * The links the app was started with (or received before the window
 	 * listened), oldest first; each is handed out once.
 	 */
@@ -79,7 +89,7 @@ export const commands = {
 
 /** Events */
 export const events = {
-	nodeEvent: makeEvent<NodeEvent, NodeEvent>("node-event"),
+	nodeEvent: makeEvent<NodeEvent_Serialize, NodeEvent_Deserialize>("node-event"),
 };
 
 /* Types */
@@ -194,6 +204,39 @@ export type Contact = {
 	addresses: string[],
 };
 
+/** How a contact can be reached right now. */
+export type ContactPresence = ContactPresence_Serialize | ContactPresence_Deserialize;
+
+/** How a contact can be reached right now. */
+export type ContactPresence_Deserialize = {
+	/** The contact's party id. */
+	partyId: string,
+	/** Whether one of its devices is connected. */
+	online: boolean,
+	/** The latest ping round trip to one of its devices, in milliseconds. */
+	rttMs?: number | null,
+	/**
+	 * When one of its devices was last connected (ms since the Unix
+	 * epoch); `None` if never.
+	 */
+	lastSeenMs?: number | null,
+};
+
+/** How a contact can be reached right now. */
+export type ContactPresence_Serialize = {
+	/** The contact's party id. */
+	partyId: string,
+	/** Whether one of its devices is connected. */
+	online: boolean,
+	/** The latest ping round trip to one of its devices, in milliseconds. */
+	rttMs: number | null,
+	/**
+	 * When one of its devices was last connected (ms since the Unix
+	 * epoch); `None` if never.
+	 */
+	lastSeenMs: number | null,
+};
+
 /** Whom this node acts for. */
 export type IdentityState =
 /** No party yet: onboarding creates one or restores one. */
@@ -263,7 +306,10 @@ export type MyCard_Serialize = {
 } & SharedCard_Serialize;
 
 /** Something the node did or saw, for the UI and for scripts. */
-export type NodeEvent =
+export type NodeEvent = NodeEvent_Serialize | NodeEvent_Deserialize;
+
+/** Something the node did or saw, for the UI and for scripts. */
+export type NodeEvent_Deserialize =
 /** The node listens on a new address. */
 { kind: "listening";
 /** The address, as a multiaddr. */
@@ -288,6 +334,79 @@ identity: IdentityState } |
 { kind: "contactsChanged";
 /** The contact's party id. */
 partyId: string } |
+/** A contact came online, went offline, or its round trip changed. */
+{ kind: "presenceChanged";
+/** The contact's presence now. */
+presence: ContactPresence_Deserialize } |
+/** An invite was made, withdrawn or redeemed. */
+{ kind: "invitesChanged" } |
+/**
+ * A `tallymesh:` link was handed to the node to act on (see
+ * [`crate::links`]); the window offers what it means.
+ */
+{ kind: "linkOpened";
+/** The link. */
+link: string } |
+/** A block of a tally's ledger became final on this node. */
+{ kind: "blockCertified";
+/** The tally id, in hex. */
+tallyId: string;
+/** The block's height. */
+height: number;
+/** The block's hash, in hex. */
+hash: string } |
+/** An entry (a chit, a network change) became final on a tally's ledger. */
+{ kind: "entryCertified";
+/** The tally id, in hex. */
+tallyId: string;
+/** The entry's id (SHA-256 of its signed bytes), in hex. */
+entryId: string;
+/** The height of the block that holds it. */
+height: number } |
+/**
+ * An entry submitted on this node was refused and will not be offered
+ * again.
+ */
+{ kind: "entryRefused";
+/** The tally id, in hex. */
+tallyId: string;
+/** The entry's id, in hex. */
+entryId: string;
+/** Why, in words a user can act on. */
+reason: string } |
+/** The node is stopping. */
+{ kind: "shuttingDown" };
+
+/** Something the node did or saw, for the UI and for scripts. */
+export type NodeEvent_Serialize =
+/** The node listens on a new address. */
+{ kind: "listening";
+/** The address, as a multiaddr. */
+address: string } |
+/** The node stopped listening on an address. */
+{ kind: "listenerClosed";
+/** The address, as a multiaddr. */
+address: string } |
+/** A peer connected. */
+{ kind: "peerConnected";
+/** The peer's libp2p id. */
+peerId: string } |
+/** A peer's last connection closed. */
+{ kind: "peerDisconnected";
+/** The peer's libp2p id. */
+peerId: string } |
+/** The node's identity changed: a party was created or restored. */
+{ kind: "identityChanged";
+/** The identity now. */
+identity: IdentityState } |
+/** A contact was added, updated with a newer card, or removed. */
+{ kind: "contactsChanged";
+/** The contact's party id. */
+partyId: string } |
+/** A contact came online, went offline, or its round trip changed. */
+{ kind: "presenceChanged";
+/** The contact's presence now. */
+presence: ContactPresence_Serialize } |
 /** An invite was made, withdrawn or redeemed. */
 { kind: "invitesChanged" } |
 /**
@@ -365,6 +484,37 @@ export type OwnInvite = {
 	createdAtMs: number,
 	/** Whether the party withdrew it. */
 	revoked: boolean,
+};
+
+/** A connected peer, as `tallymesh peers` and the Network screen show it. */
+export type PeerInfo = PeerInfo_Serialize | PeerInfo_Deserialize;
+
+/** A connected peer, as `tallymesh peers` and the Network screen show it. */
+export type PeerInfo_Deserialize = {
+	/** The peer's libp2p id. */
+	peerId: string,
+	/** The remote address of each open connection. */
+	addresses: string[],
+	/** The latest ping round trip, in milliseconds, once one completed. */
+	rttMs?: number | null,
+	/** The contact whose device this is, when it is one. */
+	partyId?: string | null,
+	/** That contact's name. */
+	displayName?: string | null,
+};
+
+/** A connected peer, as `tallymesh peers` and the Network screen show it. */
+export type PeerInfo_Serialize = {
+	/** The peer's libp2p id. */
+	peerId: string,
+	/** The remote address of each open connection. */
+	addresses: string[],
+	/** The latest ping round trip, in milliseconds, once one completed. */
+	rttMs: number | null,
+	/** The contact whose device this is, when it is one. */
+	partyId: string | null,
+	/** That contact's name. */
+	displayName: string | null,
 };
 
 /** Why a scan failed. */
