@@ -39,9 +39,7 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                 }
             }
             NetEvent::PingRtt { peer, rtt } => node.device_rtt(peer, rtt).await,
-            NetEvent::Misbehaved { peer, reason } => {
-                tracing::info!(%peer, "a peer broke a protocol's rules: {reason}");
-            }
+            NetEvent::Misbehaved { peer, reason } => node.strike(peer, &reason.to_string()),
             other => {
                 if let Some(event) = NodeEvent::from_net(&other) {
                     // No subscriber is not an error.

@@ -44,6 +44,8 @@ pub(crate) struct Inner {
     pub(crate) protocols: Protocols,
     /// Which contacts' devices are connected.
     pub(crate) presence: std::sync::Mutex<crate::presence::PresenceBook>,
+    /// How often each peer broke a protocol's rules since the node started.
+    pub(crate) strikes: std::sync::Mutex<std::collections::HashMap<tallymesh_net::PeerId, u32>>,
     pub(crate) events: broadcast::Sender<NodeEvent>,
     running: Mutex<Option<Running>>,
 }
@@ -128,6 +130,7 @@ impl Node {
                 net,
                 protocols,
                 presence: std::sync::Mutex::default(),
+                strikes: std::sync::Mutex::default(),
                 events,
                 running: Mutex::new(None),
             }),

@@ -1,6 +1,7 @@
 //! The peers this node is connected to, and whose devices they are.
 
 use std::collections::HashMap;
+use std::sync::PoisonError;
 
 use serde::{Deserialize, Serialize};
 use tallymesh_core::card::ContactCard;
@@ -23,6 +24,9 @@ pub struct PeerInfo {
     pub party_id: Option<String>,
     /// That contact's name.
     pub display_name: Option<String>,
+    /// How often the peer broke one of our protocols' rules (oversized,
+    /// malformed or wrong-version messages) since this node started.
+    pub strikes: u32,
 }
 
 /// The party (id, name) of each device a contact's card certifies.
@@ -33,6 +37,12 @@ impl Node {
     pub async fn peers(&self) -> Result<Vec<PeerInfo>, NodeError> {
         let connected = self.inner.net.peers().await?;
         let parties = self.device_parties().await?;
+        let strikes = self
+            .inner
+            .strikes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         let mut peers: Vec<PeerInfo> = connected
             .into_iter()
             .map(|peer| {
@@ -43,11 +53,24 @@ impl Node {
                     rtt_ms: peer.rtt.map(|rtt| u32::try_from(rtt.as_millis()).unwrap_or(u32::MAX)),
                     party_id: party.map(|(id, _)| id.clone()),
                     display_name: party.map(|(_, name)| name.clone()),
+                    strikes: strikes.get(&peer.peer).copied().unwrap_or(0),
                 }
             })
             .collect();
         peers.sort_by(|a, b| (a.party_id.is_none(), &a.peer_id).cmp(&(b.party_id.is_none(), &b.peer_id)));
         Ok(peers)
+    }
+
+    /// Counts one broken rule against `peer`. Trust scores will weigh these;
+    /// for now they are counted, logged and shown.
+    pub(crate) fn strike(&self, peer: PeerId, why: &str) {
+        let count = {
+            let mut strikes = self.inner.strikes.lock().unwrap_or_else(PoisonError::into_inner);
+            let count = strikes.entry(peer).or_insert(0);
+            *count = count.saturating_add(1);
+            *count
+        };
+        tracing::info!(%peer, count, "a peer broke a protocol's rules: {why}");
     }
 
     /// Which contact each known device belongs to, from the kept cards.

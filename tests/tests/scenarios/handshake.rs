@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
+use tallymesh_core::ProtocolVersion;
 use tallymesh_net::ProtocolName;
 use tallymesh_node::contacts::{ContactError, InviteSpec, RedeemError, RefusalKind};
+use tallymesh_protocol::Envelope;
 use tallymesh_protocol::contact::{ContactRequest, ContactResponse, Refusal, limits};
 use tallymesh_scenarios::TestNode;
 
@@ -167,7 +169,8 @@ async fn someone_elses_card_garbage_and_strangers_exchanges_are_refused_and_noth
         "{answer:?}"
     );
 
-    // Bytes that are no request at all.
+    // Bytes that are no request at all, and a request of a future version:
+    // refused, and each counted against mallory's device.
     let answer = ask(&mallory, &alice, b"\xa1\x00\x00 not a request".to_vec()).await;
     assert!(
         matches!(
@@ -179,6 +182,29 @@ async fn someone_elses_card_garbage_and_strangers_exchanges_are_refused_and_noth
         ),
         "{answer:?}"
     );
+
+    let future = Envelope::new(ProtocolVersion(2), "contact/redeem", vec![0xa0]).encode();
+    let answer = ask(&mallory, &alice, future).await;
+    assert!(
+        matches!(
+            answer,
+            ContactResponse::Refused {
+                reason: Refusal::BadCard,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+    let mallory_peer = mallory.node.net().local_peer_id().to_string();
+    let strikes = alice
+        .node
+        .peers()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.peer_id == mallory_peer)
+        .map(|p| p.strikes);
+    assert_eq!(strikes, Some(2));
 
     // A stranger may not push a card without an invite.
     let own = mallory.node.contacts().my_card(None).await.unwrap().bytes().to_vec();

@@ -501,6 +501,11 @@ export type PeerInfo_Deserialize = {
 	partyId?: string | null,
 	/** That contact's name. */
 	displayName?: string | null,
+	/**
+	 * How often the peer broke one of our protocols' rules (oversized,
+	 * malformed or wrong-version messages) since this node started.
+	 */
+	strikes: number,
 };
 
 /** A connected peer, as `tallymesh peers` and the Network screen show it. */
@@ -515,6 +520,11 @@ export type PeerInfo_Serialize = {
 	partyId: string | null,
 	/** That contact's name. */
 	displayName: string | null,
+	/**
+	 * How often the peer broke one of our protocols' rules (oversized,
+	 * malformed or wrong-version messages) since this node started.
+	 */
+	strikes: number,
 };
 
 /** Why a scan failed. */

@@ -235,6 +235,8 @@ impl Contacts {
         let response = match ContactRequest::decode(bytes, &limits()) {
             Ok(request) => self.decide(peer, request).await,
             Err(error) => {
+                self.node
+                    .strike(peer, &format!("an unreadable contact request: {error}"));
                 ContactResponse::refused(Refusal::BadCard, &format!("The request could not be read: {error}"))
             }
         };
