@@ -15,6 +15,7 @@ import { useDocumentLanguage } from "@/preferences/language";
 import { ThemeProvider } from "@/preferences/theme";
 import { ContactsScreen } from "@/screens/contacts/contacts-screen";
 import { HomeScreen } from "@/screens/home/home-screen";
+import { NetworkScreen } from "@/screens/network/network-screen";
 import { Onboarding } from "@/screens/onboarding/onboarding";
 import { SettingsScreen } from "@/screens/settings/settings-screen";
 
@@ -58,6 +59,7 @@ export function AppProviders({ backend, queryClient, i18n, children }: AppProvid
 const SCREEN_COMPONENTS: Record<ScreenId, () => ReactNode> = {
   home: HomeScreen,
   contacts: ContactsScreen,
+  network: NetworkScreen,
   settings: SettingsScreen,
 };
 

@@ -6,14 +6,17 @@ import {
   MOCK_BACKUP_PASSPHRASE,
   MOCK_RECOVERY_PHRASE,
   MOCK_RESTORED_PARTY_ID,
+  SAMPLE_RELAY_PEER,
+  devicePeerId,
   mockBackupFile,
   mockCardLink,
+  sampleContacts,
   sampleStrangerCard,
   tamperLink,
 } from "./mock-data";
 import { createBackend } from "./select";
 import { TauriBackend } from "./tauri-backend";
-import { BackendError, type ScanUpdate } from "./types";
+import { BackendError, type NodeEvent, type ScanUpdate } from "./types";
 
 const bindings = vi.hoisted(() => ({
   nodeStatus: vi.fn(),
@@ -23,6 +26,9 @@ const bindings = vi.hoisted(() => ({
   contactRemove: vi.fn(),
   contactScanStart: vi.fn(),
   contactScanStop: vi.fn(),
+  contactRedeem: vi.fn(),
+  contactsPresence: vi.fn(),
+  networkPeers: vi.fn(),
 }));
 
 vi.mock("./bindings", () => ({
@@ -33,6 +39,9 @@ vi.mock("./bindings", () => ({
     contactRemove: bindings.contactRemove,
     contactScanStart: bindings.contactScanStart,
     contactScanStop: bindings.contactScanStop,
+    contactRedeem: bindings.contactRedeem,
+    contactsPresence: bindings.contactsPresence,
+    networkPeers: bindings.networkPeers,
   },
   events: { nodeEvent: { listen: bindings.listen } },
 }));
@@ -94,6 +103,32 @@ describe("TauriBackend", () => {
     expect(callback).toHaveBeenCalledWith({ kind: "peerConnected", peerId: "12D3KooWPeer" });
     stop();
     expect(unlisten).toHaveBeenCalled();
+  });
+});
+
+describe("TauriBackend contacts over the network", () => {
+  it("redeems a card link and passes the node's refusal on with its code and words", async () => {
+    const contact = { partyId: "did:key:z6MkA", displayName: "Alice" };
+    bindings.contactRedeem.mockResolvedValueOnce({ status: "ok", data: contact });
+    await expect(new TauriBackend().redeemContact("tallymesh:card?v=1&d=x")).resolves.toEqual(contact);
+    expect(bindings.contactRedeem).toHaveBeenCalledWith("tallymesh:card?v=1&d=x");
+
+    const message =
+      "Could not reach Alice's devices (no connection could be made). Check that Alice's Tallymesh is running and online, then try again.";
+    bindings.contactRedeem.mockResolvedValueOnce({ status: "error", error: { code: "unavailable", message } });
+    await expect(new TauriBackend().redeemContact("tallymesh:card?v=1&d=x")).rejects.toMatchObject({
+      code: "unavailable",
+      message,
+    });
+  });
+
+  it("reads the contacts' presence and the connected peers as the node gives them", async () => {
+    const presence = [{ partyId: "did:key:z6MkA", online: true, rttMs: 12, lastSeenMs: 5 }];
+    const peers = [{ peerId: "12D3KooWA", addresses: ["/ip4/10.0.0.2/tcp/1"], rttMs: null, partyId: null, displayName: null }];
+    bindings.contactsPresence.mockResolvedValue({ status: "ok", data: presence });
+    bindings.networkPeers.mockResolvedValue({ status: "ok", data: peers });
+    await expect(new TauriBackend().contactsPresence()).resolves.toEqual(presence);
+    await expect(new TauriBackend().networkPeers()).resolves.toEqual(peers);
   });
 });
 
@@ -297,5 +332,129 @@ describe("MockBackend as a node", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe("MockBackend as a node on the network", () => {
+  const HOUR_MS = 3_600_000;
+  const contacts = sampleContacts(Date.now());
+  const named = (name: string) => contacts.find((contact) => contact.displayName.startsWith(name))!;
+  const invite = (reusable: boolean, token = "ab".repeat(16)) => ({
+    token,
+    reusable,
+    expiresAtMs: Date.now() + HOUR_MS,
+  });
+
+  it("starts with two contacts online, one seen minutes ago, one never seen, and peers that agree", async () => {
+    const backend = new MockBackend();
+    const presence = new Map((await backend.contactsPresence()).map((entry) => [entry.partyId, entry]));
+    expect(presence.get(named("Bruno").partyId)).toMatchObject({ online: true, rttMs: 12 });
+    expect(presence.get(named("Huerta").partyId)).toMatchObject({ online: true, rttMs: 31 });
+    const chiara = presence.get(named("Chiara").partyId)!;
+    expect(chiara).toMatchObject({ online: false, rttMs: null });
+    expect(Date.now() - chiara.lastSeenMs!).toBeGreaterThanOrEqual(5 * 60_000);
+    expect(presence.get(named("Dmitri").partyId)).toEqual({
+      partyId: named("Dmitri").partyId,
+      online: false,
+      rttMs: null,
+      lastSeenMs: null,
+    });
+
+    const peers = await backend.networkPeers();
+    expect(peers.map((peer) => peer.displayName)).toEqual(["Bruno Costa", "Huerta Comunal La Esperanza", null]);
+    expect(peers[0]).toMatchObject({ peerId: devicePeerId(named("Bruno").partyId), rttMs: 12 });
+    expect(peers[2]).toMatchObject({ peerId: SAMPLE_RELAY_PEER.peerId, partyId: null });
+    expect((await backend.nodeStatus()).connectedPeers).toBe(peers.length);
+  });
+
+  it("a contact coming and going is announced as peer and presence events, and remembered as last seen", async () => {
+    let now = 1_700_000_000_000;
+    const backend = new MockBackend({ now: () => now });
+    const events: NodeEvent[] = [];
+    await backend.onNodeEvent((event) => events.push(event));
+    const dmitri = sampleContacts(now).find((contact) => contact.displayName === "Dmitri Volkov")!;
+
+    backend.setContactOnline(dmitri.partyId, true, 40);
+    expect(events).toEqual([
+      { kind: "peerConnected", peerId: devicePeerId(dmitri.partyId) },
+      { kind: "presenceChanged", presence: { partyId: dmitri.partyId, online: true, rttMs: 40, lastSeenMs: now } },
+    ]);
+    expect((await backend.nodeStatus()).connectedPeers).toBe(4);
+
+    now += 60_000;
+    events.length = 0;
+    backend.setContactOnline(dmitri.partyId, false);
+    expect(events).toEqual([
+      { kind: "peerDisconnected", peerId: devicePeerId(dmitri.partyId) },
+      { kind: "presenceChanged", presence: { partyId: dmitri.partyId, online: false, rttMs: null, lastSeenMs: now } },
+    ]);
+    expect((await backend.networkPeers()).map((peer) => peer.partyId)).not.toContain(dmitri.partyId);
+  });
+
+  it("a stranger's round trip changes without an event; a contact's with one", async () => {
+    const backend = new MockBackend();
+    const events: NodeEvent[] = [];
+    await backend.onNodeEvent((event) => events.push(event));
+    backend.setPeerRtt(SAMPLE_RELAY_PEER.peerId, 150);
+    expect(events).toEqual([]);
+    expect((await backend.networkPeers()).find((peer) => peer.partyId === null)?.rttMs).toBe(150);
+    backend.setPeerRtt(devicePeerId(named("Bruno").partyId), 9);
+    expect(events).toEqual([expect.objectContaining({ kind: "presenceChanged", presence: expect.objectContaining({ rttMs: 9 }) })]);
+  });
+
+  it("redeems an invite: both keep each other, the inviter is online, and a one-time invite works once", async () => {
+    const backend = new MockBackend();
+    const events: NodeEvent[] = [];
+    await backend.onNodeEvent((event) => events.push(event));
+    const card = sampleStrangerCard(Date.now(), invite(false));
+    const link = mockCardLink(card);
+
+    const contact = await backend.redeemContact(link);
+    expect(contact).toMatchObject({ partyId: card.partyId, displayName: "Lucía Fernández" });
+    expect(events.map((event) => event.kind)).toEqual(["contactsChanged", "peerConnected", "presenceChanged"]);
+    expect((await backend.contactsPresence()).find((entry) => entry.partyId === card.partyId)).toMatchObject({
+      online: true,
+    });
+    expect((await backend.networkPeers()).find((peer) => peer.partyId === card.partyId)?.displayName).toBe(
+      "Lucía Fernández",
+    );
+
+    await backend.removeContact(card.partyId);
+    await expect(backend.redeemContact(link)).rejects.toMatchObject({
+      code: "invalidInput",
+      message: "Lucía Fernández refused: This invite was already used.",
+    });
+  });
+
+  it("a reusable invite can be redeemed again", async () => {
+    const backend = new MockBackend();
+    const link = mockCardLink(sampleStrangerCard(Date.now(), invite(true)));
+    await backend.redeemContact(link);
+    await expect(backend.redeemContact(link)).resolves.toMatchObject({ displayName: "Lucía Fernández" });
+  });
+
+  it("an unreachable inviter fails as unavailable, in the node's words, until reachable again", async () => {
+    const card = sampleStrangerCard(Date.now(), invite(false));
+    const backend = new MockBackend({ unreachable: [card.partyId] });
+    await expect(backend.redeemContact(mockCardLink(card))).rejects.toMatchObject({
+      code: "unavailable",
+      message:
+        "Could not reach Lucía Fernández's devices (no connection could be made). Check that Lucía Fernández's Tallymesh is running and online, then try again.",
+    });
+    expect((await backend.contacts()).map((entry) => entry.partyId)).not.toContain(card.partyId);
+    backend.setReachable(card.partyId, true);
+    await expect(backend.redeemContact(mockCardLink(card))).resolves.toMatchObject({ partyId: card.partyId });
+  });
+
+  it("a card with no invite can't be redeemed; an expired one is refused before anything is tried", async () => {
+    const backend = new MockBackend();
+    await expect(backend.redeemContact(mockCardLink(sampleStrangerCard(Date.now())))).rejects.toMatchObject({
+      code: "invalidInput",
+      message: expect.stringMatching(/^This card carries no invite, so Lucía Fernández would not accept yours\./),
+    });
+    const expired = sampleStrangerCard(Date.now(), { ...invite(false), expiresAtMs: Date.now() - 1 });
+    await expect(backend.redeemContact(mockCardLink(expired))).rejects.toMatchObject({
+      message: "The invite on this card has expired; ask for a new card.",
+    });
   });
 });

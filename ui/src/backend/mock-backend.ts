@@ -2,6 +2,7 @@ import {
   MOCK_RECOVERY_PHRASE,
   MOCK_RESTORED_PARTY_ID,
   contactOf,
+  contactPeer,
   fingerprintOf,
   mockCameraFrame,
   mockCardLink,
@@ -14,7 +15,10 @@ import {
   previewOf,
   readMockImage,
   sampleContacts,
+  sampleLastSeen,
+  samplePeers,
   type MockCard,
+  type MockPeer,
 } from "./mock-data";
 import {
   type ApiErrorCode,
@@ -22,6 +26,7 @@ import {
   BackendError,
   type CardPreview,
   type Contact,
+  type ContactPresence,
   type IdentityState,
   type InviteRequest,
   type MyCard,
@@ -29,6 +34,7 @@ import {
   type NodeStatus,
   type SaveDialogText,
   type OwnInvite,
+  type PeerInfo,
   type ScanUpdate,
   type StopScan,
   type Unsubscribe,
@@ -52,7 +58,7 @@ export interface MockBackendOptions {
   status?: Partial<MockNodeState>;
   /** Delay before each answer, to make loading states visible. `Infinity` never answers. */
   latencyMs?: number;
-  /** Emit a peer coming or going now and then, as a live node would. */
+  /** Now and then, let round trips drift, a contact come and go and a stranger pass by, as on a live node. */
   autoEvents?: boolean;
   /** Fail every call with this error until {@link MockBackend.recover} is called. */
   failWith?: BackendError;
@@ -73,9 +79,24 @@ export interface MockBackendOptions {
   openedLinks?: string[];
   /** Where the save dialog puts a backup; `null` acts as if the person cancelled it. */
   backupSavePath?: string | null;
+  /**
+   * The devices connected at the start. By default two sample contacts are
+   * online and a relay is connected (only the contacts the node has).
+   */
+  peers?: MockPeer[];
+  /** When offline contacts were last connected (ms), by party id; the others were never seen. */
+  lastSeen?: Record<string, number>;
+  /** Parties none of whose devices can be reached: redeeming their invites fails as `unavailable`. */
+  unreachable?: string[];
+  /** Tokens of one-time invites someone already redeemed: their parties refuse them. */
+  usedInvites?: string[];
 }
 
 const MINUTE_MS = 60_000;
+/** The round trip of a device just reached to redeem an invite. */
+const REDEEM_RTT_MS = 18;
+/** How many times the usual latency a redeem takes, going over the network. */
+const REDEEM_LATENCY_FACTOR = 4;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 const MIN_PASSPHRASE_CHARS = 8;
 const MAX_DISPLAY_NAME = 64;
@@ -138,6 +159,10 @@ export class MockBackend implements Backend {
   private backupSavePath: string | null;
   private phraseReads = 0;
   private cardsSigned = 0;
+  private peers = new Map<string, MockPeer>();
+  private lastSeen = new Map<string, number>();
+  private unreachable: Set<string>;
+  private redeemedInvites: Set<string>;
 
   constructor(options: MockBackendOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -147,6 +172,18 @@ export class MockBackend implements Backend {
     this.identity = this.initialIdentity(options.identity ?? "ready");
     const contacts = options.contacts ?? (this.identity.state === "none" ? [] : sampleContacts(this.now()));
     for (const contact of contacts) this.contactCards.set(contact.partyId, contact);
+    const now = this.now();
+    const peers =
+      options.peers ??
+      samplePeers(now).filter((peer) => peer.partyId === null || this.contactCards.has(peer.partyId));
+    for (const peer of peers) this.peers.set(peer.peerId, { ...peer, addresses: [...peer.addresses] });
+    for (const [partyId, at] of Object.entries(options.lastSeen ?? (options.contacts ? {} : sampleLastSeen(now)))) {
+      this.lastSeen.set(partyId, at);
+    }
+    // The status counts the peers unless a test pins the number.
+    if (options.status?.connectedPeers === undefined) this.state.connectedPeers = this.peers.size;
+    this.unreachable = new Set(options.unreachable ?? []);
+    this.redeemedInvites = new Set(options.usedInvites ?? []);
     this.openedLinks = [...(options.openedLinks ?? [])];
     this.camera = options.camera ?? null;
     this.scanStepMs = options.scanStepMs ?? 250;
@@ -325,14 +362,59 @@ export class MockBackend implements Backend {
 
   async addContact(link: string): Promise<Contact> {
     await this.ready();
+    return this.keepCard(this.checkCard(link));
+  }
+
+  async redeemContact(link: string): Promise<Contact> {
+    await this.ready();
     const card = this.checkCard(link);
-    const kept = this.contactCards.get(card.partyId);
-    // A newer card of a known party replaces the kept one; an older one changes nothing.
-    if (kept && kept.cardIssuedAtMs >= card.issuedAtMs) return { ...kept };
-    const contact = contactOf(card, kept?.addedAtMs ?? this.now());
-    this.contactCards.set(card.partyId, contact);
-    this.emit({ kind: "contactsChanged", partyId: card.partyId });
-    return { ...contact };
+    // Reaching another party's devices takes longer than asking this node.
+    await this.delay(REDEEM_LATENCY_FACTOR);
+    const name = card.displayName;
+    if (!card.invite) {
+      throw invalid(`This card carries no invite, so ${name} would not accept yours. Ask ${name} for a card with an invite.`);
+    }
+    if (this.unreachable.has(card.partyId)) {
+      throw new BackendError(
+        "unavailable",
+        `Could not reach ${name}'s devices (no connection could be made). Check that ${name}'s Tallymesh is running and online, then try again.`,
+      );
+    }
+    if (!card.invite.reusable && this.redeemedInvites.has(card.invite.token)) {
+      throw invalid(`${name} refused: This invite was already used.`);
+    }
+    this.redeemedInvites.add(card.invite.token);
+    const contact = this.keepCard(card);
+    // The exchange leaves a connection open to the device that answered.
+    this.connectPeer(contactPeer(card, REDEEM_RTT_MS));
+    return contact;
+  }
+
+  async contactsPresence(): Promise<ContactPresence[]> {
+    await this.ready();
+    this.requireReady();
+    return [...this.contactCards.keys()].map((partyId) => this.presenceOf(partyId));
+  }
+
+  async networkPeers(): Promise<PeerInfo[]> {
+    await this.ready();
+    const peers = [...this.peers.values()].map((peer): PeerInfo => {
+      const contact = peer.partyId === null ? undefined : this.contactCards.get(peer.partyId);
+      return {
+        peerId: peer.peerId,
+        addresses: [...peer.addresses],
+        rttMs: peer.rttMs,
+        partyId: contact?.partyId ?? null,
+        displayName: contact?.displayName ?? null,
+      };
+    });
+    // Contacts' devices first, by name; then the others.
+    return peers.sort(
+      (a, b) =>
+        Number(a.partyId === null) - Number(b.partyId === null) ||
+        (a.displayName ?? "").localeCompare(b.displayName ?? "") ||
+        a.peerId.localeCompare(b.peerId),
+    );
   }
 
   async invites(): Promise<OwnInvite[]> {
@@ -404,6 +486,55 @@ export class MockBackend implements Backend {
 
   setStatus(patch: Partial<MockNodeState>): void {
     this.state = { ...this.state, ...patch };
+  }
+
+  /** A device connects (or reconnects): a contact's device brings the contact online. */
+  connectPeer(peer: MockPeer): void {
+    this.peers.set(peer.peerId, { ...peer, addresses: [...peer.addresses] });
+    this.setStatus({ connectedPeers: this.peers.size });
+    this.emit({ kind: "peerConnected", peerId: peer.peerId });
+    this.announcePresence(peer.partyId);
+  }
+
+  /** A device's last connection closes: a contact with no other device connected goes offline, seen now. */
+  disconnectPeer(peerId: string): void {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    this.peers.delete(peerId);
+    if (peer.partyId !== null && !this.isOnline(peer.partyId)) this.lastSeen.set(peer.partyId, this.now());
+    this.setStatus({ connectedPeers: this.peers.size });
+    this.emit({ kind: "peerDisconnected", peerId });
+    this.announcePresence(peer.partyId);
+  }
+
+  /**
+   * A ping to a device came back in `rttMs`. A contact's presence changes with
+   * it; a stranger's round trip changes without an event, as on the node.
+   */
+  setPeerRtt(peerId: string, rttMs: number): void {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    peer.rttMs = rttMs;
+    this.announcePresence(peer.partyId);
+  }
+
+  /** Brings a contact online (its first device connects, with this round trip), or all its devices offline. */
+  setContactOnline(partyId: string, online: boolean, rttMs = 20): void {
+    const contact = this.contactCards.get(partyId);
+    if (!contact) throw new Error(`no contact ${partyId}`);
+    if (online) {
+      this.connectPeer(contactPeer(contact, rttMs));
+      return;
+    }
+    for (const peer of [...this.peers.values()]) {
+      if (peer.partyId === partyId) this.disconnectPeer(peer.peerId);
+    }
+  }
+
+  /** Whether a party's devices can be reached to redeem its invites. */
+  setReachable(partyId: string, reachable: boolean): void {
+    if (reachable) this.unreachable.delete(partyId);
+    else this.unreachable.add(partyId);
   }
 
   /** Plugs in (or takes away) a camera for the next scan. */
@@ -495,6 +626,35 @@ export class MockBackend implements Backend {
     return { ...this.identity };
   }
 
+  /** Keeps a card: a new party, or a newer card of a known one; an older card changes nothing. */
+  private keepCard(card: MockCard): Contact {
+    const kept = this.contactCards.get(card.partyId);
+    if (kept && kept.cardIssuedAtMs >= card.issuedAtMs) return { ...kept, addresses: [...kept.addresses] };
+    const contact = contactOf(card, kept?.addedAtMs ?? this.now());
+    this.contactCards.set(card.partyId, contact);
+    this.emit({ kind: "contactsChanged", partyId: card.partyId });
+    return { ...contact, addresses: [...contact.addresses] };
+  }
+
+  private isOnline(partyId: string): boolean {
+    return [...this.peers.values()].some((peer) => peer.partyId === partyId);
+  }
+
+  /** A contact's presence: online through its connected devices (the best round trip), or when last seen. */
+  private presenceOf(partyId: string): ContactPresence {
+    const devices = [...this.peers.values()].filter((peer) => peer.partyId === partyId);
+    if (devices.length === 0) {
+      return { partyId, online: false, rttMs: null, lastSeenMs: this.lastSeen.get(partyId) ?? null };
+    }
+    const rtts = devices.flatMap((device) => (device.rttMs === null ? [] : [device.rttMs]));
+    return { partyId, online: true, rttMs: rtts.length > 0 ? Math.min(...rtts) : null, lastSeenMs: this.now() };
+  }
+
+  private announcePresence(partyId: string | null): void {
+    if (partyId === null || !this.contactCards.has(partyId)) return;
+    this.emit({ kind: "presenceChanged", presence: this.presenceOf(partyId) });
+  }
+
   /** Reads and checks a card as the node does before showing or adding it. */
   private checkCard(link: string): MockCard {
     const me = this.requireReady();
@@ -537,24 +697,44 @@ export class MockBackend implements Backend {
     if (this.failure) throw this.failure;
   }
 
-  private delay(): Promise<void> {
+  private delay(factor = 1): Promise<void> {
     if (this.latencyMs <= 0) return Promise.resolve();
     if (!Number.isFinite(this.latencyMs)) return new Promise(() => {});
-    return new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    return new Promise((resolve) => setTimeout(resolve, this.latencyMs * factor));
   }
 
+  /**
+   * A minute of a live node, over and over: a contact's round trip drifts, a
+   * stranger connects, an offline contact comes online (or goes again), the
+   * stranger leaves.
+   */
   private startAutoEvents(): void {
     let step = 0;
+    const passer: MockPeer = {
+      peerId: mockPeerId("passing peer"),
+      addresses: ["/ip4/203.0.113.54/udp/4001/quic-v1"],
+      rttMs: 120,
+      partyId: null,
+    };
+    const visitor = [...this.contactCards.values()].find((contact) => !this.isOnline(contact.partyId));
     this.autoEventsTimer = setInterval(() => {
       step += 1;
-      const peerId = mockPeerId(`auto ${step}`);
-      // Peers come and go, but a few always stay.
-      if (step % 3 === 0 && this.state.connectedPeers > 2) {
-        this.setStatus({ connectedPeers: this.state.connectedPeers - 1 });
-        this.emit({ kind: "peerDisconnected", peerId });
-      } else {
-        this.setStatus({ connectedPeers: Math.min(this.state.connectedPeers + 1, 9) });
-        this.emit({ kind: "peerConnected", peerId });
+      switch (step % 4) {
+        case 1: {
+          const device = [...this.peers.values()].find((peer) => peer.partyId !== null && peer.rttMs !== null);
+          if (device) this.setPeerRtt(device.peerId, Math.max(4, (device.rttMs ?? 0) + (step % 8 < 4 ? 3 : -3)));
+          break;
+        }
+        case 2:
+          this.connectPeer(passer);
+          break;
+        case 3:
+          if (visitor && this.contactCards.has(visitor.partyId)) {
+            this.setContactOnline(visitor.partyId, !this.isOnline(visitor.partyId), 40);
+          }
+          break;
+        default:
+          this.disconnectPeer(passer.peerId);
       }
     }, 15_000);
   }

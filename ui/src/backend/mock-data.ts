@@ -7,6 +7,7 @@
 import type { CardInvite, CardPreview, Contact } from "./types";
 
 const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
@@ -262,4 +263,56 @@ export function contactOf(card: MockCard, addedAtMs: number): Contact {
     devices: card.devices,
     addresses: [...card.addresses],
   };
+}
+
+/** A device connected to the mock node. */
+export interface MockPeer {
+  /** Its libp2p peer id. */
+  peerId: string;
+  /** The remote address of each open connection. */
+  addresses: string[];
+  /** The latest ping round trip, in milliseconds; `null` until one completed. */
+  rttMs: number | null;
+  /** The party whose card certifies this device, when the node knows it; `null` for others. */
+  partyId: string | null;
+}
+
+/** The peer id of a party's `device`-th device, the same every time. */
+export function devicePeerId(partyId: string, device = 0): string {
+  return mockPeerId(`${partyId}#${device}`);
+}
+
+/** The peer of a party's device, connected at the first address its card names. */
+export function contactPeer(contact: Pick<Contact, "partyId" | "addresses">, rttMs: number | null, device = 0): MockPeer {
+  return {
+    peerId: devicePeerId(contact.partyId, device),
+    addresses: contact.addresses.slice(0, 1),
+    rttMs,
+    partyId: contact.partyId,
+  };
+}
+
+/** A relay the sample node keeps a connection to: a peer that is nobody's contact. */
+export const SAMPLE_RELAY_PEER: MockPeer = {
+  peerId: mockPeerId("relay"),
+  addresses: ["/ip4/198.51.100.23/udp/4001/quic-v1"],
+  rttMs: 84,
+  partyId: null,
+};
+
+/**
+ * Who the sample node is connected to: Bruno (one of his two devices) and the
+ * Huerta, online; a relay. Chiara was seen a few minutes ago, Dmitri never.
+ */
+export function samplePeers(now: number): MockPeer[] {
+  const contacts = sampleContacts(now);
+  const bruno = contacts.find((contact) => contact.displayName === "Bruno Costa")!;
+  const huerta = contacts.find((contact) => contact.displayName.startsWith("Huerta"))!;
+  return [contactPeer(bruno, 12), contactPeer(huerta, 31), { ...SAMPLE_RELAY_PEER }];
+}
+
+/** When the sample contacts that are offline were last connected (ms), by party id. */
+export function sampleLastSeen(now: number): Record<string, number> {
+  const chiara = sampleContacts(now).find((contact) => contact.displayName === "Chiara Rossi")!;
+  return { [chiara.partyId]: now - 5 * MINUTE_MS };
 }

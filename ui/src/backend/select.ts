@@ -7,20 +7,27 @@ import { BackendError, type Backend } from "./types";
  * - `error`, `loading`, `slow`: a node that fails, never answers, or answers slowly;
  * - `fresh`: a node with no identity yet (onboarding);
  * - `keymissing`: a node whose keychain lost the party secret;
- * - `empty`: a party with no contacts yet;
+ * - `empty`: a party with no contacts yet, connected to nobody;
  * - `camera`: a webcam that first sees an altered card, then a good one;
- * - `link`: the app opened with someone's card link.
+ * - `link`: the app opened with someone's card link, carrying a one-time invite;
+ * - `unreachable`: the same, but none of that person's devices can be reached.
  *
  * The mock and its sample data load only outside the app, so the app's bundle does not carry them.
  */
 export async function createBackend(): Promise<Backend> {
   if (isTauri()) return new TauriBackend();
-  const [{ MockBackend }, { mockCardLink, sampleStrangerCard, tamperLink }] = await Promise.all([
+  const [{ MockBackend }, { mockCardLink, mockToken, sampleStrangerCard, tamperLink }] = await Promise.all([
     import("./mock-backend"),
     import("./mock-data"),
   ]);
   const scenario = new URLSearchParams(window.location.search).get("mock");
-  const stranger = mockCardLink(sampleStrangerCard(Date.now()));
+  const now = Date.now();
+  const strangerCard = sampleStrangerCard(now);
+  const stranger = mockCardLink(strangerCard);
+  const invited = mockCardLink({
+    ...strangerCard,
+    invite: { token: mockToken(`invite:${now}`), reusable: false, expiresAtMs: now + 24 * 3_600_000 },
+  });
   switch (scenario) {
     case "error":
       return new MockBackend({
@@ -36,7 +43,7 @@ export async function createBackend(): Promise<Backend> {
     case "keymissing":
       return new MockBackend({ latencyMs: 250, identity: "keyMissing" });
     case "empty":
-      return new MockBackend({ latencyMs: 250, contacts: [] });
+      return new MockBackend({ latencyMs: 250, contacts: [], peers: [] });
     case "camera":
       return new MockBackend({
         latencyMs: 250,
@@ -44,7 +51,9 @@ export async function createBackend(): Promise<Backend> {
         scanStepMs: 700,
       });
     case "link":
-      return new MockBackend({ latencyMs: 250, openedLinks: [stranger] });
+      return new MockBackend({ latencyMs: 250, openedLinks: [invited] });
+    case "unreachable":
+      return new MockBackend({ latencyMs: 250, openedLinks: [invited], unreachable: [strangerCard.partyId] });
     default:
       return new MockBackend({ latencyMs: 250, autoEvents: true });
   }

@@ -6,6 +6,7 @@ import {
   BackendError,
   type CardPreview,
   type Contact,
+  type ContactPresence,
   type IdentityState,
   type InviteRequest,
   type MyCard,
@@ -13,6 +14,7 @@ import {
   type NodeStatus,
   type SaveDialogText,
   type OwnInvite,
+  type PeerInfo,
   type ScanUpdate,
   type StopScan,
   type Unsubscribe,
@@ -99,6 +101,18 @@ export class TauriBackend implements Backend {
 
   addContact(link: string): Promise<Contact> {
     return call(() => commands.contactAdd(link));
+  }
+
+  redeemContact(link: string): Promise<Contact> {
+    return call(() => commands.contactRedeem(link));
+  }
+
+  contactsPresence(): Promise<ContactPresence[]> {
+    return call(() => commands.contactsPresence());
+  }
+
+  networkPeers(): Promise<PeerInfo[]> {
+    return call(() => commands.networkPeers());
   }
 
   invites(): Promise<OwnInvite[]> {

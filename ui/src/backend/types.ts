@@ -7,11 +7,13 @@ import type {
   CardInvite,
   CardPreview_Serialize,
   Contact,
+  ContactPresence_Serialize,
   IdentityState,
   MyCard_Serialize,
   NodeEvent,
   NodeStatus,
   OwnInvite,
+  PeerInfo_Serialize,
   ScanFailure,
   ScanUpdate_Serialize,
 } from "./bindings";
@@ -24,6 +26,10 @@ export type CardPreview = CardPreview_Serialize;
 export type MyCard = MyCard_Serialize;
 /** What a camera scan reports while it runs; the last update is `found`, `failed` or `stopped`. */
 export type ScanUpdate = ScanUpdate_Serialize;
+/** How a contact can be reached right now: online with a round trip, or when it was last seen. */
+export type ContactPresence = ContactPresence_Serialize;
+/** A connected peer: its addresses, round trip, and the contact it belongs to, if any. */
+export type PeerInfo = PeerInfo_Serialize;
 /** An invite to put on a new card: reusable or one-time, and how long it is accepted. */
 export interface InviteRequest {
   reusable: boolean;
@@ -117,8 +123,17 @@ export interface Backend {
   readCardLink(link: string): Promise<CardPreview>;
   /** Reads and verifies the card in a QR code image file's bytes, without adding it. */
   readCardImage(image: Uint8Array): Promise<CardPreview>;
-  /** Adds the party of a card link, as a preview gave it. */
+  /** Adds the party of a card link, as a preview gave it, without reaching them. */
   addContact(link: string): Promise<Contact>;
+  /**
+   * Redeems the invite on a card link, as a preview gave it: reaches the party's
+   * devices and exchanges cards, so each keeps the other's. Rejects with
+   * `unavailable` when none of their devices can be reached, and with
+   * `invalidInput` when they refuse (an invite already used, a card with no invite).
+   */
+  redeemContact(link: string): Promise<Contact>;
+  /** Every contact's presence: online with a round trip, or when last seen. */
+  contactsPresence(): Promise<ContactPresence[]>;
   /** Every invite this party made, newest first. */
   invites(): Promise<OwnInvite[]>;
   /** Withdraws an invite. */
@@ -128,6 +143,9 @@ export interface Backend {
    * already running stops. Call the returned function to stop this one.
    */
   scanCard(onUpdate: (update: ScanUpdate) => void): Promise<StopScan>;
+
+  /** The peers connected now, contacts' devices first. */
+  networkPeers(): Promise<PeerInfo[]>;
 
   /** The `tallymesh:` links the app was opened with, oldest first; each is handed out once. */
   takeOpenedLinks(): Promise<string[]>;

@@ -1,29 +1,38 @@
-import { BadgeCheck, Info, UserPlus } from "lucide-react";
+import { BadgeCheck, Info, Link2, UserPlus } from "lucide-react";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import type { CardPreview } from "@/backend";
+import type { CardPreview, Contact } from "@/backend";
 import { Avatar } from "@/components/avatar";
 import { CopyButton } from "@/components/copy-button";
+import { FormError } from "@/components/form-error";
 import { Button } from "@/components/ui/button";
 import { formatDateTime } from "@/i18n/format";
+import { useAddContact } from "./use-add-contact";
 
 /**
  * A card that was read and verified but not added: who signed it, in full,
  * so the person can compare it with what they were told, and one button to add.
+ * A new party's card that carries an invite is redeemed: their devices are
+ * reached so each side keeps the other's card. If they can't be reached, the
+ * card can still be kept without connecting.
  */
 export function CardPreviewView({
   card,
-  onAdd,
-  adding,
+  onAdded,
   secondary,
 }: {
   card: CardPreview;
-  onAdd: () => void;
-  adding: boolean;
+  onAdded?: (contact: Contact) => void;
   secondary?: ReactNode;
 }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
+  const add = useAddContact(onAdded);
+  const connect = card.invite !== null && !card.known;
+  const addCard = (viaNetwork: boolean) => add.mutate({ link: card.link, known: card.known, connect: viaNetwork });
+  // Only a party that could not be reached is worth keeping without connecting; a refusal is final.
+  const offerOffline = add.isError && add.error.code === "unavailable" && add.variables.connect;
+  const connecting = add.isPending && add.variables.connect;
   return (
     <div data-testid="card-preview" className="flex flex-col gap-5">
       <div className="flex items-center gap-3">
@@ -61,6 +70,16 @@ export function CardPreviewView({
         )}
       </dl>
 
+      {connect && (
+        <p
+          data-testid="card-preview-connect-help"
+          className="flex items-start gap-2 rounded-lg bg-brand-soft/70 px-3.5 py-3 text-sm text-foreground/80"
+        >
+          <Link2 className="mt-0.5 size-4 shrink-0 text-primary" aria-hidden />
+          {t("contacts.preview.connectHelp", { name: card.displayName })}
+        </p>
+      )}
+
       {card.known && (
         <p
           data-testid="card-preview-known"
@@ -71,17 +90,36 @@ export function CardPreviewView({
         </p>
       )}
 
-      <div className="flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
+      {add.isError && <FormError message={add.error.message} testId="add-contact-error" />}
+
+      <div className="flex flex-col-reverse gap-2 sm:flex-row sm:flex-wrap sm:justify-end">
         {secondary}
-        <Button data-testid="card-preview-add" onClick={onAdd} disabled={adding}>
-          <UserPlus aria-hidden />
-          {adding
-            ? t("contacts.preview.adding")
-            : card.known
-              ? t("contacts.preview.update")
-              : t("contacts.preview.add", { name: card.displayName })}
+        {offerOffline && (
+          <Button
+            variant="outline"
+            data-testid="card-preview-add-offline"
+            onClick={() => addCard(false)}
+            disabled={add.isPending}
+          >
+            {t("contacts.preview.addOffline")}
+          </Button>
+        )}
+        <Button data-testid="card-preview-add" onClick={() => addCard(connect)} disabled={add.isPending}>
+          {connect ? <Link2 aria-hidden /> : <UserPlus aria-hidden />}
+          {connecting
+            ? t("contacts.preview.connecting", { name: card.displayName })
+            : add.isPending
+              ? t("contacts.preview.adding")
+              : card.known
+                ? t("contacts.preview.update")
+                : connect
+                  ? t("contacts.preview.addAndConnect")
+                  : t("contacts.preview.add", { name: card.displayName })}
         </Button>
       </div>
+      <span className="sr-only" role="status" aria-live="polite">
+        {connecting ? t("contacts.preview.connecting", { name: card.displayName }) : ""}
+      </span>
     </div>
   );
 }

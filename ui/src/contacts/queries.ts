@@ -1,11 +1,21 @@
 import { useQuery } from "@tanstack/react-query";
-import { useBackend, type BackendError, type Contact, type MyCard, type OwnInvite } from "@/backend";
+import {
+  useBackend,
+  type BackendError,
+  type Contact,
+  type ContactPresence,
+  type MyCard,
+  type NodeEvent,
+  type OwnInvite,
+} from "@/backend";
 
 export const contactQueryKeys = {
   all: ["contacts"] as const,
   list: ["contacts", "list"] as const,
   detail: (partyId: string) => ["contacts", "detail", partyId] as const,
   invites: ["contacts", "invites"] as const,
+  /** Under the contacts, so whatever refreshes them refreshes who is online too. */
+  presence: ["contacts", "presence"] as const,
 };
 
 /**
@@ -30,6 +40,27 @@ export function useContact(partyId: string | null) {
     queryFn: () => backend.contact(partyId ?? ""),
     enabled: partyId !== null,
   });
+}
+
+/** Every contact's presence; `presenceChanged` events keep it current between fetches. */
+export function useContactsPresence() {
+  const backend = useBackend();
+  return useQuery<ContactPresence[], BackendError>({
+    queryKey: contactQueryKeys.presence,
+    queryFn: () => backend.contactsPresence(),
+  });
+}
+
+/** The presence a `presenceChanged` event carries, with what the node left out as `null`. */
+export function presenceOfEvent(event: Extract<NodeEvent, { kind: "presenceChanged" }>): ContactPresence {
+  const { partyId, online, rttMs, lastSeenMs } = event.presence;
+  return { partyId, online, rttMs: rttMs ?? null, lastSeenMs: lastSeenMs ?? null };
+}
+
+/** The list with `presence` in place of the contact's entry, or added for a contact it did not have. */
+export function withPresence(list: ContactPresence[], presence: ContactPresence): ContactPresence[] {
+  const known = list.some((entry) => entry.partyId === presence.partyId);
+  return known ? list.map((entry) => (entry.partyId === presence.partyId ? presence : entry)) : [...list, presence];
 }
 
 export function useInvites() {

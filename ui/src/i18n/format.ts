@@ -62,3 +62,33 @@ export function formatDateTime(epochMs: number, locale: string): string {
 export function formatLongDate(epochMs: number, locale: string): string {
   return new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long" }).format(epochMs);
 }
+
+const RELATIVE_UNITS: readonly [Intl.RelativeTimeFormatUnit, number][] = [
+  ["year", 365 * SECONDS_PER_DAY],
+  ["month", 30 * SECONDS_PER_DAY],
+  ["week", 7 * SECONDS_PER_DAY],
+  ["day", SECONDS_PER_DAY],
+  ["hour", SECONDS_PER_HOUR],
+  ["minute", SECONDS_PER_MINUTE],
+];
+
+/**
+ * How long ago `epochMs` was, seen from `nowMs`, in the largest whole unit:
+ * "5 minutes ago", "yesterday", "3 weeks ago". Under a minute, the minute is
+ * "this minute" (locale words), so the text does not tick every second.
+ */
+export function formatTimeAgo(epochMs: number, nowMs: number, locale: string): string {
+  const elapsed = Math.max(0, Math.floor((nowMs - epochMs) / 1_000));
+  const format = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+  for (const [unit, seconds] of RELATIVE_UNITS) {
+    if (elapsed >= seconds) return format.format(-Math.floor(elapsed / seconds), unit);
+  }
+  return format.format(0, "minute");
+}
+
+/** A network round trip: "12 ms". */
+export function formatRoundTrip(milliseconds: number, locale: string): string {
+  return new Intl.NumberFormat(locale, { style: "unit", unit: "millisecond", unitDisplay: "short" }).format(
+    Math.round(milliseconds),
+  );
+}

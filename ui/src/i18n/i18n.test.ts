@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import en from "./en.json";
 import es from "./es.json";
-import { formatDuration } from "./format";
+import { formatDuration, formatRoundTrip, formatTimeAgo } from "./format";
 import { createI18n, initialLanguage } from "./index";
 
 const PLURAL_SUFFIX = /_(zero|one|two|few|many|other)$/;
@@ -84,5 +84,29 @@ describe("formatDuration", () => {
 
   it("uses the locale's unit names", () => {
     expect(formatDuration(12 * 60 + 5, "es")).toBe("12min 05s");
+  });
+});
+
+describe("formatTimeAgo", () => {
+  const now = 1_700_000_000_000;
+  it.each([
+    [20_000, "this minute"],
+    [5 * 60_000 + 50_000, "5 minutes ago"],
+    [3 * 3_600_000, "3 hours ago"],
+    [26 * 3_600_000, "yesterday"],
+    [15 * 86_400_000, "2 weeks ago"],
+  ])("says %i ms ago as %s in English", (ago, text) => {
+    expect(formatTimeAgo(now - ago, now, "en")).toBe(text);
+  });
+
+  it("uses the locale's words", () => {
+    expect(formatTimeAgo(now - 5 * 60_000, now, "es")).toBe("hace 5 minutos");
+  });
+});
+
+describe("formatRoundTrip", () => {
+  it("writes milliseconds with the locale's unit", () => {
+    expect(formatRoundTrip(12, "en")).toBe("12 ms");
+    expect(formatRoundTrip(12.4, "es")).toBe("12 ms");
   });
 });

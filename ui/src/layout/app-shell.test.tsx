@@ -3,12 +3,18 @@ import { describe, expect, it } from "vitest";
 import { renderApp } from "../../test/render-app";
 
 describe("App layout", () => {
-  it("lists only the screens that work: Home, Contacts and Settings, with the product name", () => {
+  it("lists only the screens that work: Home, Contacts, Network and Settings, in that order, with the product name", () => {
     renderApp();
     const nav = screen.getByRole("navigation", { name: "Main" });
-    expect(within(nav).getAllByRole("link")).toHaveLength(3);
+    expect(within(nav).getAllByRole("link").map((link) => link.getAttribute("data-testid"))).toEqual([
+      "nav-home",
+      "nav-contacts",
+      "nav-network",
+      "nav-settings",
+    ]);
     expect(screen.getByTestId("nav-home")).toHaveTextContent("Home");
     expect(screen.getByTestId("nav-contacts")).toHaveTextContent("Contacts");
+    expect(screen.getByTestId("nav-network")).toHaveTextContent("Network");
     expect(screen.getByTestId("nav-settings")).toHaveTextContent("Settings");
     expect(screen.getByText("Tallymesh")).toBeInTheDocument();
   });
@@ -27,19 +33,31 @@ describe("App layout", () => {
     expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-current", "page");
   });
 
-  it("Ctrl+2 opens Contacts, Ctrl+3 Settings and Ctrl+1 goes back Home; Cmd works too", async () => {
+  it("Ctrl+2 opens Contacts, Ctrl+3 Network, Ctrl+4 Settings and Ctrl+1 goes back Home; Cmd works too", async () => {
     renderApp();
     fireEvent.keyDown(window, { key: "2", code: "Digit2", ctrlKey: true });
     expect(await screen.findByTestId("contacts-screen")).toBeInTheDocument();
 
     fireEvent.keyDown(window, { key: "3", code: "Digit3", ctrlKey: true });
+    expect(await screen.findByTestId("network-screen")).toBeInTheDocument();
+    expect(window.location.hash).toBe("#/network");
+
+    fireEvent.keyDown(window, { key: "4", code: "Digit4", ctrlKey: true });
     expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
 
     fireEvent.keyDown(window, { key: "1", code: "Digit1", ctrlKey: true });
     expect(await screen.findByTestId("home-screen")).toBeInTheDocument();
 
     fireEvent.keyDown(window, { key: "3", code: "Digit3", metaKey: true });
+    expect(await screen.findByTestId("network-screen")).toBeInTheDocument();
+    fireEvent.keyDown(window, { key: "4", code: "Digit4", metaKey: true });
     expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
+  });
+
+  it("announces each entry's shortcut, Network's being Ctrl/Cmd+3 and Settings' Ctrl/Cmd+4", () => {
+    renderApp();
+    expect(screen.getByTestId("nav-network")).toHaveAttribute("aria-keyshortcuts", "Control+3 Meta+3");
+    expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-keyshortcuts", "Control+4 Meta+4");
   });
 
   it("ignores a digit without Ctrl/Cmd, and Ctrl with a number past the last screen", async () => {

@@ -1,10 +1,13 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MockBackend, mockCardLink, sampleStrangerCard, tamperLink } from "@/backend";
 import { renderApp } from "../../test/render-app";
 
 const lucia = sampleStrangerCard(Date.now());
 const luciaLink = mockCardLink(lucia);
+const invitedLink = mockCardLink(
+  sampleStrangerCard(Date.now(), { token: "c3".repeat(16), reusable: false, expiresAtMs: Date.now() + 3_600_000 }),
+);
 
 describe("Opened links", () => {
   it("a linkOpened event offers to add the card's party; Add adds and shows them", async () => {
@@ -61,5 +64,37 @@ describe("Opened links", () => {
     await user.click(screen.getByTestId("onboarding-create"));
     await user.click(await screen.findByTestId("onboarding-done"));
     expect(await screen.findByRole("heading", { name: "Add Lucía Fernández as a contact?" })).toBeInTheDocument();
+  });
+});
+
+describe("Opened links with an invite", () => {
+  it("Add and connect redeems the invite", async () => {
+    const backend = new MockBackend({ openedLinks: [invitedLink] });
+    const redeem = vi.spyOn(backend, "redeemContact");
+    const { user } = renderApp({ backend });
+    const offer = await screen.findByTestId("link-offer");
+    const add = await within(offer).findByTestId("card-preview-add");
+    expect(add).toHaveTextContent("Add and connect");
+
+    await user.click(add);
+
+    await waitFor(() => expect(screen.queryByTestId("link-offer")).not.toBeInTheDocument());
+    expect(redeem).toHaveBeenCalledWith(invitedLink);
+    expect(await screen.findByTestId("contact-detail-name")).toHaveTextContent("Lucía Fernández");
+  });
+
+  it("when the inviter can't be reached, says why and can add without connecting", async () => {
+    const backend = new MockBackend({ openedLinks: [invitedLink], unreachable: [lucia.partyId] });
+    const { user } = renderApp({ backend });
+    const offer = await screen.findByTestId("link-offer");
+    await user.click(await within(offer).findByTestId("card-preview-add"));
+
+    expect(await within(offer).findByTestId("add-contact-error")).toHaveTextContent(
+      "Could not reach Lucía Fernández's devices",
+    );
+    await user.click(within(offer).getByTestId("card-preview-add-offline"));
+
+    await waitFor(() => expect(screen.queryByTestId("link-offer")).not.toBeInTheDocument());
+    expect((await backend.contacts()).map((contact) => contact.partyId)).toContain(lucia.partyId);
   });
 });

@@ -1,9 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useBackend, type BackendError, type CardPreview } from "@/backend";
 import { CardPreviewView } from "@/contacts/card-preview";
-import { useAddContact } from "@/contacts/use-add-contact";
 import { FormError } from "@/components/form-error";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
@@ -31,7 +29,6 @@ export function LinkOffer({ link, onDone }: { link: string | null; onDone: () =>
 function LinkOfferBody({ link, onDone }: { link: string; onDone: () => void }) {
   const { t } = useTranslation();
   const backend = useBackend();
-  const [addError, setAddError] = useState<string | null>(null);
   const preview = useQuery<CardPreview, BackendError>({
     queryKey: ["linkPreview", link],
     queryFn: () => backend.readCardLink(link),
@@ -39,7 +36,6 @@ function LinkOfferBody({ link, onDone }: { link: string; onDone: () => void }) {
     staleTime: Number.POSITIVE_INFINITY,
     gcTime: 0,
   });
-  const add = useAddContact(onDone);
 
   return (
     <>
@@ -72,25 +68,15 @@ function LinkOfferBody({ link, onDone }: { link: string; onDone: () => void }) {
         </>
       )}
       {preview.isSuccess && (
-        <>
-          <CardPreviewView
-            card={preview.data}
-            adding={add.isPending}
-            onAdd={() => {
-              setAddError(null);
-              add.mutate(
-                { link: preview.data.link, known: preview.data.known },
-                { onError: (cause) => setAddError(cause.message) },
-              );
-            }}
-            secondary={
-              <Button variant="ghost" onClick={onDone} data-testid="link-offer-dismiss">
-                {t("links.offer.notNow")}
-              </Button>
-            }
-          />
-          {addError && <FormError message={addError} testId="add-contact-error" />}
-        </>
+        <CardPreviewView
+          card={preview.data}
+          onAdded={onDone}
+          secondary={
+            <Button variant="ghost" onClick={onDone} data-testid="link-offer-dismiss">
+              {t("links.offer.notNow")}
+            </Button>
+          }
+        />
       )}
     </>
   );

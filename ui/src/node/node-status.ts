@@ -1,8 +1,16 @@
 import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
-import { useBackend, type Backend, type BackendError, type NodeEvent, type NodeStatus } from "@/backend";
-import { contactQueryKeys, myCardQueryKey } from "@/contacts/queries";
+import {
+  useBackend,
+  type Backend,
+  type BackendError,
+  type ContactPresence,
+  type NodeEvent,
+  type NodeStatus,
+} from "@/backend";
+import { contactQueryKeys, myCardQueryKey, presenceOfEvent, withPresence } from "@/contacts/queries";
 import { identityQueryKeys } from "@/identity/identity";
+import { peerQueryKeys } from "./peers";
 
 export const nodeQueryKeys = {
   all: ["node"] as const,
@@ -51,10 +59,30 @@ function refreshAfter(event: NodeEvent, queryClient: QueryClient): void {
       void queryClient.invalidateQueries({ queryKey: contactQueryKeys.all });
       break;
     case "contactsChanged":
+      // Presence lives under the contacts, so it is fetched again too; peers name their contact.
       void queryClient.invalidateQueries({ queryKey: contactQueryKeys.all });
+      void queryClient.invalidateQueries({ queryKey: peerQueryKeys.list });
       return;
     case "invitesChanged":
       void queryClient.invalidateQueries({ queryKey: contactQueryKeys.invites });
+      return;
+    case "presenceChanged": {
+      const presence = presenceOfEvent(event);
+      // Without a list yet there is nothing to update: the first fetch brings it all.
+      queryClient.setQueryData<ContactPresence[]>(contactQueryKeys.presence, (list) =>
+        list ? withPresence(list, presence) : list,
+      );
+      void queryClient.invalidateQueries({ queryKey: peerQueryKeys.list });
+      return;
+    }
+    case "peerConnected":
+    case "peerDisconnected":
+      void queryClient.invalidateQueries({ queryKey: peerQueryKeys.list });
+      break;
+    case "blockCertified":
+    case "entryCertified":
+    case "entryRefused":
+      // Tally ledgers: no screen shows them yet.
       return;
     default:
       break;

@@ -4,7 +4,6 @@ import { useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { useBackend, type BackendError, type CardPreview } from "@/backend";
 import { CardPreviewView } from "@/contacts/card-preview";
-import { useAddContact } from "@/contacts/use-add-contact";
 import { FormError } from "@/components/form-error";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
@@ -42,7 +41,7 @@ function AddContactBody({ onClose }: { onClose: () => void }) {
   const [method, setMethod] = useState<Method>("paste");
   const [link, setLink] = useState("");
   const [preview, setPreview] = useState<CardPreview | null>(null);
-  const [problem, setProblem] = useState<{ method: Method | "add"; message: string } | null>(null);
+  const [problem, setProblem] = useState<{ method: Method; message: string } | null>(null);
 
   const readLink = useMutation<CardPreview, BackendError, string>({
     mutationFn: (text) => backend.readCardLink(text),
@@ -54,7 +53,6 @@ function AddContactBody({ onClose }: { onClose: () => void }) {
     onSuccess: setPreview,
     onError: (error) => setProblem({ method: "image", message: error.message }),
   });
-  const add = useAddContact(onClose);
 
   function submitLink(event: FormEvent) {
     event.preventDefault();
@@ -66,37 +64,27 @@ function AddContactBody({ onClose }: { onClose: () => void }) {
     readLink.mutate(link.trim());
   }
 
-  const error = (which: Method | "add") =>
+  const error = (which: Method) =>
     problem?.method === which ? <FormError message={problem.message} testId="add-contact-error" /> : null;
 
   if (preview) {
     return (
-      <div className="flex flex-col gap-4">
-        <CardPreviewView
-          card={preview}
-          adding={add.isPending}
-          onAdd={() => {
-            setProblem(null);
-            add.mutate(
-              { link: preview.link, known: preview.known },
-              { onError: (cause) => setProblem({ method: "add", message: cause.message }) },
-            );
-          }}
-          secondary={
-            <Button
-              variant="ghost"
-              onClick={() => {
-                setPreview(null);
-                setProblem(null);
-              }}
-            >
-              <ArrowLeft aria-hidden />
-              {t("contacts.add.another")}
-            </Button>
-          }
-        />
-        {error("add")}
-      </div>
+      <CardPreviewView
+        card={preview}
+        onAdded={onClose}
+        secondary={
+          <Button
+            variant="ghost"
+            onClick={() => {
+              setPreview(null);
+              setProblem(null);
+            }}
+          >
+            <ArrowLeft aria-hidden />
+            {t("contacts.add.another")}
+          </Button>
+        }
+      />
     );
   }
 

@@ -1,11 +1,24 @@
 import { screen, waitFor, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MockBackend, mockCardLink, mockQrImage, sampleContacts, sampleStrangerCard, tamperLink } from "@/backend";
 import { renderApp } from "../../../test/render-app";
 
 const HOUR_MS = 3_600_000;
 const lucia = sampleStrangerCard(Date.now());
 const luciaLink = mockCardLink(lucia);
+const INVITE_TOKEN = "5e".repeat(16);
+const invitedLink = mockCardLink(
+  sampleStrangerCard(Date.now(), { token: INVITE_TOKEN, reusable: false, expiresAtMs: Date.now() + 24 * HOUR_MS }),
+);
+
+async function previewCard(link: string, options: Parameters<typeof renderApp>[0] = {}) {
+  const rendered = await openAddDialog(options);
+  await rendered.user.click(screen.getByTestId("add-paste-input"));
+  await rendered.user.paste(link);
+  await rendered.user.click(screen.getByTestId("add-paste-submit"));
+  await screen.findByTestId("card-preview");
+  return rendered;
+}
 
 async function openAddDialog(options: Parameters<typeof renderApp>[0] = {}) {
   const rendered = renderApp({ screen: "contacts", ...options });
@@ -126,7 +139,8 @@ describe("Add contact", () => {
   it("with a camera, shows what it sees, says which codes it refuses, and previews the card it finds", async () => {
     const backend = new MockBackend({
       camera: { name: "Test Cam", refuses: [tamperLink(luciaLink)], finds: luciaLink },
-      scanStepMs: 15,
+      // Long enough that the refusal stays on screen for a few renders even when the machine is busy.
+      scanStepMs: 40,
     });
     const { user } = await openAddDialog({ backend });
     await user.click(screen.getByTestId("add-tab-camera"));
@@ -156,5 +170,107 @@ describe("Add contact", () => {
 
     await user.click(within(screen.getByTestId("add-contact-dialog")).getByRole("button", { name: "Close" }));
     await waitFor(() => expect(backend.scanning).toBe(false));
+  });
+});
+
+describe("Add contact from a card with an invite", () => {
+  it("redeems the invite: Add and connect reaches them, adds them, closes and shows them online", async () => {
+    const backend = new MockBackend();
+    const redeem = vi.spyOn(backend, "redeemContact");
+    const add = vi.spyOn(backend, "addContact");
+    const { user } = await previewCard(invitedLink, { backend });
+
+    expect(screen.getByTestId("card-preview-add")).toHaveTextContent("Add and connect");
+    expect(screen.getByTestId("card-preview-connect-help")).toHaveTextContent(
+      "Tallymesh will reach Lucía Fernández's devices and swap cards",
+    );
+    expect(screen.queryByTestId("card-preview-add-offline")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("card-preview-add"));
+
+    await waitFor(() => expect(screen.queryByTestId("add-contact-dialog")).not.toBeInTheDocument());
+    expect(redeem).toHaveBeenCalledWith(invitedLink);
+    expect(add).not.toHaveBeenCalled();
+    expect(await screen.findByTestId("contact-detail-name")).toHaveTextContent("Lucía Fernández");
+    expect(await screen.findByTestId("toast")).toHaveTextContent(
+      "Lucía Fernández was added, and each of you now has the other's card.",
+    );
+    // The exchange left their device connected.
+    await waitFor(() => expect(screen.getByTestId("contact-detail-presence")).toHaveTextContent("Online · 18 ms"));
+  });
+
+  it("while their devices are being reached, says so and keeps the buttons from being pressed twice", async () => {
+    const backend = new MockBackend({ latencyMs: 40 });
+    const { user } = await previewCard(invitedLink, { backend });
+    await user.click(screen.getByTestId("card-preview-add"));
+    expect(screen.getByTestId("card-preview-add")).toHaveTextContent("Reaching Lucía Fernández's devices…");
+    expect(screen.getByTestId("card-preview-add")).toBeDisabled();
+    await waitFor(() => expect(screen.queryByTestId("add-contact-dialog")).not.toBeInTheDocument());
+  });
+
+  it("when they can't be reached, shows the node's words and offers to add without connecting, which works", async () => {
+    const backend = new MockBackend({ unreachable: [lucia.partyId] });
+    const add = vi.spyOn(backend, "addContact");
+    const { user } = await previewCard(invitedLink, { backend });
+    await user.click(screen.getByTestId("card-preview-add"));
+
+    expect(await screen.findByTestId("add-contact-error")).toHaveTextContent(
+      "Could not reach Lucía Fernández's devices (no connection could be made). Check that Lucía Fernández's Tallymesh is running and online, then try again.",
+    );
+    expect((await backend.contacts()).map((contact) => contact.partyId)).not.toContain(lucia.partyId);
+    const offline = screen.getByTestId("card-preview-add-offline");
+    expect(offline).toHaveTextContent("Add without connecting");
+    // Trying again is still the first choice.
+    expect(screen.getByTestId("card-preview-add")).toHaveTextContent("Add and connect");
+
+    await user.click(offline);
+
+    await waitFor(() => expect(screen.queryByTestId("add-contact-dialog")).not.toBeInTheDocument());
+    expect(add).toHaveBeenCalledWith(invitedLink);
+    expect(await screen.findByTestId("contact-detail-name")).toHaveTextContent("Lucía Fernández");
+    expect(await screen.findByTestId("toast")).toHaveTextContent("Lucía Fernández was added to your contacts.");
+    await waitFor(() => expect(screen.getByTestId("contact-detail-presence")).toHaveTextContent("Never seen online"));
+  });
+
+  it("a one-time invite already used is refused in their words, with no way around it offered", async () => {
+    const backend = new MockBackend({ usedInvites: [INVITE_TOKEN] });
+    const { user } = await previewCard(invitedLink, { backend });
+    await user.click(screen.getByTestId("card-preview-add"));
+
+    expect(await screen.findByTestId("add-contact-error")).toHaveTextContent(
+      "Lucía Fernández refused: This invite was already used.",
+    );
+    expect(screen.queryByTestId("card-preview-add-offline")).not.toBeInTheDocument();
+    expect(screen.getByTestId("add-contact-dialog")).toBeInTheDocument();
+    expect((await backend.contacts()).map((contact) => contact.partyId)).not.toContain(lucia.partyId);
+  });
+
+  it("a card without an invite is added plainly, without reaching anyone", async () => {
+    const backend = new MockBackend();
+    const redeem = vi.spyOn(backend, "redeemContact");
+    const { user } = await previewCard(luciaLink, { backend });
+    expect(screen.getByTestId("card-preview-add")).toHaveTextContent("Add Lucía Fernández");
+    expect(screen.queryByTestId("card-preview-connect-help")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("card-preview-add"));
+
+    expect(await screen.findByTestId("contact-detail-name")).toHaveTextContent("Lucía Fernández");
+    expect(redeem).not.toHaveBeenCalled();
+    expect((await backend.contacts()).map((contact) => contact.partyId)).toContain(lucia.partyId);
+  });
+
+  it("a known party's card with an invite only updates the card kept", async () => {
+    const known = sampleContacts(Date.now())[0]!;
+    const newer = mockCardLink({
+      ...known,
+      issuedAtMs: Date.now(),
+      invite: { token: "7a".repeat(16), reusable: true, expiresAtMs: Date.now() + HOUR_MS },
+    });
+    const backend = new MockBackend();
+    const redeem = vi.spyOn(backend, "redeemContact");
+    const { user } = await previewCard(newer, { backend });
+    expect(screen.getByTestId("card-preview-add")).toHaveTextContent("Update contact");
+    await user.click(screen.getByTestId("card-preview-add"));
+    expect(await screen.findByTestId("toast")).toHaveTextContent(`${known.displayName}'s card was updated.`);
+    expect(redeem).not.toHaveBeenCalled();
   });
 });

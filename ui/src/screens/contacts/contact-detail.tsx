@@ -21,8 +21,10 @@ import {
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
-import { contactQueryKeys, useContact, useContacts } from "@/contacts/queries";
+import { PRESENCE_TICK_MS, PresenceDot, PresenceText } from "@/contacts/presence";
+import { contactQueryKeys, useContact, useContacts, useContactsPresence } from "@/contacts/queries";
 import { formatDateTime } from "@/i18n/format";
+import { useNow } from "@/lib/use-now";
 
 /** One contact in full: the verified party id, devices, addresses, and the way to forget them. */
 export function ContactDetail({ partyId, onClosed }: { partyId: string; onClosed: () => void }) {
@@ -69,6 +71,7 @@ function ContactCard({ contact, onRemoved }: { contact: Contact; onRemoved: () =
             <BadgeCheck className="size-3.5 text-primary" aria-hidden />
             {t("contacts.detail.verified")}
           </p>
+          <ContactPresenceLine partyId={contact.partyId} />
         </div>
         <RemoveContact contact={contact} onRemoved={onRemoved} />
       </header>
@@ -110,6 +113,20 @@ function ContactCard({ contact, onRemoved }: { contact: Contact; onRemoved: () =
         </DetailRow>
       </dl>
     </Card>
+  );
+}
+
+/** Whether the contact is online now, or when they were last seen; nothing until the node has said. */
+function ContactPresenceLine({ partyId }: { partyId: string }) {
+  const presence = useContactsPresence();
+  const now = useNow(PRESENCE_TICK_MS);
+  const seen = presence.data?.find((entry) => entry.partyId === partyId);
+  if (!seen) return null;
+  return (
+    <p className="flex min-w-0 items-center gap-2 text-sm">
+      <PresenceDot presence={seen} />
+      <PresenceText presence={seen} now={now} testId="contact-detail-presence" />
+    </p>
   );
 }
 

@@ -1,11 +1,19 @@
-import { screen, waitFor, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
-import { MockBackend, sampleContacts } from "@/backend";
+import { act, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import { MockBackend, mockCardLink, sampleContacts, sampleStrangerCard } from "@/backend";
 import { renderApp } from "../../../test/render-app";
 
 const contacts = sampleContacts(Date.now());
 const bruno = contacts.find((contact) => contact.displayName === "Bruno Costa")!;
+const chiara = contacts.find((contact) => contact.displayName === "Chiara Rossi")!;
+const dmitri = contacts.find((contact) => contact.displayName === "Dmitri Volkov")!;
 const huerta = contacts.find((contact) => contact.displayName.startsWith("Huerta"))!;
+
+function rowOf(partyId: string): HTMLElement {
+  const row = screen.getAllByTestId("contact-row").find((entry) => entry.getAttribute("data-party-id") === partyId);
+  if (!row) throw new Error(`no row for ${partyId}`);
+  return row;
+}
 
 describe("Contacts", () => {
   it("is reachable from the sidebar and lists every contact by name, with initials and a short fingerprint", async () => {
@@ -123,5 +131,100 @@ describe("Contacts", () => {
     // Someone removed by another window (or the command line) goes away here too.
     await backend.removeContact(bruno.partyId);
     await waitFor(() => expect(screen.getAllByTestId("contact-row")).toHaveLength(contacts.length - 1));
+  });
+});
+
+describe("Contact presence", () => {
+  it("puts a presence dot and words on every row: online with the round trip, last seen, never seen", async () => {
+    renderApp({ screen: "contacts" });
+    await screen.findAllByTestId("contact-row");
+    await waitFor(() => expect(rowOf(bruno.partyId)).toHaveAttribute("data-online", "true"));
+
+    const expected = [
+      [bruno, "true", "Online · 12 ms"],
+      [huerta, "true", "Online · 31 ms"],
+      [chiara, "false", "Last seen 5 minutes ago"],
+      [dmitri, "false", "Never seen online"],
+    ] as const;
+    for (const [contact, online, words] of expected) {
+      const row = rowOf(contact.partyId);
+      expect(row).toHaveAttribute("data-online", online);
+      expect(within(row).getByTestId("presence-dot")).toHaveAttribute("data-online", online);
+      // Colour is never alone: the row says it in words, and its accessible name carries them.
+      expect(within(row).getByTestId("contact-row-presence")).toHaveTextContent(words);
+      expect(row).toHaveAccessibleName(expect.stringContaining(words));
+    }
+  });
+
+  it("shows the presence in the contact's detail, with the exact time last seen on hover", async () => {
+    const { user } = renderApp({ screen: "contacts" });
+    await screen.findAllByTestId("contact-row");
+    await user.click(rowOf(chiara.partyId));
+
+    const detail = await screen.findByTestId("contact-detail");
+    const presence = await within(detail).findByTestId("contact-detail-presence");
+    expect(presence).toHaveTextContent("Last seen 5 minutes ago");
+    expect(presence).toHaveAttribute("title", expect.stringMatching(/\d/));
+    expect(within(detail).getByTestId("presence-dot")).toHaveAttribute("data-online", "false");
+  });
+
+  it("follows presenceChanged events live, without asking the node again", async () => {
+    const backend = new MockBackend();
+    const { user } = renderApp({ screen: "contacts", backend });
+    await screen.findAllByTestId("contact-row");
+    await user.click(rowOf(dmitri.partyId));
+    expect(await screen.findByTestId("contact-detail-presence")).toHaveTextContent("Never seen online");
+    await waitFor(() => expect(backend.listenerCount).toBe(1));
+    const asked = vi.spyOn(backend, "contactsPresence");
+
+    act(() => backend.setContactOnline(dmitri.partyId, true, 44));
+    await waitFor(() => expect(rowOf(dmitri.partyId)).toHaveAttribute("data-online", "true"));
+    expect(within(rowOf(dmitri.partyId)).getByTestId("contact-row-presence")).toHaveTextContent("Online · 44 ms");
+    expect(screen.getByTestId("contact-detail-presence")).toHaveTextContent("Online · 44 ms");
+    expect(within(screen.getByTestId("contact-detail")).getByTestId("presence-dot")).toHaveAttribute("data-online", "true");
+
+    act(() => backend.setContactOnline(dmitri.partyId, false));
+    await waitFor(() => expect(rowOf(dmitri.partyId)).toHaveAttribute("data-online", "false"));
+    expect(screen.getByTestId("contact-detail-presence")).toHaveTextContent("Last seen just now");
+    expect(asked).not.toHaveBeenCalled();
+  });
+
+  it("asks for presence again when the contacts change, so a new contact gets a dot too", async () => {
+    const backend = new MockBackend();
+    renderApp({ screen: "contacts", backend });
+    await waitFor(() => expect(rowOf(bruno.partyId)).toHaveAttribute("data-online", "true"));
+    await waitFor(() => expect(backend.listenerCount).toBe(1));
+    const asked = vi.spyOn(backend, "contactsPresence");
+
+    const lucia = sampleStrangerCard(Date.now());
+    await act(() => backend.addContact(mockCardLink(lucia)));
+
+    await waitFor(() => expect(rowOf(lucia.partyId)).toHaveAttribute("data-online", "false"));
+    expect(within(rowOf(lucia.partyId)).getByTestId("contact-row-presence")).toHaveTextContent("Never seen online");
+    expect(asked).toHaveBeenCalled();
+  });
+
+  it("says it in Spanish, with the locale's relative time", async () => {
+    renderApp({ screen: "contacts", language: "es" });
+    await screen.findAllByTestId("contact-row");
+    await waitFor(() => expect(rowOf(bruno.partyId)).toHaveAttribute("data-online", "true"));
+    expect(within(rowOf(bruno.partyId)).getByTestId("contact-row-presence")).toHaveTextContent("En línea · 12 ms");
+    expect(within(rowOf(chiara.partyId)).getByTestId("contact-row-presence")).toHaveTextContent(
+      "Visto por última vez hace 5 minutos",
+    );
+    expect(within(rowOf(dmitri.partyId)).getByTestId("contact-row-presence")).toHaveTextContent(
+      "Nunca se ha visto en línea",
+    );
+  });
+
+  it("shows no dot rather than a guess while the node has not said", async () => {
+    const backend = new MockBackend();
+    vi.spyOn(backend, "contactsPresence").mockReturnValue(new Promise(() => {}));
+    renderApp({ screen: "contacts", backend });
+    const rows = await screen.findAllByTestId("contact-row");
+    for (const row of rows) {
+      expect(row).not.toHaveAttribute("data-online");
+      expect(within(row).queryByTestId("presence-dot")).not.toBeInTheDocument();
+    }
   });
 });

@@ -9,7 +9,9 @@ import { PageHeader } from "@/components/page-header";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Skeleton } from "@/components/ui/skeleton";
-import { useContacts } from "@/contacts/queries";
+import { PRESENCE_TICK_MS, PresenceDot, PresenceText } from "@/contacts/presence";
+import { useContacts, useContactsPresence } from "@/contacts/queries";
+import { useNow } from "@/lib/use-now";
 import { cn } from "@/lib/utils";
 import { useRoute } from "@/navigation/route";
 import { AddContactDialog } from "./add-contact-dialog";
@@ -88,6 +90,12 @@ function ContactList({
 }) {
   const { t } = useTranslation();
   const contacts = useContacts();
+  const presence = useContactsPresence();
+  const presenceByParty = useMemo(
+    () => new Map((presence.data ?? []).map((entry) => [entry.partyId, entry])),
+    [presence.data],
+  );
+  const now = useNow(PRESENCE_TICK_MS);
   const [query, setQuery] = useState("");
   const deferredQuery = useDeferredValue(query);
   const shown = useMemo(
@@ -164,12 +172,15 @@ function ContactList({
         <ul className="flex flex-col gap-0.5" aria-label={t("contacts.listLabel")}>
           {shown.map((contact) => {
             const active = contact.partyId === selected;
+            // Unknown until the node has said: no dot rather than a guess.
+            const seen = presenceByParty.get(contact.partyId);
             return (
               <li key={contact.partyId} className="group relative flex items-center">
                 <button
                   type="button"
                   data-testid="contact-row"
                   data-party-id={contact.partyId}
+                  data-online={seen ? String(seen.online) : undefined}
                   aria-current={active ? "true" : undefined}
                   onClick={() => onSelect(contact.partyId)}
                   className={cn(
@@ -177,13 +188,26 @@ function ContactList({
                     active ? "bg-accent text-accent-foreground" : "hover:bg-muted",
                   )}
                 >
-                  <Avatar name={contact.displayName} seed={contact.partyId} />
+                  <span className="relative shrink-0">
+                    <Avatar name={contact.displayName} seed={contact.partyId} />
+                    {seen && (
+                      <PresenceDot presence={seen} className="absolute -right-0.5 -bottom-0.5 ring-2 ring-card" />
+                    )}
+                  </span>
                   <span className="flex min-w-0 flex-col">
                     <span className="truncate text-sm font-medium" title={contact.displayName}>
                       {contact.displayName}
                     </span>
-                    <span className="truncate font-mono text-xs text-muted-foreground" title={contact.partyId}>
-                      …{contact.fingerprint}
+                    <span className="flex min-w-0 items-baseline gap-1.5 text-xs text-muted-foreground">
+                      <span className="shrink-0 font-mono" title={contact.partyId}>
+                        …{contact.fingerprint}
+                      </span>
+                      {seen && (
+                        <>
+                          <span aria-hidden>·</span>
+                          <PresenceText presence={seen} now={now} testId="contact-row-presence" />
+                        </>
+                      )}
                     </span>
                   </span>
                 </button>

@@ -1,0 +1,65 @@
+import path from "node:path";
+import { expect } from "@wdio/globals";
+
+import { LOGS_DIR } from "../support/harness.js";
+import { onboard, partyIdOf } from "../support/identity.js";
+import { byTestId, saveWindowScreenshot, textOf, windowOf } from "../support/windows.js";
+
+function contactRow(win: WebdriverIO.Browser, partyId: string) {
+  return win.$(`[data-testid="contact-row"][data-party-id="${partyId}"]`);
+}
+
+async function waitForOnline(win: WebdriverIO.Browser, partyId: string, online: boolean, who: string) {
+  const row = contactRow(win, partyId);
+  await row.waitForExist({ timeout: 30_000, timeoutMsg: `${who} never appeared as a contact` });
+  await win.waitUntil(async () => (await row.getAttribute("data-online")) === String(online), {
+    timeout: 45_000,
+    timeoutMsg: `${who} never showed as ${online ? "online" : "offline"}`,
+  });
+}
+
+describe("Contacts online", () => {
+  let alicePartyId = "";
+  let bobPartyId = "";
+
+  before(async () => {
+    await onboard(windowOf("alice"), "Alice");
+    await onboard(windowOf("bob"), "Bob");
+    alicePartyId = await partyIdOf(windowOf("alice"));
+    bobPartyId = await partyIdOf(windowOf("bob"));
+  });
+
+  it("bob redeems alice's invite link and each sees the other online", async () => {
+    const alice = windowOf("alice");
+    const bob = windowOf("bob");
+
+    await byTestId(alice, "nav-contacts").click();
+    await byTestId(alice, "my-card-open").click();
+    await byTestId(alice, "invite-oneTime").click();
+    await byTestId(alice, "my-card-new").click();
+    await expect(byTestId(alice, "my-card-invite")).toBeDisplayed();
+    const link = await textOf(alice, "my-card-link");
+    await alice.keys("Escape");
+
+    await byTestId(bob, "nav-contacts").click();
+    await byTestId(bob, "add-contact-open").click();
+    await byTestId(bob, "add-paste-input").setValue(link);
+    await byTestId(bob, "add-paste-submit").click();
+    await expect(byTestId(bob, "card-preview-invite")).toBeDisplayed();
+    await byTestId(bob, "card-preview-add").click();
+
+    // The handshake left each with the other's card, and they stay connected.
+    await waitForOnline(bob, alicePartyId, true, "alice in bob's window");
+    await waitForOnline(alice, bobPartyId, true, "bob in alice's window");
+    await saveWindowScreenshot(alice, path.join(LOGS_DIR, "presence-alice.png"));
+  });
+
+  it("closing bob's app turns his dot offline in alice's window", async () => {
+    const alice = windowOf("alice");
+    // Closing the last window quits the app, which stops bob's node.
+    await windowOf("bob").closeWindow();
+    await waitForOnline(alice, bobPartyId, false, "bob, after his app closed,");
+    await contactRow(alice, bobPartyId).click();
+    await expect(byTestId(alice, "contact-detail-presence")).toHaveText(expect.stringContaining("Last seen"));
+  });
+});

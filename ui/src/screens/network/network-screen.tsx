@@ -1,0 +1,276 @@
+import { Laptop, Network, Users, Waypoints } from "lucide-react";
+import type { ReactNode } from "react";
+import { useTranslation } from "react-i18next";
+import type { NodeStatus, PeerInfo } from "@/backend";
+import { Avatar } from "@/components/avatar";
+import { CopyButton } from "@/components/copy-button";
+import { ErrorPanel } from "@/components/error-panel";
+import { PageHeader } from "@/components/page-header";
+import { Button } from "@/components/ui/button";
+import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Skeleton } from "@/components/ui/skeleton";
+import { formatRoundTrip } from "@/i18n/format";
+import { shortenId } from "@/lib/ids";
+import { navigateTo } from "@/navigation/route";
+import { useNodeStatus } from "@/node/node-status";
+import { usePeers } from "@/node/peers";
+
+/** This device as the network sees it, and the peers connected to it right now. */
+export function NetworkScreen() {
+  const { t } = useTranslation();
+  return (
+    <div data-testid="network-screen">
+      <PageHeader title={t("network.title")} description={t("network.subtitle")} />
+      <div className="flex flex-col gap-6">
+        <ThisDevice />
+        <ConnectedPeers />
+      </div>
+    </div>
+  );
+}
+
+function CardHeading({
+  icon,
+  title,
+  description,
+  action,
+}: {
+  icon: ReactNode;
+  title: string;
+  description: string;
+  action?: ReactNode;
+}) {
+  return (
+    <CardHeader className="gap-1 border-b px-6 py-5">
+      <div className="flex items-center gap-3">
+        <span className="flex size-9 items-center justify-center rounded-lg bg-brand-soft text-brand-soft-foreground">
+          {icon}
+        </span>
+        <div className="flex flex-col gap-1">
+          <CardTitle className="text-base">{title}</CardTitle>
+          <CardDescription>{description}</CardDescription>
+        </div>
+      </div>
+      {action && <CardAction className="self-center">{action}</CardAction>}
+    </CardHeader>
+  );
+}
+
+/** The peer id other nodes know this device by, and where it listens. */
+function ThisDevice() {
+  const { t } = useTranslation();
+  const status = useNodeStatus();
+  return (
+    <Card data-testid="network-this-device" aria-busy={status.isPending} className="gap-0 py-0">
+      <CardHeading
+        icon={<Laptop className="size-[18px]" aria-hidden />}
+        title={t("network.thisDevice.title")}
+        description={t("network.thisDevice.description")}
+      />
+      <CardContent className="p-6">
+        {status.isError ? (
+          <ErrorPanel error={status.error} onRetry={() => void status.refetch()} retrying={status.isFetching} />
+        ) : status.isPending ? (
+          <div role="status" className="flex flex-col gap-4">
+            <span className="sr-only">{t("node.loading")}</span>
+            <Skeleton className="h-4 w-2/3" />
+            <Skeleton className="h-4 w-1/2" />
+          </div>
+        ) : (
+          <DeviceDetails status={status.data} />
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+function DeviceDetails({ status }: { status: NodeStatus }) {
+  const { t } = useTranslation();
+  return (
+    <dl className="flex flex-col divide-y text-sm">
+      <Row label={t("node.peerId")}>
+        <div className="flex min-w-0 items-center gap-1">
+          <span
+            data-testid="network-device-peer-id"
+            data-value={status.peerId}
+            title={status.peerId}
+            className="truncate font-mono text-[13px]"
+          >
+            {shortenId(status.peerId)}
+          </span>
+          <CopyButton value={status.peerId} label={t("copy.peerId")} />
+        </div>
+      </Row>
+      <Row label={t("node.listenAddrs")}>
+        {status.listenAddrs.length > 0 ? (
+          <ul data-testid="network-listen-addrs" className="flex min-w-0 flex-col gap-0.5 font-mono text-[13px]">
+            {status.listenAddrs.map((address) => (
+              <li key={address} className="flex min-w-0 items-center gap-1">
+                <span className="min-w-0 break-all">{address}</span>
+                <CopyButton value={address} label={t("copy.address")} />
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p data-testid="network-listen-addrs" className="text-muted-foreground">
+            {t("node.noListenAddrs")}
+          </p>
+        )}
+      </Row>
+    </dl>
+  );
+}
+
+function Row({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="grid grid-cols-1 gap-1.5 py-3 first:pt-0 last:pb-0 sm:grid-cols-[9rem_minmax(0,1fr)] sm:items-center sm:gap-4">
+      <dt className="text-muted-foreground">{label}</dt>
+      <dd className="min-w-0">{children}</dd>
+    </div>
+  );
+}
+
+/** Every peer connected now; node events and a periodic refresh keep the list current. */
+function ConnectedPeers() {
+  const { t } = useTranslation();
+  const peers = usePeers();
+  return (
+    <Card data-testid="network-peers" aria-busy={peers.isPending} className="gap-0 py-0">
+      <CardHeading
+        icon={<Network className="size-[18px]" aria-hidden />}
+        title={t("network.peers.title")}
+        description={t("network.peers.description")}
+        action={
+          peers.isSuccess && peers.data.length > 0 ? (
+            <span data-testid="network-peer-count" className="text-sm font-medium text-muted-foreground tabular-nums">
+              {t("network.peers.count", { count: peers.data.length })}
+            </span>
+          ) : undefined
+        }
+      />
+      <CardContent className="px-6 py-2">
+        {peers.isError ? (
+          <ErrorPanel
+            error={peers.error}
+            onRetry={() => void peers.refetch()}
+            retrying={peers.isFetching}
+            className="my-4"
+          />
+        ) : peers.isPending ? (
+          <div role="status" className="flex flex-col">
+            <span className="sr-only">{t("network.peers.loading")}</span>
+            {[0, 1, 2].map((row) => (
+              <div key={row} className="flex items-center gap-3 py-3.5">
+                <Skeleton className="size-9 rounded-full" />
+                <div className="flex flex-1 flex-col gap-1.5">
+                  <Skeleton className="h-4 w-1/3" />
+                  <Skeleton className="h-3 w-1/2" />
+                </div>
+                <Skeleton className="h-4 w-12" />
+              </div>
+            ))}
+          </div>
+        ) : peers.data.length === 0 ? (
+          <NoPeers />
+        ) : (
+          <ul aria-label={t("network.peers.listLabel")} className="flex flex-col divide-y">
+            {peers.data.map((peer) => (
+              <PeerRow key={peer.peerId} peer={peer} />
+            ))}
+          </ul>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+function PeerRow({ peer }: { peer: PeerInfo }) {
+  const { t, i18n } = useTranslation();
+  const contact = peer.partyId !== null ? { partyId: peer.partyId, name: peer.displayName ?? "" } : null;
+  return (
+    <li
+      data-testid="network-peer-row"
+      data-peer-id={peer.peerId}
+      className="flex flex-col gap-3 py-3.5 sm:flex-row sm:items-start sm:gap-6"
+    >
+      <div className="flex min-w-0 flex-1 items-start gap-3">
+        {contact ? (
+          <Avatar name={contact.name} seed={contact.partyId} />
+        ) : (
+          <span aria-hidden className="flex size-9 shrink-0 items-center justify-center rounded-full bg-muted text-muted-foreground">
+            <Waypoints className="size-4" />
+          </span>
+        )}
+        <div className="flex min-w-0 flex-col gap-0.5">
+          {contact ? (
+            <a
+              href={`#/contacts/${encodeURIComponent(contact.partyId)}`}
+              data-testid="network-peer-name"
+              aria-label={t("network.peers.openContact", { name: contact.name })}
+              onClick={(event) => {
+                event.preventDefault();
+                navigateTo("contacts", contact.partyId);
+              }}
+              className="truncate rounded-sm text-sm font-medium outline-none hover:underline focus-visible:ring-[3px] focus-visible:ring-ring/50"
+            >
+              {contact.name}
+            </a>
+          ) : (
+            <span data-testid="network-peer-name" className="text-sm text-muted-foreground">
+              {t("network.peers.notContact")}
+            </span>
+          )}
+          <div className="flex min-w-0 items-center gap-1">
+            <span data-testid="network-peer-id" title={peer.peerId} className="truncate font-mono text-xs text-muted-foreground">
+              {shortenId(peer.peerId)}
+            </span>
+            <CopyButton
+              value={peer.peerId}
+              label={contact ? t("network.peers.copyPeerIdOf", { name: contact.name }) : t("copy.peerId")}
+              className="-my-1"
+            />
+          </div>
+          {peer.addresses.length > 0 && (
+            <div className="flex min-w-0 flex-col">
+              <span className="sr-only">{t("network.peers.addresses")}</span>
+              <ul data-testid="network-peer-addresses" className="flex min-w-0 flex-col font-mono text-xs text-foreground/75">
+                {peer.addresses.map((address) => (
+                  <li key={address} className="break-all">
+                    {address}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+        </div>
+      </div>
+      <dl className="flex shrink-0 items-baseline gap-2 pl-12 text-sm sm:flex-col sm:items-end sm:gap-0.5 sm:pl-0">
+        <dt className="text-xs text-muted-foreground">{t("network.peers.roundTrip")}</dt>
+        <dd data-testid="network-peer-rtt" className="font-medium tabular-nums">
+          {peer.rttMs === null ? (
+            <span className="font-normal text-muted-foreground">{t("network.peers.noRoundTrip")}</span>
+          ) : (
+            formatRoundTrip(peer.rttMs, i18n.language)
+          )}
+        </dd>
+      </dl>
+    </li>
+  );
+}
+
+/** Nobody connected: say what happens next, and where to go to make it happen. */
+function NoPeers() {
+  const { t } = useTranslation();
+  return (
+    <div data-testid="network-peers-empty" className="flex flex-col items-start gap-4 py-6">
+      <div className="flex flex-col gap-1.5">
+        <h3 className="font-semibold">{t("network.peers.emptyTitle")}</h3>
+        <p className="text-sm leading-relaxed text-muted-foreground">{t("network.peers.emptyBody")}</p>
+      </div>
+      <Button variant="outline" onClick={() => navigateTo("contacts")}>
+        <Users aria-hidden />
+        {t("network.peers.emptyAction")}
+      </Button>
+    </div>
+  );
+}
