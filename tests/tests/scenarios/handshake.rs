@@ -277,3 +277,36 @@ async fn contacts_exchange_newer_cards_and_peers_name_the_contact() {
     let answer = ask(&bob, &alice, ContactRequest::Exchange { card: newer }.encode()).await;
     assert!(matches!(answer, ContactResponse::Accepted { .. }), "{answer:?}");
 }
+
+#[tokio::test]
+async fn a_card_added_while_its_party_was_away_is_redeemed_once_they_meet() {
+    let alice = node_of("Alice").await;
+    let link = alice
+        .node
+        .contacts()
+        .my_card_link(invite(false, Duration::from_secs(3_600)))
+        .await
+        .unwrap();
+    let listen = alice.node.status().await.unwrap().listen_addrs;
+    // Alice is away: bob can only add her card, not redeem it.
+    alice.node.shutdown().await;
+    let bob = node_of("Bob").await;
+    bob.node.contacts().add_from_link(&link).await.unwrap();
+
+    // Alice comes back at the same addresses; bob's node reaches her, her
+    // node does not know him, so bob's node redeems the invite it kept.
+    let config = alice
+        .config
+        .clone()
+        .with_listen(listen.iter().map(|a| a.parse().unwrap()).collect());
+    let alice = TestNode::start_in(alice.dir, config).await.unwrap();
+    let bob_party = party_of(&bob).await;
+    tokio::time::timeout(Duration::from_secs(90), async {
+        while alice.node.contacts().get(&bob_party).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("alice never got bob's card");
+    assert_eq!(alice.node.contacts().list_invites().await.unwrap()[0].times_used, 1);
+}

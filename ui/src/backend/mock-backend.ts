@@ -406,6 +406,7 @@ export class MockBackend implements Backend {
         rttMs: peer.rttMs,
         partyId: contact?.partyId ?? null,
         displayName: contact?.displayName ?? null,
+        strikes: peer.strikes ?? 0,
       };
     });
     // Contacts' devices first, by name; then the others.

@@ -275,6 +275,8 @@ export interface MockPeer {
   rttMs: number | null;
   /** The party whose card certifies this device, when the node knows it; `null` for others. */
   partyId: string | null;
+  /** How often it broke our protocols' rules; none when absent. */
+  strikes?: number;
 }
 
 /** The peer id of a party's `device`-th device, the same every time. */

@@ -188,10 +188,38 @@ impl Contacts {
                 }
                 Err(error) => tracing::info!(%peer, "a contact's device sent a bad card: {error}"),
             },
+            Ok(ContactResponse::Refused {
+                reason: Refusal::NotAContact,
+                ..
+            }) => self.redeem_kept_invite(peer).await,
             Ok(ContactResponse::Refused { message, .. }) => {
                 tracing::info!(%peer, "a contact's device refused our card: {message}");
             }
             Err(error) => tracing::info!(%peer, "a contact's device answered badly: {error}"),
+        }
+    }
+
+    /// We keep a party's card, but it does not keep ours: we added its card
+    /// without redeeming the invite on it (its devices were out of reach
+    /// then). Redeem that invite now, if the card carries one.
+    async fn redeem_kept_invite(&self, peer: PeerId) {
+        let party = match self.node.device_parties().await {
+            Ok(parties) => parties.get(&peer).map(|(party, _)| party.clone()),
+            Err(_) => None,
+        };
+        let Some(party) = party else {
+            return;
+        };
+        let Ok(card) = self.card(&party).await else {
+            return;
+        };
+        if card.record().invite.is_none() {
+            tracing::debug!(%peer, "a contact does not keep our card, and its card carries no invite");
+            return;
+        }
+        match self.redeem(card).await {
+            Ok(_) => tracing::info!(%peer, party = %party, "redeemed a kept invite once the party was reachable"),
+            Err(error) => tracing::info!(%peer, party = %party, "a kept invite was not redeemed: {error}"),
         }
     }
 

@@ -90,6 +90,22 @@ describe("Network", () => {
     );
   });
 
+  it("shows how often a peer broke our protocols' rules", async () => {
+    const backend = new MockBackend({ peers: [{ ...SAMPLE_RELAY_PEER, strikes: 3 }] });
+    renderApp({ screen: "network", backend });
+    await waitFor(() => expect(peerRows()).toHaveLength(1));
+    expect(within(rowOf(SAMPLE_RELAY_PEER.peerId)).getByTestId("network-peer-strikes")).toHaveTextContent(
+      "Broke our protocol rules 3 times",
+    );
+  });
+
+  it("says nothing of rules for a peer that never broke one", async () => {
+    const backend = new MockBackend({ peers: [SAMPLE_RELAY_PEER] });
+    renderApp({ screen: "network", backend });
+    await waitFor(() => expect(peerRows()).toHaveLength(1));
+    expect(screen.queryByTestId("network-peer-strikes")).toBeNull();
+  });
+
   it("with nobody connected, teaches what happens next and leads to Contacts", async () => {
     const backend = new MockBackend({ peers: [] });
     const { user } = renderApp({ screen: "network", backend });

@@ -253,6 +253,14 @@ function PeerRow({ peer }: { peer: PeerInfo }) {
             formatRoundTrip(peer.rttMs, i18n.language)
           )}
         </dd>
+        {peer.strikes > 0 && (
+          <>
+            <dt className="sr-only">{t("network.peers.strikesLabel")}</dt>
+            <dd data-testid="network-peer-strikes" className="text-xs text-destructive">
+              {t("network.peers.strikes", { count: peer.strikes })}
+            </dd>
+          </>
+        )}
       </dl>
     </li>
   );
