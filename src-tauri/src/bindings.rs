@@ -142,7 +142,8 @@ mod tests {
         assert!(
             rendered.contains("nodeStatus: () => typedError<NodeStatus, ApiError>(__TAURI_INVOKE(\"node_status\"))")
         );
-        assert!(rendered.contains("nodeEvent: makeEvent<NodeEvent, NodeEvent>(\"node-event\")"));
+        // The window hears what Rust serialises: the `_Serialize` form.
+        assert!(rendered.contains("nodeEvent: makeEvent<NodeEvent_Serialize, NodeEvent_Deserialize>(\"node-event\")"));
         assert!(rendered.contains("startedAtMs: number"), "u64 fields are plain numbers");
         assert!(
             !rendered.contains("NodeEventMessage"),
