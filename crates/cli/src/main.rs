@@ -72,6 +72,10 @@ struct RunArgs {
     /// confirm that this node can be dialled (for a LAN or a test network)
     #[arg(long)]
     dht_server: bool,
+    /// Relay connections for peers behind NAT: for an always-on machine
+    /// with a public address, serving its party's other devices
+    #[arg(long)]
+    relay: bool,
     #[command(flatten)]
     keystore: KeystoreArgs,
 }
@@ -168,7 +172,8 @@ async fn run_node(data_dir: PathBuf, args: RunArgs) -> Result<(), String> {
     let _logs = tallymesh_node::logging::init(Some(&data_dir));
     let mut config = NodeConfig::new(data_dir)
         .with_keystore(keystore)
-        .with_lan_discovery(!args.no_lan_discovery);
+        .with_lan_discovery(!args.no_lan_discovery)
+        .with_relay_server(args.relay);
     if args.dht_server {
         config = config.with_dht_server(true);
     }

@@ -32,6 +32,10 @@ pub struct NodeConfig {
     /// the swarm decide once others can dial it; nodes on loopback or a LAN
     /// say `Some(true)`, since nobody there confirms an external address.
     pub dht_server: Option<bool>,
+    /// Whether to relay connections for peers that cannot be dialled
+    /// directly (an always-on node serving its party's other devices).
+    /// It serves once others confirm an address of it they can dial.
+    pub relay_server: bool,
 }
 
 impl NodeConfig {
@@ -48,6 +52,7 @@ impl NodeConfig {
             device_name: None,
             lan_discovery: true,
             dht_server: None,
+            relay_server: false,
         }
     }
 
@@ -83,11 +88,18 @@ impl NodeConfig {
         self
     }
 
+    /// The same node, relaying for peers behind NAT (`true`) or not.
+    pub fn with_relay_server(mut self, on: bool) -> Self {
+        self.relay_server = on;
+        self
+    }
+
     /// The settings of the node's swarm.
     pub(crate) fn net_config(&self, request_protocols: Vec<RequestProtocol>) -> NetConfig {
         NetConfig {
             request_protocols,
             mdns: self.lan_discovery,
+            relay_server: self.relay_server,
             kademlia_mode: match self.dht_server {
                 None => KademliaMode::Automatic,
                 Some(true) => KademliaMode::Server,
@@ -124,6 +136,23 @@ mod tests {
         assert!(config.control_endpoint);
         assert_eq!(config.keystore, KeystoreConfig::OsKeychain);
         assert_eq!(config.file_kdf, KdfParams::RECOMMENDED);
+    }
+
+    #[test]
+    fn the_swarm_follows_the_nodes_choices() {
+        let desktop = NodeConfig::new("/data".into()).net_config(Vec::new());
+        assert!(desktop.mdns);
+        assert!(!desktop.relay_server);
+        assert_eq!(desktop.kademlia_mode, KademliaMode::Automatic);
+
+        let server = NodeConfig::new("/data".into())
+            .with_lan_discovery(false)
+            .with_dht_server(true)
+            .with_relay_server(true)
+            .net_config(Vec::new());
+        assert!(!server.mdns);
+        assert!(server.relay_server);
+        assert_eq!(server.kademlia_mode, KademliaMode::Server);
     }
 
     #[test]
