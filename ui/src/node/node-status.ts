@@ -56,6 +56,10 @@ function refreshAfter(event: NodeEvent, queryClient: QueryClient): void {
     case "invitesChanged":
       void queryClient.invalidateQueries({ queryKey: contactQueryKeys.invites });
       return;
+    case "cadreChanged":
+      // The party's card lists its devices: one made before the change is out of date.
+      queryClient.removeQueries({ queryKey: myCardQueryKey });
+      return;
     default:
       break;
   }
