@@ -310,7 +310,9 @@ mod tests {
     fn cadre_commands_parse() {
         assert!(Cli::try_parse_from(["tallymesh", "cadre", "invite"]).is_ok());
         assert!(Cli::try_parse_from(["tallymesh", "cadre", "invite", "--expires", "30m"]).is_ok());
-        assert!(Cli::try_parse_from(["tallymesh", "cadre", "join", "tallymesh:cadre?v=1&d=x", "--name", "Box"]).is_ok());
+        assert!(
+            Cli::try_parse_from(["tallymesh", "cadre", "join", "tallymesh:cadre?v=1&d=x", "--name", "Box"]).is_ok()
+        );
         assert!(Cli::try_parse_from(["tallymesh", "cadre", "join"]).is_err());
         assert!(Cli::try_parse_from(["tallymesh", "cadre", "list", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["tallymesh", "cadre", "revoke", "12D3KooW"]).is_ok());

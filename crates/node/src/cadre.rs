@@ -46,9 +46,7 @@ use tallymesh_core::device::DeviceCertificate;
 use tallymesh_core::record::Signed;
 use tallymesh_core::{PartyId, Timestamp};
 use tallymesh_net::{Multiaddr, PeerId, ProtocolName, RequestError, RequestProtocol};
-use tallymesh_protocol::cadre::{
-    CADRE_PROTOCOL, CadreRefusal, CadreRequest, CadreResponse, MAX_MESSAGE_BYTES, limits,
-};
+use tallymesh_protocol::cadre::{CADRE_PROTOCOL, CadreRefusal, CadreRequest, CadreResponse, MAX_MESSAGE_BYTES, limits};
 use tallymesh_store::CadreDeviceRow;
 use thiserror::Error;
 
@@ -279,11 +277,7 @@ impl Cadre {
             party_id, display_name, ..
         } = state
         {
-            return Err(IdentityError::AlreadyExists {
-                party_id,
-                display_name,
-            }
-            .into());
+            return Err(IdentityError::AlreadyExists { party_id, display_name }.into());
         }
         let now = now();
         let record = card.record();
@@ -317,7 +311,10 @@ impl Cadre {
                 // on one simply fails to be dialled there.
                 let _ = net.add_address(peer, address.clone()).await;
             }
-            let answer = match net.request(peer, &self.node.inner.protocols.cadre, request.clone()).await {
+            let answer = match net
+                .request(peer, &self.node.inner.protocols.cadre, request.clone())
+                .await
+            {
                 Ok(answer) => answer,
                 Err(error) => {
                     tracing::info!(%peer, "a device of the party did not answer the join: {error}");
@@ -494,8 +491,7 @@ impl Cadre {
             if !matches!(node.identity().state().await, Ok(IdentityState::Ready { .. })) {
                 return;
             }
-            let (Ok(parties), Ok(connected)) = (node.device_parties().await, node.net().connected_peers().await)
-            else {
+            let (Ok(parties), Ok(connected)) = (node.device_parties().await, node.net().connected_peers().await) else {
                 return;
             };
             for peer in connected.into_iter().filter(|peer| parties.contains_key(peer)) {
@@ -545,9 +541,7 @@ fn describe(error: &RequestError) -> String {
     match error {
         RequestError::Unreachable => "no connection could be made".to_owned(),
         RequestError::Timeout => "no answer in time".to_owned(),
-        RequestError::UnsupportedProtocol => {
-            "it runs a version of Tallymesh that cannot enroll devices".to_owned()
-        }
+        RequestError::UnsupportedProtocol => "it runs a version of Tallymesh that cannot enroll devices".to_owned(),
         other => other.to_string(),
     }
 }
@@ -578,7 +572,10 @@ mod tests {
             reason(token_refusal(Some(row(Some((1, "p".into())), 1_000)), at)),
             CadreRefusal::TokenUsed
         );
-        assert_eq!(reason(token_refusal(Some(row(None, 500)), at)), CadreRefusal::TokenExpired);
+        assert_eq!(
+            reason(token_refusal(Some(row(None, 500)), at)),
+            CadreRefusal::TokenExpired
+        );
     }
 
     #[test]

@@ -204,9 +204,18 @@ mod tests {
         store.save_cadre_token(&[1; 16], 100, 10).await.unwrap();
         store.save_cadre_token(&[2; 16], 100, 10).await.unwrap();
         assert!(store.enroll_cadre_device(&[1; 16], &device("A"), 50).await.unwrap());
-        assert!(!store.enroll_cadre_device(&[1; 16], &device("B"), 51).await.unwrap(), "used");
-        assert!(!store.enroll_cadre_device(&[2; 16], &device("B"), 100).await.unwrap(), "expired");
-        assert!(!store.enroll_cadre_device(&[3; 16], &device("B"), 50).await.unwrap(), "unknown");
+        assert!(
+            !store.enroll_cadre_device(&[1; 16], &device("B"), 51).await.unwrap(),
+            "used"
+        );
+        assert!(
+            !store.enroll_cadre_device(&[2; 16], &device("B"), 100).await.unwrap(),
+            "expired"
+        );
+        assert!(
+            !store.enroll_cadre_device(&[3; 16], &device("B"), 50).await.unwrap(),
+            "unknown"
+        );
         let devices = store.cadre_devices().await.unwrap();
         assert_eq!(devices, [device("A")]);
         let used = store.cadre_token(&[1; 16]).await.unwrap().unwrap();

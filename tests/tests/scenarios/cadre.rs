@@ -87,14 +87,22 @@ async fn a_headless_node_joins_alices_cadre_and_her_contacts_see_both_devices() 
 
     // The certificate is alice's signature over the box's own peer id.
     let certificate = home_box.node.identity().device_certificate().await.unwrap();
-    assert_eq!(certificate.record().peer_id, home_box.node.net().local_peer_id().to_bytes());
+    assert_eq!(
+        certificate.record().peer_id,
+        home_box.node.net().local_peer_id().to_bytes()
+    );
     assert_eq!(certificate.record().party.to_string(), alice_party);
     assert_eq!(certificate.signer(), certificate.record().party.key());
     assert_eq!(certificate.record().name, "Home box");
 
     // Alice's card lists her own device first, then the box.
     let card = alice.node.contacts().my_card(None).await.unwrap();
-    let devices: Vec<Vec<u8>> = card.record().devices.iter().map(|d| d.record().peer_id.clone()).collect();
+    let devices: Vec<Vec<u8>> = card
+        .record()
+        .devices
+        .iter()
+        .map(|d| d.record().peer_id.clone())
+        .collect();
     assert_eq!(
         devices,
         [
@@ -139,7 +147,13 @@ async fn an_enrollment_token_works_once_and_never_after_it_expires() {
 
     let refused = second.node.cadre().join(&link, Some("Second")).await.unwrap_err();
     assert!(
-        matches!(&refused, CadreError::Refused { reason: CadreRefusal::TokenUsed, .. }),
+        matches!(
+            &refused,
+            CadreError::Refused {
+                reason: CadreRefusal::TokenUsed,
+                ..
+            }
+        ),
         "{refused}"
     );
     assert!(refused.to_string().contains("already used"), "{refused}");
@@ -174,7 +188,11 @@ async fn an_enrollment_token_works_once_and_never_after_it_expires() {
         ),
         "expired at alice's device"
     );
-    assert_eq!(alice.node.cadre().list().await.unwrap().len(), 2, "alice and the first only");
+    assert_eq!(
+        alice.node.cadre().list().await.unwrap().len(),
+        2,
+        "alice and the first only"
+    );
 }
 
 #[tokio::test]
@@ -199,7 +217,13 @@ async fn contact_invites_never_enroll_and_enrollment_links_never_make_contacts()
     let disguised = contact_link.replacen("tallymesh:card?", "tallymesh:cadre?", 1);
     let refused = home_box.node.cadre().join(&disguised, None).await.unwrap_err();
     assert!(
-        matches!(&refused, CadreError::Refused { reason: CadreRefusal::UnknownToken, .. }),
+        matches!(
+            &refused,
+            CadreError::Refused {
+                reason: CadreRefusal::UnknownToken,
+                ..
+            }
+        ),
         "{refused}"
     );
 
@@ -245,7 +269,10 @@ async fn a_revoked_device_drops_off_alices_card_and_list() {
     assert!(matches!(itself, CadreError::ThisDevice), "{itself}");
     let by_member = home_box.node.cadre().revoke(&peer_of(&alice)).await.unwrap_err();
     assert!(
-        matches!(by_member, CadreError::Node(NodeError::Identity(IdentityError::NotTheMainDevice { .. }))),
+        matches!(
+            by_member,
+            CadreError::Node(NodeError::Identity(IdentityError::NotTheMainDevice { .. }))
+        ),
         "{by_member}"
     );
 }
@@ -327,7 +354,10 @@ fn a_headless_node_enrolls_another_with_the_command_line() {
         .trim()
         .to_owned();
     assert!(link.starts_with("tallymesh:cadre?v=1&d="), "{link}");
-    let joined = succeeded(&tallymesh(&["cadre", "join", &link, "--name", "Home box"], home_box.path()));
+    let joined = succeeded(&tallymesh(
+        &["cadre", "join", &link, "--name", "Home box"],
+        home_box.path(),
+    ));
     assert!(joined.contains("Alice"), "{joined}");
 
     let shown: serde_json::Value =

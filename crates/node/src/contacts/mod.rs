@@ -383,8 +383,12 @@ impl Contacts {
             .member_card()
             .await?
             .ok_or_else(|| damaged("the party's card is missing on this member device".to_owned()))?;
-        ContactCard::from_signed_bytes(&bytes)
-            .map_err(|e| damaged(format!("the party's card kept on this member device does not read: {e}")).into())
+        ContactCard::from_signed_bytes(&bytes).map_err(|e| {
+            damaged(format!(
+                "the party's card kept on this member device does not read: {e}"
+            ))
+            .into()
+        })
     }
 
     /// The `tallymesh:` link of [`Contacts::my_card`].
@@ -521,7 +525,11 @@ impl Contacts {
 /// The checks a verified card passes before it is kept: not this party's
 /// own (`own`), every device certificate valid at `now`, any invite not
 /// expired.
-pub(crate) fn check_addable(card: &Signed<ContactCard>, own: Option<&PartyId>, now: Timestamp) -> Result<(), ContactError> {
+pub(crate) fn check_addable(
+    card: &Signed<ContactCard>,
+    own: Option<&PartyId>,
+    now: Timestamp,
+) -> Result<(), ContactError> {
     let record = card.record();
     if own == Some(&record.party) {
         return Err(ContactError::OwnCard);

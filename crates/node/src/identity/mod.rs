@@ -643,11 +643,7 @@ impl Identity {
         let device = &self.node.inner.device;
         let now = crate::node::unix_millis();
         store
-            .save_member_card(
-                card.bytes(),
-                to_i64(card.record().issued_at.as_millis()),
-                to_i64(now),
-            )
+            .save_member_card(card.bytes(), to_i64(card.record().issued_at.as_millis()), to_i64(now))
             .await?;
         store
             .save_own_identity(
