@@ -120,7 +120,8 @@ fn identity_code(error: &IdentityError) -> ApiErrorCode {
         | IdentityError::BadPhrase(_)
         | IdentityError::WrongBackupPassphrase
         | IdentityError::BadBackup(_)
-        | IdentityError::WeakPassphrase => ApiErrorCode::InvalidInput,
+        | IdentityError::WeakPassphrase
+        | IdentityError::NotTheMainDevice { .. } => ApiErrorCode::InvalidInput,
         IdentityError::NoIdentity => ApiErrorCode::Unavailable,
         IdentityError::SecretMissing { .. } | IdentityError::Damaged(_) => ApiErrorCode::Storage,
     }
@@ -202,6 +203,12 @@ mod tests {
             ApiErrorCode::InvalidInput
         );
         assert_eq!(code_of(IdentityError::NoIdentity), ApiErrorCode::Unavailable);
+        assert_eq!(
+            code_of(IdentityError::NotTheMainDevice {
+                display_name: "Alice".into()
+            }),
+            ApiErrorCode::InvalidInput
+        );
         assert_eq!(code_of(IdentityError::Damaged("x".into())), ApiErrorCode::Storage);
     }
 

@@ -303,7 +303,7 @@ fn read_image(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 /// A duration such as `90s`, `30m`, `24h` or `7d` (a bare number is hours).
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => text.split_at(i),

@@ -57,6 +57,14 @@ pub fn identity(state: &IdentityState) -> String {
             "{display_name}\n  party id        {party_id}\n  fingerprint     {fingerprint}\n  created         {}\n  this device     {device_peer_id}",
             date_time(*created_at_ms)
         ),
+        IdentityState::Member {
+            party_id,
+            fingerprint,
+            display_name,
+            device_peer_id,
+        } => format!(
+            "{display_name}\n  party id        {party_id}\n  fingerprint     {fingerprint}\n  this device     {device_peer_id}\n  a member device: it acts for the party; the party secret stays on the main device"
+        ),
         IdentityState::KeyMissing {
             party_id,
             display_name,
@@ -75,6 +83,9 @@ pub fn identity_line(state: &IdentityState) -> String {
         IdentityState::Ready {
             party_id, display_name, ..
         } => format!("  acting for      {display_name} ({party_id})"),
+        IdentityState::Member {
+            party_id, display_name, ..
+        } => format!("  acting for      {display_name} ({party_id}) as a member device"),
         IdentityState::KeyMissing { party_id, keystore, .. } => {
             format!(
                 "WARNING: the party secret of {party_id} is missing from {keystore}; restore it with `tallymesh id`."
@@ -128,7 +139,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// `3725` → `1h 2m 5s`.
-fn duration(secs: u64) -> String {
+pub fn duration(secs: u64) -> String {
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     match (h, m) {
         (0, 0) => format!("{s}s"),

@@ -2,6 +2,7 @@
 //! that drives a running node (headless or the desktop app) through its
 //! local control endpoint.
 
+mod cadre;
 mod contact;
 mod format;
 mod id;
@@ -51,6 +52,14 @@ enum Command {
     /// lists no addresses, since no node listens).
     #[command(subcommand)]
     Contact(contact::ContactCommand),
+    /// Enroll, list and revoke the devices that act for this party
+    ///
+    /// `invite` runs on the party's main device (the one holding the party
+    /// secret) and prints a one-time link; `join LINK` on a node with no
+    /// identity enrolls it. Like `id`, each command talks to the running
+    /// node when there is one.
+    #[command(subcommand)]
+    Cadre(cadre::CadreCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +162,7 @@ fn main() -> ExitCode {
             Command::Peers(args) => peers(data_dir, args).await,
             Command::Id(command) => id::run(data_dir, command).await,
             Command::Contact(command) => contact::run(data_dir, command).await,
+            Command::Cadre(command) => cadre::run(data_dir, command).await,
         }
     });
     // Tasks still running (a stopped node's stragglers) get a moment to
@@ -299,6 +309,19 @@ mod tests {
         assert!(Cli::try_parse_from(["tallymesh", "contact", "add"]).is_err());
         assert!(Cli::try_parse_from(["tallymesh", "contact", "list", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["tallymesh", "contact", "remove", "did:key:z6Mk"]).is_ok());
+    }
+
+    #[test]
+    fn cadre_commands_parse() {
+        assert!(Cli::try_parse_from(["tallymesh", "cadre", "invite"]).is_ok());
+        assert!(Cli::try_parse_from(["tallymesh", "cadre", "invite", "--expires", "30m"]).is_ok());
+        assert!(
+            Cli::try_parse_from(["tallymesh", "cadre", "join", "tallymesh:cadre?v=1&d=x", "--name", "Box"]).is_ok()
+        );
+        assert!(Cli::try_parse_from(["tallymesh", "cadre", "join"]).is_err());
+        assert!(Cli::try_parse_from(["tallymesh", "cadre", "list", "--json"]).is_ok());
+        assert!(Cli::try_parse_from(["tallymesh", "cadre", "revoke", "12D3KooW"]).is_ok());
+        assert!(Cli::try_parse_from(["tallymesh", "cadre", "revoke"]).is_err());
     }
 
     #[test]

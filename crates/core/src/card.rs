@@ -8,6 +8,15 @@
 //! ```text
 //! tallymesh:card?v=1&d=<base64url, no padding, of the signed card>
 //! ```
+//!
+//! A party's main device enrolls another device of its own with an
+//! **enrollment link**: the same signed card, whose invite carries an
+//! enrollment token instead of a contact invite, behind another prefix so
+//! that neither kind of link is ever taken for the other:
+//!
+//! ```text
+//! tallymesh:cadre?v=1&d=<base64url, no padding, of the signed card>
+//! ```
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,6 +37,7 @@ pub const MAX_ADDRESSES: usize = 32;
 pub const MAX_ADDRESS_BYTES: usize = 256;
 
 const LINK_PREFIX: &str = "tallymesh:card?v=1&d=";
+const CADRE_LINK_PREFIX: &str = "tallymesh:cadre?v=1&d=";
 
 /// A party's signed introduction of itself.
 ///
@@ -84,6 +94,9 @@ pub enum CardError {
     /// Not a Tallymesh card link.
     #[error("this is not a Tallymesh contact link")]
     NotALink,
+    /// Not a Tallymesh enrollment link.
+    #[error("this is not a Tallymesh enrollment link (they start with tallymesh:cadre?)")]
+    NotACadreLink,
     /// The link's data is not base64url.
     #[error("the contact link is damaged (it may have been cut short when copied)")]
     BadEncoding,
@@ -217,6 +230,24 @@ impl ContactCard {
     pub fn to_link(signed: &Signed<ContactCard>) -> String {
         format!("{LINK_PREFIX}{}", URL_SAFE_NO_PAD.encode(signed.bytes()))
     }
+
+    /// The enrollment link (`tallymesh:cadre?…`) of a signed card whose
+    /// invite carries an enrollment token.
+    pub fn to_cadre_link(signed: &Signed<ContactCard>) -> String {
+        format!("{CADRE_LINK_PREFIX}{}", URL_SAFE_NO_PAD.encode(signed.bytes()))
+    }
+
+    /// Reads and verifies the card of an enrollment link, as
+    /// [`ContactCard::from_link`] does for a contact link. A contact link
+    /// is refused as [`CardError::NotACadreLink`].
+    pub fn from_cadre_link(link: &str) -> Result<Signed<ContactCard>, CardError> {
+        let data = link
+            .trim()
+            .strip_prefix(CADRE_LINK_PREFIX)
+            .ok_or(CardError::NotACadreLink)?;
+        let bytes = URL_SAFE_NO_PAD.decode(data).map_err(|_| CardError::BadEncoding)?;
+        ContactCard::from_signed_bytes(&bytes)
+    }
 }
 
 #[cfg(test)]
@@ -268,6 +299,24 @@ mod tests {
         let received = ContactCard::from_link(&link).unwrap();
         assert_eq!(received, signed);
         assert_eq!(received.record().party, PartyId::new(alice.public()));
+    }
+
+    #[test]
+    fn an_enrollment_link_and_a_contact_link_are_never_taken_for_each_other() {
+        let alice = SecretKey::from_seed(&[1; 32]);
+        let signed = card(&alice, Some(invite(false)));
+        let cadre = ContactCard::to_cadre_link(&signed);
+        assert!(cadre.starts_with("tallymesh:cadre?v=1&d="), "{cadre}");
+        assert_eq!(ContactCard::from_cadre_link(&cadre), Ok(signed.clone()));
+        assert_eq!(ContactCard::from_link(&cadre), Err(CardError::NotALink));
+        let contact = ContactCard::to_link(&signed);
+        assert_eq!(ContactCard::from_cadre_link(&contact), Err(CardError::NotACadreLink));
+        assert_eq!(
+            ContactCard::from_cadre_link("tallymesh:cadre?v=1&d=!!"),
+            Err(CardError::BadEncoding)
+        );
+        let cut = &cadre[..cadre.len() - 10];
+        assert!(ContactCard::from_cadre_link(cut).is_err());
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub enum NodeEvent {
     },
     /// An invite was made, withdrawn or redeemed.
     InvitesChanged,
+    /// A device joined the party's cadre or was revoked (on the main
+    /// device), or this device joined a party's cadre.
+    CadreChanged,
     /// A `tallymesh:` link was handed to the node to act on (see
     /// [`crate::links`]); the window offers what it means.
     LinkOpened {

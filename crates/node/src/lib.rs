@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cadre;
 mod config;
 pub mod contacts;
 pub mod control;

@@ -34,6 +34,13 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                             tracing::debug!(%peer, "a contact answer was not sent: {error}");
                         }
                     });
+                } else if protocol == node.inner.protocols.cadre {
+                    tokio::spawn(async move {
+                        let answer = node.cadre().answer(peer, &bytes).await;
+                        if let Err(error) = responder.respond(answer) {
+                            tracing::debug!(%peer, "a cadre answer was not sent: {error}");
+                        }
+                    });
                 } else {
                     tracing::debug!(%peer, %protocol, "a request on a protocol this node does not serve");
                 }

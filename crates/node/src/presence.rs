@@ -238,6 +238,11 @@ impl Node {
         let Ok(state) = self.identity().state().await else {
             return;
         };
+        // A member device's card is the main device's, as last received:
+        // publishing it could only put an older card beside a newer one.
+        if matches!(state, crate::IdentityState::Member { .. }) {
+            return;
+        }
         let Some(party) = state.party_id() else {
             return;
         };

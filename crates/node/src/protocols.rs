@@ -9,6 +9,8 @@ use crate::contacts::handshake;
 pub(crate) struct Protocols {
     /// `/tallymesh/contact/1`: redeeming invites, exchanging cards.
     pub(crate) contact: ProtocolName,
+    /// `/tallymesh/cadre/1`: enrolling devices in the party's cadre.
+    pub(crate) cadre: ProtocolName,
 }
 
 impl Protocols {
@@ -17,12 +19,16 @@ impl Protocols {
         let name = |name: &str| ProtocolName::new(name).map_err(|e| NetError::InvalidConfig(e.to_string()));
         Ok(Protocols {
             contact: name("contact")?,
+            cadre: name("cadre")?,
         })
     }
 
     /// The protocols with their limits, for the swarm's configuration.
     pub(crate) fn request_protocols(&self) -> Vec<RequestProtocol> {
-        vec![handshake::request_protocol(self.contact.clone())]
+        vec![
+            handshake::request_protocol(self.contact.clone()),
+            crate::cadre::request_protocol(self.cadre.clone()),
+        ]
     }
 }
 
@@ -37,5 +43,6 @@ mod tests {
             protocols.contact.as_str(),
             tallymesh_protocol::contact::CONTACT_PROTOCOL
         );
+        assert_eq!(protocols.cadre.as_str(), tallymesh_protocol::cadre::CADRE_PROTOCOL);
     }
 }

@@ -18,6 +18,7 @@
 //! assert_eq!(received, sent);
 //! ```
 
+pub mod cadre;
 pub mod contact;
 mod envelope;
 pub mod ledger;

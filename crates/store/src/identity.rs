@@ -15,6 +15,9 @@ pub enum IdentityOrigin {
     Phrase,
     /// Restored from an encrypted backup file.
     Backup,
+    /// Enrolled as a member of the party's cadre by its main device: this
+    /// node holds a device certificate, never the party secret.
+    Cadre,
 }
 
 impl IdentityOrigin {
@@ -24,6 +27,7 @@ impl IdentityOrigin {
             IdentityOrigin::Created => "created",
             IdentityOrigin::Phrase => "phrase",
             IdentityOrigin::Backup => "backup",
+            IdentityOrigin::Cadre => "cadre",
         }
     }
 
@@ -32,6 +36,7 @@ impl IdentityOrigin {
             "created" => Some(IdentityOrigin::Created),
             "phrase" => Some(IdentityOrigin::Phrase),
             "backup" => Some(IdentityOrigin::Backup),
+            "cadre" => Some(IdentityOrigin::Cadre),
             _ => None,
         }
     }

@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cadre;
 mod contacts;
 mod error;
 mod identity;
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 
 use sqlx::SqlitePool;
 
+pub use cadre::{CadreDeviceRow, CadreTokenRow};
 pub use contacts::{ContactRow, ContactSaved, InviteRow};
 pub use error::StoreError;
 pub use identity::{IdentityOrigin, OwnDeviceCertificate, OwnIdentity};

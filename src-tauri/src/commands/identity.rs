@@ -54,7 +54,9 @@ pub async fn identity_save_backup<R: Runtime>(
     file_kind: String,
 ) -> Result<Option<String>, ApiError> {
     let identity = node.running()?.identity();
-    let IdentityState::Ready { display_name, .. } = identity.state().await? else {
+    let (IdentityState::Ready { display_name, .. } | IdentityState::Member { display_name, .. }) =
+        identity.state().await?
+    else {
         return Err(ApiError::new(
             ApiErrorCode::InvalidInput,
             "There is no identity to back up yet: create one or restore one first.",

@@ -4,6 +4,7 @@
 // A failed step of a scenario should stop it with the step's error.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cadre;
 mod camera;
 mod cli;
 mod cli_contacts;

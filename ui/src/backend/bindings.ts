@@ -257,6 +257,19 @@ createdAtMs: number;
 /** This device's libp2p peer id, which its certificate binds. */
 devicePeerId: string } |
 /**
+ * The node acts for this party as one of its devices, enrolled by the
+ * party's main device; the party secret stays on the main device.
+ */
+{ state: "member";
+/** The party id (`did:key:z6Mk…`). */
+partyId: string;
+/** The last eight characters of the party id. */
+fingerprint: string;
+/** The name the party shows. */
+displayName: string;
+/** This device's libp2p peer id, which its certificate binds. */
+devicePeerId: string } |
+/**
  * The database names a party, but the keystore does not hold its
  * secret (the keychain was reset, or the data directory moved to
  * another machine). Restoring the same party repairs it.
@@ -341,6 +354,11 @@ presence: ContactPresence_Deserialize } |
 /** An invite was made, withdrawn or redeemed. */
 { kind: "invitesChanged" } |
 /**
+ * A device joined the party's cadre or was revoked (on the main
+ * device), or this device joined a party's cadre.
+ */
+{ kind: "cadreChanged" } |
+/**
  * A `tallymesh:` link was handed to the node to act on (see
  * [`crate::links`]); the window offers what it means.
  */
@@ -409,6 +427,11 @@ partyId: string } |
 presence: ContactPresence_Serialize } |
 /** An invite was made, withdrawn or redeemed. */
 { kind: "invitesChanged" } |
+/**
+ * A device joined the party's cadre or was revoked (on the main
+ * device), or this device joined a party's cadre.
+ */
+{ kind: "cadreChanged" } |
 /**
  * A `tallymesh:` link was handed to the node to act on (see
  * [`crate::links`]); the window offers what it means.

@@ -66,6 +66,10 @@ function refreshAfter(event: NodeEvent, queryClient: QueryClient): void {
     case "invitesChanged":
       void queryClient.invalidateQueries({ queryKey: contactQueryKeys.invites });
       return;
+    case "cadreChanged":
+      // The party's card lists its devices: one made before the change is out of date.
+      queryClient.removeQueries({ queryKey: myCardQueryKey });
+      break;
     case "presenceChanged": {
       const presence = presenceOfEvent(event);
       // Without a list yet there is nothing to update: the first fetch brings it all.

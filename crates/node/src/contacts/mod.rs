@@ -211,7 +211,7 @@ impl From<tallymesh_store::StoreError> for ContactError {
 impl From<CardError> for ContactError {
     fn from(error: CardError) -> Self {
         match error {
-            CardError::NotALink => ContactError::NotALink,
+            CardError::NotALink | CardError::NotACadreLink => ContactError::NotALink,
             CardError::BadEncoding => ContactError::Damaged,
             CardError::Invalid(record) => match record {
                 // A bad signature, or a signer key that is no key.
@@ -299,18 +299,60 @@ impl Node {
 
 impl Contacts {
     /// This party's card, signed now with the party key: display name,
-    /// party, this device's certificate and the node's current listen
-    /// addresses (concrete ones only). With `invite`, a new invite is made
-    /// and kept, and the card carries it. Refused when the node has no
-    /// identity yet.
+    /// party, the certificates of this device and of every device enrolled
+    /// in the party's cadre and not revoked (this device's first), and the
+    /// node's current listen addresses (concrete ones only). With `invite`,
+    /// a new invite is made and kept, and the card carries it. Refused when
+    /// the node has no identity yet.
+    ///
+    /// On a member device (see [`crate::cadre`]) this is the party's card
+    /// as the main device last signed it, kept as received; an invite needs
+    /// the party secret and is refused there.
     pub async fn my_card(&self, invite: Option<InviteSpec>) -> Result<Signed<ContactCard>, ContactError> {
         let identity = self.node.identity();
-        // Both refuse, saying why, when the node has no identity yet.
-        let certificate = identity.device_certificate().await?;
+        if let IdentityState::Member { display_name, .. } = identity.state().await? {
+            if invite.is_some() {
+                return Err(NodeError::Identity(crate::IdentityError::NotTheMainDevice { display_name }).into());
+            }
+            return self.member_card().await;
+        }
+        // Refuses, saying why, when the node has no identity or no secret.
         let party_key = identity.party_key().await?;
+        let now = now();
+        let invite = match invite {
+            Some(spec) => Some(self.make_invite(spec, now).await?),
+            None => None,
+        };
+        self.sign_card(&party_key, invite, now).await
+    }
+
+    /// This party's card signed with `party_key` at `now`, carrying
+    /// `invite` (a contact invite, or an enrollment token).
+    pub(crate) async fn sign_card(
+        &self,
+        party_key: &tallymesh_core::SecretKey,
+        invite: Option<Invite>,
+        now: Timestamp,
+    ) -> Result<Signed<ContactCard>, ContactError> {
+        let identity = self.node.identity();
+        let certificate = identity.device_certificate().await?;
         let IdentityState::Ready { display_name, .. } = identity.state().await? else {
             return Err(NodeError::Identity(crate::IdentityError::NoIdentity).into());
         };
+        let party = PartyId::new(party_key.public());
+        let store = self.node.running_store().await?;
+        let mut devices = vec![certificate];
+        for row in store.cadre_devices().await? {
+            if row.revoked_at_ms.is_some() || devices.len() >= tallymesh_core::card::MAX_DEVICES {
+                continue;
+            }
+            // Each was signed here when the device joined; one that no
+            // longer reads or has expired stays off the card.
+            match Signed::<DeviceCertificate>::from_bytes(&row.certificate) {
+                Ok(device) if DeviceCertificate::verify(&device, Some(&party), now).is_ok() => devices.push(device),
+                _ => tracing::warn!(peer = %row.peer_id, "a cadre device's certificate is left off the card"),
+            }
+        }
         let addresses = self
             .node
             .net()
@@ -322,20 +364,31 @@ impl Contacts {
             .filter(|a| is_concrete(a) && a.len() <= MAX_ADDRESS_BYTES)
             .take(CARD_ADDRESSES)
             .collect();
-        let now = now();
-        let invite = match invite {
-            Some(spec) => Some(self.make_invite(spec, now).await?),
-            None => None,
-        };
         let card = ContactCard {
             name: display_name,
-            party: PartyId::new(party_key.public()),
-            devices: vec![certificate],
+            party,
+            devices,
             addresses,
             issued_at: now,
             invite,
         };
-        Ok(Signed::sign(card, &party_key))
+        Ok(Signed::sign(card, party_key))
+    }
+
+    /// The party's card kept on a member device.
+    async fn member_card(&self) -> Result<Signed<ContactCard>, ContactError> {
+        let store = self.node.running_store().await?;
+        let damaged = |reason: String| NodeError::Identity(crate::IdentityError::Damaged(reason));
+        let bytes = store
+            .member_card()
+            .await?
+            .ok_or_else(|| damaged("the party's card is missing on this member device".to_owned()))?;
+        ContactCard::from_signed_bytes(&bytes).map_err(|e| {
+            damaged(format!(
+                "the party's card kept on this member device does not read: {e}"
+            ))
+            .into()
+        })
     }
 
     /// The `tallymesh:` link of [`Contacts::my_card`].
@@ -472,7 +525,11 @@ impl Contacts {
 /// The checks a verified card passes before it is kept: not this party's
 /// own (`own`), every device certificate valid at `now`, any invite not
 /// expired.
-fn check_addable(card: &Signed<ContactCard>, own: Option<&PartyId>, now: Timestamp) -> Result<(), ContactError> {
+pub(crate) fn check_addable(
+    card: &Signed<ContactCard>,
+    own: Option<&PartyId>,
+    now: Timestamp,
+) -> Result<(), ContactError> {
     let record = card.record();
     if own == Some(&record.party) {
         return Err(ContactError::OwnCard);
@@ -519,7 +576,7 @@ fn is_concrete(address: &str) -> bool {
     !(address.starts_with("/ip4/0.0.0.0/") || address.starts_with("/ip6/::/"))
 }
 
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     Timestamp::from_millis(crate::node::unix_millis())
 }
 

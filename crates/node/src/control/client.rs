@@ -213,6 +213,41 @@ impl ControlClient {
         decode(self.call(Call::ContactRedeem { link: link.to_owned() }).await?)
     }
 
+    /// A one-time enrollment link, accepted for `expires_in_secs` (an hour
+    /// when `None`).
+    pub async fn cadre_invite(&mut self, expires_in_secs: Option<u64>) -> Result<String, ControlError> {
+        let value = self.call(Call::CadreInvite { expires_in_secs }).await?;
+        match value.get("link").and_then(|l| l.as_str()) {
+            Some(link) => Ok(link.to_owned()),
+            None => Err(ControlError::Protocol("the answer holds no link".to_owned())),
+        }
+    }
+
+    /// Joins the party of an enrollment link as one of its devices.
+    pub async fn cadre_join(&mut self, link: &str, device_name: Option<&str>) -> Result<IdentityState, ControlError> {
+        decode(
+            self.call(Call::CadreJoin {
+                link: link.to_owned(),
+                device_name: device_name.map(str::to_owned),
+            })
+            .await?,
+        )
+    }
+
+    /// The party's devices, this one first.
+    pub async fn cadre_list(&mut self) -> Result<Vec<crate::cadre::CadreDevice>, ControlError> {
+        decode(self.call(Call::CadreList).await?)
+    }
+
+    /// Revokes an enrolled device.
+    pub async fn cadre_revoke(&mut self, peer_id: &str) -> Result<(), ControlError> {
+        self.call(Call::CadreRevoke {
+            peer_id: peer_id.to_owned(),
+        })
+        .await
+        .map(drop)
+    }
+
     /// The connected peers.
     pub async fn peers(&mut self) -> Result<Vec<crate::peers::PeerInfo>, ControlError> {
         decode(self.call(Call::Peers).await?)

@@ -213,6 +213,18 @@ async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, Box<dyn
             serde_json::json!({})
         }
         Call::ContactRedeem { link } => json(&contacts.redeem_link(&link).await?),
+        Call::CadreInvite { expires_in_secs } => {
+            let expires_in = expires_in_secs
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(crate::cadre::DEFAULT_INVITE_EXPIRY);
+            serde_json::json!({ "link": node.cadre().invite(expires_in).await? })
+        }
+        Call::CadreJoin { link, device_name } => json(&node.cadre().join(&link, device_name.as_deref()).await?),
+        Call::CadreList => json(&node.cadre().list().await?),
+        Call::CadreRevoke { peer_id } => {
+            node.cadre().revoke(&peer_id).await?;
+            serde_json::json!({})
+        }
         Call::Peers => json(&node.peers().await?),
         Call::OpenLink { link } => {
             node.open_link(&link)?;

@@ -102,6 +102,32 @@ pub enum Call {
     },
     /// The connected peers. Result: an array of [`crate::peers::PeerInfo`].
     Peers,
+    /// Makes a one-time enrollment link on the party's main device.
+    /// Result: `{"link": "tallymesh:cadre?v=1&d=…"}`.
+    CadreInvite {
+        /// How long it is accepted, in seconds from now (default one hour).
+        #[serde(default)]
+        expires_in_secs: Option<u64>,
+    },
+    /// Joins the party of an enrollment link as one of its devices (the
+    /// node must have no identity). Result: the new
+    /// [`crate::IdentityState`].
+    CadreJoin {
+        /// The `tallymesh:cadre?…` link.
+        link: String,
+        /// The name of this device on its certificate; the node's device
+        /// name when absent.
+        #[serde(default)]
+        device_name: Option<String>,
+    },
+    /// The party's devices. Result: an array of
+    /// [`crate::cadre::CadreDevice`], this device first.
+    CadreList,
+    /// Revokes an enrolled device. Result: `{}`.
+    CadreRevoke {
+        /// Its peer id.
+        peer_id: String,
+    },
     /// Hands a `tallymesh:` link to the node, which announces it to its
     /// window (see [`crate::links`]). Result: `{}`.
     OpenLink {
@@ -248,6 +274,19 @@ mod tests {
                 })
             }
         );
+        let join: Request = serde_json::from_value(
+            json!({"v": 1, "id": 12, "method": "cadre_join", "link": "tallymesh:cadre?v=1&d=x", "deviceName": "Box"}),
+        )
+        .unwrap();
+        assert_eq!(
+            join.call,
+            Call::CadreJoin {
+                link: "tallymesh:cadre?v=1&d=x".into(),
+                device_name: Some("Box".into())
+            }
+        );
+        let invite: Request = serde_json::from_value(json!({"v": 1, "id": 13, "method": "cadre_invite"})).unwrap();
+        assert_eq!(invite.call, Call::CadreInvite { expires_in_secs: None });
         let plain: Request = serde_json::from_value(json!({"v": 1, "id": 11, "method": "contact_card"})).unwrap();
         assert_eq!(plain.call, Call::ContactCard { invite: None });
         assert_eq!(

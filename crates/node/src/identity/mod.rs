@@ -2,7 +2,10 @@
 //!
 //! A node acts for at most one party. Its **state** is [`IdentityState::None`]
 //! until the user creates a party or restores one, then
-//! [`IdentityState::Ready`]. The party secret lives in the node's keystore
+//! [`IdentityState::Ready`]; or, when the party's main device enrolled it
+//! in the party's cadre ([`crate::cadre`]), [`IdentityState::Member`]: it
+//! acts for the party as one of its devices, with a certificate the party
+//! signed, and never holds the party secret. The party secret lives in the node's keystore
 //! (never in the database); the database holds the public facts — party
 //! id, display name, when it was created — and this device's certificate,
 //! which the party key signs whenever the node has an identity and a peer
@@ -75,6 +78,18 @@ pub enum IdentityState {
         /// This device's libp2p peer id, which its certificate binds.
         device_peer_id: String,
     },
+    /// The node acts for this party as one of its devices, enrolled by the
+    /// party's main device; the party secret stays on the main device.
+    Member {
+        /// The party id (`did:key:z6Mk…`).
+        party_id: String,
+        /// The last eight characters of the party id.
+        fingerprint: String,
+        /// The name the party shows.
+        display_name: String,
+        /// This device's libp2p peer id, which its certificate binds.
+        device_peer_id: String,
+    },
     /// The database names a party, but the keystore does not hold its
     /// secret (the keychain was reset, or the data directory moved to
     /// another machine). Restoring the same party repairs it.
@@ -95,7 +110,9 @@ impl IdentityState {
     pub fn party_id(&self) -> Option<PartyId> {
         match self {
             IdentityState::None => None,
-            IdentityState::Ready { party_id, .. } | IdentityState::KeyMissing { party_id, .. } => party_id.parse().ok(),
+            IdentityState::Ready { party_id, .. }
+            | IdentityState::Member { party_id, .. }
+            | IdentityState::KeyMissing { party_id, .. } => party_id.parse().ok(),
         }
     }
 }
@@ -155,6 +172,14 @@ pub enum IdentityError {
         crate::keystore::MIN_PASSPHRASE_CHARS
     )]
     WeakPassphrase,
+    /// An operation that needs the party secret, on a member device.
+    #[error(
+        "this device acts for {display_name} as one of its devices and does not hold the party secret; do this on {display_name}'s main device"
+    )]
+    NotTheMainDevice {
+        /// The party's name.
+        display_name: String,
+    },
     /// The database holds a party id that does not parse.
     #[error("the database's record of this node's party is damaged ({0})")]
     Damaged(String),
@@ -234,6 +259,9 @@ pub(crate) async fn load(
         .party_id
         .parse()
         .map_err(|e: tallymesh_core::PartyIdError| IdentityError::Damaged(e.to_string()))?;
+    if row.origin == IdentityOrigin::Cadre {
+        return Ok(load_member(&row, &party_id, device));
+    }
     let secret = blocking(keystore, |k| k.get(Purpose::PartySecret)).await?;
     let party_key = secret
         .map(|seed| SecretKey::from_seed(seed.expose()))
@@ -284,6 +312,31 @@ pub(crate) async fn load(
     })
 }
 
+/// A member device's identity from its row: the certificate the party
+/// signed for this very peer id. Without one (the device key changed, so
+/// the certificate names another device), the node has no identity and
+/// must be enrolled again.
+fn load_member(row: &OwnIdentity, party_id: &PartyId, device: &DeviceFacts) -> IdentityCache {
+    let certificate = row
+        .device
+        .as_ref()
+        .filter(|d| d.peer_id == device.peer_id.to_string())
+        .and_then(|d| Signed::<DeviceCertificate>::from_bytes(&d.certificate).ok())
+        .filter(|c| {
+            c.record().party == *party_id
+                && c.signer() == party_id.key()
+                && c.record().peer_id == device.peer_id.to_bytes()
+        });
+    let Some(certificate) = certificate else {
+        tracing::warn!(party = %party_id, peer = %device.peer_id, "the cadre certificate kept does not name this device; enroll it again");
+        return IdentityCache::none();
+    };
+    IdentityCache {
+        state: member_state(party_id, &row.display_name, device),
+        certificate: Some(certificate),
+    }
+}
+
 /// A handle to the node's identity: `node.identity()`. Cheap to clone;
 /// operations are serialised, so two restores never interleave.
 #[derive(Debug, Clone)]
@@ -311,6 +364,12 @@ impl Identity {
         let mut cache = self.node.inner.identity.lock().await;
         match &cache.state {
             IdentityState::None => {}
+            IdentityState::Member { display_name, .. } => {
+                return Err(IdentityError::NotTheMainDevice {
+                    display_name: display_name.clone(),
+                }
+                .into());
+            }
             IdentityState::Ready {
                 party_id, display_name, ..
             }
@@ -444,6 +503,9 @@ impl Identity {
                 party_id: party_id.clone(),
                 keystore: keystore.clone(),
             },
+            IdentityState::Member { display_name, .. } => IdentityError::NotTheMainDevice {
+                display_name: display_name.clone(),
+            },
             _ => IdentityError::NoIdentity,
         }
     }
@@ -458,6 +520,12 @@ impl Identity {
     ) -> Result<IdentityState, NodeError> {
         let restoring = PartyId::new(SecretKey::from_seed(seed.expose()).public());
         let mut cache = self.node.inner.identity.lock().await;
+        if let IdentityState::Member { display_name, .. } = &cache.state {
+            return Err(IdentityError::NotTheMainDevice {
+                display_name: display_name.clone(),
+            }
+            .into());
+        }
         match cache.state.party_id() {
             None => {}
             Some(existing) if existing == restoring => {
@@ -539,6 +607,74 @@ impl Identity {
     }
 }
 
+impl Identity {
+    /// Makes this node a member of `party`'s cadre: keeps the party's
+    /// public facts with this device's certificate (origin `cadre`) and the
+    /// party's card, in that order, and no secret. Refused unless the node
+    /// has no identity. The certificate and card were verified by the
+    /// caller.
+    pub(crate) async fn become_member(
+        &self,
+        party: &PartyId,
+        display_name: &str,
+        certificate: Signed<DeviceCertificate>,
+        card: &Signed<tallymesh_core::card::ContactCard>,
+    ) -> Result<IdentityState, NodeError> {
+        let store = self.node.running_store().await?;
+        let mut cache = self.node.inner.identity.lock().await;
+        match &cache.state {
+            IdentityState::None => {}
+            IdentityState::Ready {
+                party_id, display_name, ..
+            }
+            | IdentityState::Member {
+                party_id, display_name, ..
+            }
+            | IdentityState::KeyMissing {
+                party_id, display_name, ..
+            } => {
+                return Err(IdentityError::AlreadyExists {
+                    party_id: party_id.clone(),
+                    display_name: display_name.clone(),
+                }
+                .into());
+            }
+        }
+        let device = &self.node.inner.device;
+        let now = crate::node::unix_millis();
+        store
+            .save_member_card(card.bytes(), to_i64(card.record().issued_at.as_millis()), to_i64(now))
+            .await?;
+        store
+            .save_own_identity(
+                &OwnIdentity {
+                    party_id: party.to_string(),
+                    display_name: display_name.to_owned(),
+                    created_at_ms: to_i64(now),
+                    origin: IdentityOrigin::Cadre,
+                    added_at_ms: to_i64(now),
+                    device: Some(OwnDeviceCertificate {
+                        peer_id: device.peer_id.to_string(),
+                        certificate: certificate.bytes().to_vec(),
+                    }),
+                },
+                to_i64(now),
+            )
+            .await?;
+        let state = member_state(party, display_name, device);
+        *cache = IdentityCache {
+            state: state.clone(),
+            certificate: Some(certificate),
+        };
+        tracing::info!(party = %party, "this device joined the party's cadre");
+        // No subscriber is not an error.
+        let _ = self.node.inner.events.send(NodeEvent::IdentityChanged {
+            identity: state.clone(),
+        });
+        Ok(state)
+    }
+}
+
 /// Trims a display name and checks its length.
 fn check_display_name(name: &str) -> Result<String, IdentityError> {
     let name = name.trim();
@@ -562,6 +698,15 @@ fn certify(party_key: &SecretKey, device: &DeviceFacts, now_ms: u64) -> Signed<D
         },
         party_key,
     )
+}
+
+fn member_state(party_id: &PartyId, display_name: &str, device: &DeviceFacts) -> IdentityState {
+    IdentityState::Member {
+        party_id: party_id.to_string(),
+        fingerprint: party_id.fingerprint(),
+        display_name: display_name.to_owned(),
+        device_peer_id: device.peer_id.to_string(),
+    }
 }
 
 fn ready_state(party_id: &PartyId, display_name: &str, created_at_ms: u64, device: &DeviceFacts) -> IdentityState {

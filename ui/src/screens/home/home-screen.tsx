@@ -15,7 +15,8 @@ export function HomeScreen() {
   const { t, i18n } = useTranslation();
   const now = new Date();
   const identity = useIdentity();
-  const name = identity.data?.state === "ready" ? identity.data.displayName : null;
+  // A member device acts for its party as well: greet the party by name.
+  const name = identity.data?.state === "ready" || identity.data?.state === "member" ? identity.data.displayName : null;
   const greeting = greetingKey(now.getHours());
 
   return (

@@ -1,0 +1,386 @@
+//! Enrolling a device in a party's cadre, protocol `cadre` v1
+//! (`/tallymesh/cadre/1`).
+//!
+//! The party's main device (the one holding the party secret) makes an
+//! enrollment link: its signed card, carrying a one-time token. A fresh
+//! node with no identity reads the link, connects to one of the devices
+//! the card certifies and sends a [`CadreRequest::Join`]: the token and the
+//! name it wants to be known by. The main device checks the token (known,
+//! not expired, not used), signs a device certificate naming the peer id of
+//! the connection the request came on, keeps it, and answers
+//! [`CadreResponse::Joined`] with the certificate and the party's card that
+//! now lists the new device. The joining node then acts for the party as
+//! one of its devices; the party secret never leaves the main device.
+//!
+//! This module only encodes and decodes; deciding is the node's business.
+//! Certificates and cards stay the bytes their party signed.
+//!
+//! ```
+//! use tallymesh_protocol::cadre::{CadreRequest, limits};
+//!
+//! let request = CadreRequest::Join { token: [7; 16], name: "Home server".into() };
+//! assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
+//! ```
+
+use tallymesh_core::ProtocolVersion;
+use tallymesh_core::cbor::{self, Value};
+use tallymesh_core::device::MAX_DEVICE_NAME;
+use tallymesh_core::record::{Fields, RecordError};
+use thiserror::Error;
+
+use crate::{Envelope, EnvelopeError, Limits};
+
+/// The cadre protocol version this code speaks.
+pub const CADRE_VERSION: ProtocolVersion = ProtocolVersion(1);
+
+/// The protocol's name on the network.
+pub const CADRE_PROTOCOL: &str = "/tallymesh/cadre/1";
+
+/// The largest request or response: a certificate and a card with every
+/// device and address the card rules allow fit with room to spare.
+pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
+
+/// The longest refusal message kept, in characters.
+pub const MAX_REFUSAL_CHARS: usize = 256;
+
+const JOIN: &str = "cadre/join";
+const JOINED: &str = "cadre/joined";
+const REFUSED: &str = "cadre/refused";
+
+/// What a joining device asks of the party's main device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CadreRequest {
+    /// `cadre/join`: "this enrollment token lets me in; call me this".
+    Join {
+        /// The enrollment token, from the enrollment link's card.
+        token: [u8; 16],
+        /// The name the device wants on its certificate (1 to 64
+        /// characters).
+        name: String,
+    },
+}
+
+/// The answer to a [`CadreRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CadreResponse {
+    /// `cadre/joined`: the device is enrolled.
+    Joined {
+        /// The device certificate the party signed, as signed.
+        certificate: Vec<u8>,
+        /// The party's current signed card, as signed.
+        card: Vec<u8>,
+    },
+    /// `cadre/refused`: nothing was kept.
+    Refused {
+        /// Why, for the program.
+        reason: CadreRefusal,
+        /// Why, for people (at most [`MAX_REFUSAL_CHARS`]).
+        message: String,
+    },
+}
+
+/// Why a join was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CadreRefusal {
+    /// The token is not one this device made.
+    UnknownToken,
+    /// The token's time has passed.
+    TokenExpired,
+    /// The token enrolled a device already.
+    TokenUsed,
+    /// The request does not read, or the name breaks a rule.
+    BadRequest,
+    /// The device asked is not the party's main device (it holds no party
+    /// secret to sign with).
+    NotTheMainDevice,
+    /// The party's card already lists as many devices as a card may.
+    CadreFull,
+    /// The device cannot answer now.
+    Unavailable,
+    /// A reason of a newer version of the protocol.
+    Other(u64),
+}
+
+impl CadreRefusal {
+    fn code(self) -> u64 {
+        match self {
+            CadreRefusal::UnknownToken => 0,
+            CadreRefusal::TokenExpired => 1,
+            CadreRefusal::TokenUsed => 2,
+            CadreRefusal::BadRequest => 3,
+            CadreRefusal::NotTheMainDevice => 4,
+            CadreRefusal::CadreFull => 5,
+            CadreRefusal::Unavailable => 6,
+            CadreRefusal::Other(code) => code,
+        }
+    }
+
+    fn from_code(code: u64) -> CadreRefusal {
+        match code {
+            0 => CadreRefusal::UnknownToken,
+            1 => CadreRefusal::TokenExpired,
+            2 => CadreRefusal::TokenUsed,
+            3 => CadreRefusal::BadRequest,
+            4 => CadreRefusal::NotTheMainDevice,
+            5 => CadreRefusal::CadreFull,
+            6 => CadreRefusal::Unavailable,
+            other => CadreRefusal::Other(other),
+        }
+    }
+}
+
+/// Why received bytes were refused. Nothing is changed by a refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CadreMessageError {
+    /// The envelope was too large, malformed or of another version.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// A kind this protocol does not have (or a response kind where a
+    /// request belongs, and the reverse).
+    #[error("unknown cadre message kind {0:?}")]
+    UnknownKind(String),
+    /// The body is not what its kind says.
+    #[error("malformed cadre message: {0}")]
+    Body(#[from] RecordError),
+}
+
+/// The limits a node applies to received cadre messages.
+pub fn limits() -> Limits {
+    Limits {
+        max_frame_bytes: MAX_MESSAGE_BYTES,
+    }
+}
+
+fn body_of(bytes: &[u8], limits: &Limits) -> Result<(String, Value), CadreMessageError> {
+    let envelope = Envelope::decode(bytes, limits, &[CADRE_VERSION])?;
+    let value = cbor::decode(&envelope.body).map_err(RecordError::from)?;
+    Ok((envelope.kind, value))
+}
+
+fn seal(kind: &str, body: &Value) -> Vec<u8> {
+    Envelope::new(CADRE_VERSION, kind, cbor::encode(body)).encode()
+}
+
+impl CadreRequest {
+    /// The envelope bytes of the request.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            CadreRequest::Join { token, name } => seal(
+                JOIN,
+                &Value::map([(0, Value::Bytes(token.to_vec())), (1, Value::Text(name.clone()))]),
+            ),
+        }
+    }
+
+    /// Reads a request from untrusted bytes: the token is 16 bytes, the
+    /// name 1 to 64 characters with no control characters.
+    pub fn decode(bytes: &[u8], limits: &Limits) -> Result<CadreRequest, CadreMessageError> {
+        let (kind, value) = body_of(bytes, limits)?;
+        let f = Fields::named("cadre request", &value)?;
+        match kind.as_str() {
+            JOIN => {
+                let token = f
+                    .bytes(0)?
+                    .try_into()
+                    .map_err(|_| RecordError::Invalid("an enrollment token is 16 bytes".into()))?;
+                let name = f.text(1)?;
+                let chars = name.chars().count();
+                if name.trim().is_empty() || chars > MAX_DEVICE_NAME || name.chars().any(char::is_control) {
+                    return Err(RecordError::Invalid(format!(
+                        "a device name has 1 to {MAX_DEVICE_NAME} characters and no control characters"
+                    ))
+                    .into());
+                }
+                Ok(CadreRequest::Join {
+                    token,
+                    name: name.to_owned(),
+                })
+            }
+            _ => Err(CadreMessageError::UnknownKind(kind)),
+        }
+    }
+}
+
+impl CadreResponse {
+    /// A refusal, its message cut to [`MAX_REFUSAL_CHARS`].
+    pub fn refused(reason: CadreRefusal, message: &str) -> CadreResponse {
+        CadreResponse::Refused {
+            reason,
+            message: message.chars().take(MAX_REFUSAL_CHARS).collect(),
+        }
+    }
+
+    /// The envelope bytes of the response.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            CadreResponse::Joined { certificate, card } => seal(
+                JOINED,
+                &Value::map([(1, Value::Bytes(certificate.clone())), (2, Value::Bytes(card.clone()))]),
+            ),
+            CadreResponse::Refused { reason, message } => seal(
+                REFUSED,
+                &Value::map([(0, Value::Uint(reason.code())), (1, Value::Text(message.clone()))]),
+            ),
+        }
+    }
+
+    /// Reads a response from untrusted bytes. The certificate and card
+    /// inside are not verified here.
+    pub fn decode(bytes: &[u8], limits: &Limits) -> Result<CadreResponse, CadreMessageError> {
+        let (kind, value) = body_of(bytes, limits)?;
+        let f = Fields::named("cadre response", &value)?;
+        match kind.as_str() {
+            JOINED => Ok(CadreResponse::Joined {
+                certificate: f.bytes(1)?.to_vec(),
+                card: f.bytes(2)?.to_vec(),
+            }),
+            REFUSED => Ok(CadreResponse::refused(CadreRefusal::from_code(f.uint(0)?), f.text(1)?)),
+            _ => Err(CadreMessageError::UnknownKind(kind)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn all_reasons() -> [CadreRefusal; 8] {
+        [
+            CadreRefusal::UnknownToken,
+            CadreRefusal::TokenExpired,
+            CadreRefusal::TokenUsed,
+            CadreRefusal::BadRequest,
+            CadreRefusal::NotTheMainDevice,
+            CadreRefusal::CadreFull,
+            CadreRefusal::Unavailable,
+            CadreRefusal::Other(99),
+        ]
+    }
+
+    #[test]
+    fn every_refusal_reason_survives_the_wire() {
+        for reason in all_reasons() {
+            let response = CadreResponse::refused(reason, "no");
+            assert_eq!(CadreResponse::decode(&response.encode(), &limits()).unwrap(), response);
+        }
+    }
+
+    #[test]
+    fn a_refusal_message_is_cut_to_its_limit() {
+        let long = "é".repeat(MAX_REFUSAL_CHARS * 2);
+        let CadreResponse::Refused { message, .. } = CadreResponse::refused(CadreRefusal::BadRequest, &long) else {
+            unreachable!()
+        };
+        assert_eq!(message.chars().count(), MAX_REFUSAL_CHARS);
+    }
+
+    #[test]
+    fn a_request_is_not_read_as_a_response_nor_the_reverse() {
+        let request = CadreRequest::Join {
+            token: [1; 16],
+            name: "Box".into(),
+        }
+        .encode();
+        assert!(matches!(
+            CadreResponse::decode(&request, &limits()),
+            Err(CadreMessageError::UnknownKind(kind)) if kind == JOIN
+        ));
+        let response = CadreResponse::Joined {
+            certificate: vec![1],
+            card: vec![2],
+        }
+        .encode();
+        assert!(matches!(
+            CadreRequest::decode(&response, &limits()),
+            Err(CadreMessageError::UnknownKind(_))
+        ));
+    }
+
+    #[test]
+    fn a_contact_request_is_not_a_cadre_request() {
+        let contact = crate::contact::ContactRequest::Redeem {
+            token: [1; 16],
+            card: vec![0xa0],
+        }
+        .encode();
+        assert!(matches!(
+            CadreRequest::decode(&contact, &limits()),
+            Err(CadreMessageError::UnknownKind(_))
+        ));
+    }
+
+    #[test]
+    fn oversized_and_other_version_messages_are_refused_before_decoding() {
+        let big = CadreResponse::Joined {
+            certificate: vec![0; MAX_MESSAGE_BYTES],
+            card: vec![],
+        }
+        .encode();
+        assert!(matches!(
+            CadreResponse::decode(&big, &limits()),
+            Err(CadreMessageError::Envelope(EnvelopeError::TooLarge { .. }))
+        ));
+        let future = Envelope::new(ProtocolVersion(2), JOIN, vec![0xa0]).encode();
+        assert!(matches!(
+            CadreRequest::decode(&future, &limits()),
+            Err(CadreMessageError::Envelope(EnvelopeError::Version(_)))
+        ));
+    }
+
+    #[test]
+    fn a_bad_token_or_name_is_refused() {
+        let short = seal(
+            JOIN,
+            &Value::map([(0, Value::Bytes(vec![1; 15])), (1, Value::Text("Box".into()))]),
+        );
+        assert!(matches!(
+            CadreRequest::decode(&short, &limits()),
+            Err(CadreMessageError::Body(_))
+        ));
+        for name in ["", "   ", "a\nb", &"n".repeat(MAX_DEVICE_NAME + 1)] {
+            let bytes = seal(
+                JOIN,
+                &Value::map([(0, Value::Bytes(vec![1; 16])), (1, Value::Text(name.into()))]),
+            );
+            assert!(
+                matches!(CadreRequest::decode(&bytes, &limits()), Err(CadreMessageError::Body(_))),
+                "{name:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn requests_round_trip(token in any::<[u8; 16]>(), name in "[A-Za-z0-9][A-Za-z0-9 ]{0,63}") {
+            let request = CadreRequest::Join { token, name };
+            prop_assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
+        }
+
+        #[test]
+        fn responses_round_trip(
+            certificate in proptest::collection::vec(any::<u8>(), 0..1024),
+            card in proptest::collection::vec(any::<u8>(), 0..2048),
+        ) {
+            let response = CadreResponse::Joined { certificate, card };
+            prop_assert_eq!(CadreResponse::decode(&response.encode(), &limits()).unwrap(), response);
+        }
+
+        #[test]
+        fn any_bytes_are_refused_or_read_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = CadreRequest::decode(&bytes, &limits());
+            let _ = CadreResponse::decode(&bytes, &limits());
+        }
+
+        #[test]
+        fn a_cut_or_flipped_message_never_panics(cut in 0usize..64, flip in 0usize..64, bit in 0u8..8) {
+            let mut bytes = CadreResponse::Joined { certificate: vec![3; 40], card: vec![9; 40] }.encode();
+            let flip = flip % bytes.len();
+            bytes[flip] ^= 1 << bit;
+            bytes.truncate(bytes.len().saturating_sub(cut));
+            let _ = CadreRequest::decode(&bytes, &limits());
+            let _ = CadreResponse::decode(&bytes, &limits());
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! A party's cadre with real nodes on 127.0.0.1: a headless-style node
+//! enrolled by alice's main device acts for her party as a member, her
+//! card lists both devices and her contacts see them; tokens work once and
+//! expire; enrollment links and contact invites never stand in for each
+//! other; revocation takes a device off the card; a member keeps its
+//! membership across restarts and refuses what needs the party secret.
+//! Then the same with the real `tallymesh` binary.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use tallymesh_core::card::ContactCard;
+use tallymesh_net::ProtocolName;
+use tallymesh_node::cadre::CadreError;
+use tallymesh_node::contacts::{ContactError, InviteSpec, RedeemError, RefusalKind};
+use tallymesh_node::{IdentityError, IdentityState, NodeError};
+use tallymesh_protocol::cadre::{CadreRefusal, CadreRequest, CadreResponse, limits};
+use tallymesh_scenarios::{TestNode, spawn_headless_node, stop_with_sigterm, succeeded, wait_for_control};
+
+const HOUR: Duration = Duration::from_secs(3_600);
+
+async fn node_of(name: &str) -> TestNode {
+    let node = TestNode::start().await.unwrap();
+    node.node.identity().create(name).await.unwrap();
+    node
+}
+
+async fn party_of(node: &TestNode) -> String {
+    node.node
+        .identity()
+        .state()
+        .await
+        .unwrap()
+        .party_id()
+        .unwrap()
+        .to_string()
+}
+
+fn peer_of(node: &TestNode) -> String {
+    node.node.net().local_peer_id().to_string()
+}
+
+/// Alice and a fresh node that joined her cadre as "Home box".
+async fn alice_and_her_box() -> (TestNode, TestNode) {
+    let alice = node_of("Alice").await;
+    let home_box = TestNode::start().await.unwrap();
+    let link = alice.node.cadre().invite(HOUR).await.unwrap();
+    home_box.node.cadre().join(&link, Some("Home box")).await.unwrap();
+    (alice, home_box)
+}
+
+#[tokio::test]
+async fn a_headless_node_joins_alices_cadre_and_her_contacts_see_both_devices() {
+    let alice = node_of("Alice").await;
+    let bob = node_of("Bob").await;
+    let alice_party = party_of(&alice).await;
+    let contact_link = alice
+        .node
+        .contacts()
+        .my_card_link(Some(InviteSpec {
+            reusable: false,
+            expires_in: HOUR,
+        }))
+        .await
+        .unwrap();
+    bob.node.contacts().redeem_link(&contact_link).await.unwrap();
+    assert_eq!(bob.node.contacts().get(&alice_party).await.unwrap().devices, 1);
+
+    let home_box = TestNode::start().await.unwrap();
+    let link = alice.node.cadre().invite(HOUR).await.unwrap();
+    assert!(link.starts_with("tallymesh:cadre?v=1&d="), "{link}");
+    let state = home_box.node.cadre().join(&link, Some("Home box")).await.unwrap();
+    let IdentityState::Member {
+        party_id,
+        display_name,
+        device_peer_id,
+        ..
+    } = &state
+    else {
+        panic!("not a member: {state:?}");
+    };
+    assert_eq!(party_id, &alice_party);
+    assert_eq!(display_name, "Alice");
+    assert_eq!(device_peer_id, &peer_of(&home_box));
+    assert_eq!(home_box.node.identity().state().await.unwrap(), state);
+
+    // The certificate is alice's signature over the box's own peer id.
+    let certificate = home_box.node.identity().device_certificate().await.unwrap();
+    assert_eq!(
+        certificate.record().peer_id,
+        home_box.node.net().local_peer_id().to_bytes()
+    );
+    assert_eq!(certificate.record().party.to_string(), alice_party);
+    assert_eq!(certificate.signer(), certificate.record().party.key());
+    assert_eq!(certificate.record().name, "Home box");
+
+    // Alice's card lists her own device first, then the box.
+    let card = alice.node.contacts().my_card(None).await.unwrap();
+    let devices: Vec<Vec<u8>> = card
+        .record()
+        .devices
+        .iter()
+        .map(|d| d.record().peer_id.clone())
+        .collect();
+    assert_eq!(
+        devices,
+        [
+            alice.node.net().local_peer_id().to_bytes(),
+            home_box.node.net().local_peer_id().to_bytes()
+        ]
+    );
+    let listed = alice.node.cadre().list().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed[0].this_device && listed[0].peer_id == peer_of(&alice));
+    assert_eq!(listed[1].peer_id, peer_of(&home_box));
+    assert_eq!(listed[1].name, "Home box");
+    assert!(!listed[1].revoked && !listed[1].this_device);
+
+    // The member's own card is the party's, as alice signed it.
+    let members_card = home_box.node.contacts().my_card(None).await.unwrap();
+    assert_eq!(members_card.record().party.to_string(), alice_party);
+    assert_eq!(members_card.record().devices.len(), 2);
+    let listed_by_member = home_box.node.cadre().list().await.unwrap();
+    assert_eq!(listed_by_member.len(), 2);
+    assert!(listed_by_member[0].this_device && listed_by_member[0].peer_id == peer_of(&home_box));
+
+    // Bob, a contact, gets alice's newer card and sees both devices.
+    let mut seen = 0;
+    for _ in 0..150 {
+        seen = bob.node.contacts().get(&alice_party).await.unwrap().devices;
+        if seen == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, 2, "bob still sees alice with {seen} device(s)");
+}
+
+#[tokio::test]
+async fn an_enrollment_token_works_once_and_never_after_it_expires() {
+    let alice = node_of("Alice").await;
+    let first = TestNode::start().await.unwrap();
+    let second = TestNode::start().await.unwrap();
+    let link = alice.node.cadre().invite(HOUR).await.unwrap();
+    first.node.cadre().join(&link, Some("First")).await.unwrap();
+
+    let refused = second.node.cadre().join(&link, Some("Second")).await.unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            CadreError::Refused {
+                reason: CadreRefusal::TokenUsed,
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("already used"), "{refused}");
+    assert_eq!(second.node.identity().state().await.unwrap(), IdentityState::None);
+
+    let short = alice.node.cadre().invite(Duration::from_secs(1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let refused = second.node.cadre().join(&short, None).await.unwrap_err();
+    assert!(matches!(refused, CadreError::Expired), "{refused}");
+
+    // Alice's device refuses the expired token too, when asked directly.
+    let card = ContactCard::from_cadre_link(&short).unwrap();
+    let token = card.record().invite.as_ref().unwrap().token;
+    let peer = alice.node.net().local_peer_id();
+    for address in alice.node.net().listen_addrs().await.unwrap() {
+        second.node.net().add_address(peer, address).await.unwrap();
+    }
+    let protocol = ProtocolName::new("cadre").unwrap();
+    let request = CadreRequest::Join {
+        token,
+        name: "Second".into(),
+    }
+    .encode();
+    let answer = second.node.net().request(peer, &protocol, request).await.unwrap();
+    assert!(
+        matches!(
+            CadreResponse::decode(&answer, &limits()).unwrap(),
+            CadreResponse::Refused {
+                reason: CadreRefusal::TokenExpired,
+                ..
+            }
+        ),
+        "expired at alice's device"
+    );
+    assert_eq!(
+        alice.node.cadre().list().await.unwrap().len(),
+        2,
+        "alice and the first only"
+    );
+}
+
+#[tokio::test]
+async fn contact_invites_never_enroll_and_enrollment_links_never_make_contacts() {
+    let alice = node_of("Alice").await;
+    let bob = node_of("Bob").await;
+    let home_box = TestNode::start().await.unwrap();
+
+    let contact_link = alice
+        .node
+        .contacts()
+        .my_card_link(Some(InviteSpec {
+            reusable: true,
+            expires_in: HOUR,
+        }))
+        .await
+        .unwrap();
+    let refused = home_box.node.cadre().join(&contact_link, None).await.unwrap_err();
+    assert!(matches!(refused, CadreError::NotALink), "{refused}");
+    // The same card passed off as an enrollment link: its token is no
+    // enrollment token.
+    let disguised = contact_link.replacen("tallymesh:card?", "tallymesh:cadre?", 1);
+    let refused = home_box.node.cadre().join(&disguised, None).await.unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            CadreError::Refused {
+                reason: CadreRefusal::UnknownToken,
+                ..
+            }
+        ),
+        "{refused}"
+    );
+
+    let enrollment = alice.node.cadre().invite(HOUR).await.unwrap();
+    let refused = bob.node.contacts().redeem_link(&enrollment).await.unwrap_err();
+    assert!(
+        matches!(refused, RedeemError::Card(ContactError::NotALink)),
+        "{refused}"
+    );
+    let disguised = enrollment.replacen("tallymesh:cadre?", "tallymesh:card?", 1);
+    let refused = bob.node.contacts().redeem_link(&disguised).await.unwrap_err();
+    assert!(
+        matches!(&refused, RedeemError::Refused { reason: RefusalKind::Invite, message, .. }
+            if message == "This invite is not known here."),
+        "{refused}"
+    );
+    assert!(alice.node.contacts().list().await.unwrap().is_empty());
+    assert_eq!(home_box.node.identity().state().await.unwrap(), IdentityState::None);
+
+    // Neither attempt spent the enrollment token.
+    home_box.node.cadre().join(&enrollment, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_revoked_device_drops_off_alices_card_and_list() {
+    let (alice, home_box) = alice_and_her_box().await;
+    let box_peer = peer_of(&home_box);
+    alice.node.cadre().revoke(&box_peer).await.unwrap();
+
+    let card = alice.node.contacts().my_card(None).await.unwrap();
+    assert_eq!(card.record().devices.len(), 1);
+    assert_eq!(
+        card.record().devices[0].record().peer_id,
+        alice.node.net().local_peer_id().to_bytes()
+    );
+    let listed = alice.node.cadre().list().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed[1].revoked && listed[1].peer_id == box_peer);
+
+    let again = alice.node.cadre().revoke(&box_peer).await.unwrap_err();
+    assert!(matches!(again, CadreError::UnknownDevice(_)), "{again}");
+    let itself = alice.node.cadre().revoke(&peer_of(&alice)).await.unwrap_err();
+    assert!(matches!(itself, CadreError::ThisDevice), "{itself}");
+    let by_member = home_box.node.cadre().revoke(&peer_of(&alice)).await.unwrap_err();
+    assert!(
+        matches!(
+            by_member,
+            CadreError::Node(NodeError::Identity(IdentityError::NotTheMainDevice { .. }))
+        ),
+        "{by_member}"
+    );
+}
+
+#[tokio::test]
+async fn a_member_stays_a_member_after_a_restart_and_refuses_what_needs_the_party_secret() {
+    let (alice, home_box) = alice_and_her_box().await;
+    let before = home_box.node.identity().state().await.unwrap();
+    let home_box = home_box.restart().await.unwrap();
+    let after = home_box.node.identity().state().await.unwrap();
+    assert!(matches!(after, IdentityState::Member { .. }), "{after:?}");
+    assert_eq!(after, before);
+    assert_eq!(after.party_id().unwrap().to_string(), party_of(&alice).await);
+
+    let refused = home_box.node.identity().recovery_phrase().await.unwrap_err();
+    assert!(
+        matches!(refused, NodeError::Identity(IdentityError::NotTheMainDevice { .. })),
+        "{refused}"
+    );
+    assert_eq!(
+        refused.to_string(),
+        "this device acts for Alice as one of its devices and does not hold the party secret; do this on Alice's main device"
+    );
+    let export = home_box
+        .node
+        .identity()
+        .export_backup(&tallymesh_node::Passphrase::new("a long passphrase"))
+        .await
+        .unwrap_err();
+    assert!(export.to_string().contains("main device"), "{export}");
+    let create = home_box.node.identity().create("Mallory").await.unwrap_err();
+    assert!(create.to_string().contains("main device"), "{create}");
+    let invite = home_box.node.cadre().invite(HOUR).await.unwrap_err();
+    assert!(invite.to_string().contains("main device"), "{invite}");
+    let contact_invite = home_box
+        .node
+        .contacts()
+        .my_card(Some(InviteSpec {
+            reusable: false,
+            expires_in: HOUR,
+        }))
+        .await
+        .unwrap_err();
+    assert!(contact_invite.to_string().contains("main device"), "{contact_invite}");
+
+    // What it holds after the restart is still the party's card.
+    let card = home_box.node.contacts().my_card(None).await.unwrap();
+    assert_eq!(card.record().devices.len(), 2);
+}
+
+const KEY_PASSPHRASE: &str = "key file passphrase for the cadre";
+
+fn tallymesh(args: &[&str], data_dir: &Path) -> Output {
+    Command::new(tallymesh_scenarios::cli_binary())
+        .args(args)
+        .arg("--key-file")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("TALLYMESH_DATA_DIR")
+        .env("TALLYMESH_PASSPHRASE", KEY_PASSPHRASE)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_headless_node_enrolls_another_with_the_command_line() {
+    let alice = tempfile::tempdir().unwrap();
+    let home_box = tempfile::tempdir().unwrap();
+    succeeded(&tallymesh(&["id", "create", "Alice"], alice.path()));
+    let nodes: Vec<_> = [alice.path(), home_box.path()]
+        .iter()
+        .map(|dir| spawn_headless_node(dir, KEY_PASSPHRASE).unwrap())
+        .collect();
+    for dir in [alice.path(), home_box.path()] {
+        assert!(wait_for_control(dir), "the node in {} never answered", dir.display());
+    }
+
+    let link = succeeded(&tallymesh(&["cadre", "invite", "--expires", "1h"], alice.path()))
+        .trim()
+        .to_owned();
+    assert!(link.starts_with("tallymesh:cadre?v=1&d="), "{link}");
+    let joined = succeeded(&tallymesh(
+        &["cadre", "join", &link, "--name", "Home box"],
+        home_box.path(),
+    ));
+    assert!(joined.contains("Alice"), "{joined}");
+
+    let shown: serde_json::Value =
+        serde_json::from_str(&succeeded(&tallymesh(&["id", "show", "--json"], home_box.path()))).unwrap();
+    assert_eq!(shown["state"], "member");
+    let list = |dir: &Path| -> Vec<serde_json::Value> {
+        serde_json::from_str(&succeeded(&tallymesh(&["cadre", "list", "--json"], dir))).unwrap()
+    };
+    let on_alice = list(alice.path());
+    assert_eq!(on_alice.len(), 2, "{on_alice:?}");
+    assert_eq!(on_alice[0]["thisDevice"], true);
+    assert_eq!(on_alice[1]["name"], "Home box");
+    assert_eq!(on_alice[1]["peerId"], shown["devicePeerId"]);
+    assert_eq!(list(home_box.path()).len(), 2);
+
+    let phrase = tallymesh(&["id", "phrase"], home_box.path());
+    assert_eq!(phrase.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&phrase.stderr).contains("main device"));
+
+    for node in nodes {
+        assert!(stop_with_sigterm(node).unwrap().status.success());
+    }
+}
