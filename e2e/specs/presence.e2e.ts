@@ -36,10 +36,19 @@ describe("Contacts online", () => {
 
     await byTestId(alice, "nav-contacts").click();
     await byTestId(alice, "my-card-open").click();
+    await expect(byTestId(alice, "my-card-qr")).toBeDisplayed();
+    const plain = await textOf(alice, "my-card-link");
     await byTestId(alice, "invite-oneTime").click();
     await byTestId(alice, "my-card-new").click();
-    await expect(byTestId(alice, "my-card-invite")).toBeDisplayed();
-    const link = await textOf(alice, "my-card-link");
+    // A new card, signed with the invite on it, replaces the plain one.
+    let link = plain;
+    await alice.waitUntil(
+      async () => {
+        link = await textOf(alice, "my-card-link");
+        return link !== plain;
+      },
+      { timeoutMsg: "alice's card with an invite never appeared" },
+    );
     await alice.keys("Escape");
 
     await byTestId(bob, "nav-contacts").click();
