@@ -45,7 +45,7 @@ use tallymesh_core::card::{CardError, ContactCard, Invite, MAX_DEVICES};
 use tallymesh_core::device::DeviceCertificate;
 use tallymesh_core::record::Signed;
 use tallymesh_core::{PartyId, Timestamp};
-use tallymesh_net::{Multiaddr, PeerId, ProtocolName, RequestError, RequestProtocol};
+use tallymesh_net::{PeerId, ProtocolName, RequestError, RequestProtocol};
 use tallymesh_protocol::cadre::{CADRE_PROTOCOL, CadreRefusal, CadreRequest, CadreResponse, MAX_MESSAGE_BYTES, limits};
 use tallymesh_store::CadreDeviceRow;
 use thiserror::Error;
@@ -299,35 +299,17 @@ impl Cadre {
         }
         .encode();
 
-        let net = self.node.net();
-        let addresses: Vec<Multiaddr> = record.addresses.iter().filter_map(|a| a.parse().ok()).collect();
-        let mut last_failure = "the link lists no device".to_owned();
-        for device in &record.devices {
-            let Ok(peer) = PeerId::from_bytes(&device.record().peer_id) else {
-                continue;
-            };
-            for address in &addresses {
-                // Addresses are the party's; a device that does not listen
-                // on one simply fails to be dialled there.
-                let _ = net.add_address(peer, address.clone()).await;
-            }
-            let answer = match net
-                .request(peer, &self.node.inner.protocols.cadre, request.clone())
-                .await
-            {
-                Ok(answer) => answer,
-                Err(error) => {
-                    tracing::info!(%peer, "a device of the party did not answer the join: {error}");
-                    last_failure = describe(&error);
-                    continue;
-                }
-            };
-            return self.take_answer(&record.party, &name, &answer).await;
+        match self
+            .node
+            .ask_devices(record, &self.node.inner.protocols.cadre, &request)
+            .await
+        {
+            Ok(answer) => self.take_answer(&record.party, &name, &answer).await,
+            Err(failure) => Err(CadreError::Unreachable {
+                name,
+                reason: failure.map_or_else(|| "the link lists no device".to_owned(), |error| describe(&error)),
+            }),
         }
-        Err(CadreError::Unreachable {
-            name,
-            reason: last_failure,
-        })
     }
 
     /// Checks the main device's answer to a join and, when it enrolled this

@@ -5,7 +5,7 @@ use std::sync::PoisonError;
 
 use serde::{Deserialize, Serialize};
 use tallymesh_core::card::ContactCard;
-use tallymesh_net::PeerId;
+use tallymesh_net::{Multiaddr, PeerId, ProtocolName, RequestError};
 
 use crate::{Node, NodeError};
 
@@ -71,6 +71,38 @@ impl Node {
             *count
         };
         tracing::info!(%peer, count, "a peer broke a protocol's rules: {why}");
+    }
+
+    /// Asks the devices `card` certifies, in turn, at the addresses it lists,
+    /// until one answers `request` on `protocol`. On failure: the last
+    /// device's error, or `None` when the card certifies no device.
+    pub(crate) async fn ask_devices(
+        &self,
+        card: &ContactCard,
+        protocol: &ProtocolName,
+        request: &[u8],
+    ) -> Result<Vec<u8>, Option<RequestError>> {
+        let net = &self.inner.net;
+        let addresses: Vec<Multiaddr> = card.addresses.iter().filter_map(|a| a.parse().ok()).collect();
+        let mut last_failure = None;
+        for device in &card.devices {
+            let Ok(peer) = PeerId::from_bytes(&device.record().peer_id) else {
+                continue;
+            };
+            for address in &addresses {
+                // Addresses are the party's; a device that does not listen
+                // on one simply fails to be dialled there.
+                let _ = net.add_address(peer, address.clone()).await;
+            }
+            match net.request(peer, protocol, request.to_vec()).await {
+                Ok(answer) => return Ok(answer),
+                Err(error) => {
+                    tracing::info!(%peer, %protocol, "a device of the party did not answer: {error}");
+                    last_failure = Some(error);
+                }
+            }
+        }
+        Err(last_failure)
     }
 
     /// Which contact each known device belongs to, from the kept cards.

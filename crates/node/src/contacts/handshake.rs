@@ -15,7 +15,7 @@
 use tallymesh_core::PartyId;
 use tallymesh_core::card::ContactCard;
 use tallymesh_core::record::Signed;
-use tallymesh_net::{Multiaddr, PeerId, ProtocolName, RequestError, RequestProtocol};
+use tallymesh_net::{PeerId, ProtocolName, RequestError, RequestProtocol};
 use tallymesh_protocol::contact::{
     CONTACT_PROTOCOL, ContactRequest, ContactResponse, MAX_MESSAGE_BYTES, Refusal, limits,
 };
@@ -114,35 +114,17 @@ impl Contacts {
         }
         .encode();
 
-        let net = self.node.net();
-        let addresses: Vec<Multiaddr> = record.addresses.iter().filter_map(|a| a.parse().ok()).collect();
-        let mut last_failure = "it lists no device".to_owned();
-        for device in &record.devices {
-            let Ok(peer) = PeerId::from_bytes(&device.record().peer_id) else {
-                continue;
-            };
-            for address in &addresses {
-                // Addresses are the party's; a device that does not listen
-                // on one simply fails to be dialled there.
-                let _ = net.add_address(peer, address.clone()).await;
-            }
-            let answer = match net
-                .request(peer, &self.node.inner.protocols.contact, request.clone())
-                .await
-            {
-                Ok(answer) => answer,
-                Err(error) => {
-                    tracing::info!(%peer, "an inviter's device did not answer: {error}");
-                    last_failure = describe(&error);
-                    continue;
-                }
-            };
-            return self.take_answer(&record.party, &name, &answer).await;
+        match self
+            .node
+            .ask_devices(record, &self.node.inner.protocols.contact, &request)
+            .await
+        {
+            Ok(answer) => self.take_answer(&record.party, &name, &answer).await,
+            Err(failure) => Err(RedeemError::Unreachable {
+                name,
+                reason: failure.map_or_else(|| "it lists no device".to_owned(), |error| describe(&error)),
+            }),
         }
-        Err(RedeemError::Unreachable {
-            name,
-            reason: last_failure,
-        })
     }
 
     /// Sends this party's current card to a contact's device and keeps the
