@@ -24,6 +24,7 @@ mod keys;
 mod party;
 pub mod record;
 pub mod rules;
+pub mod tally;
 pub mod tally_network;
 mod time;
 mod units;
