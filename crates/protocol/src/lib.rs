@@ -22,6 +22,7 @@ pub mod cadre;
 pub mod contact;
 mod envelope;
 pub mod ledger;
+pub mod negotiation;
 #[cfg(feature = "sim")]
 pub mod sim;
 

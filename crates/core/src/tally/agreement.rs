@@ -22,7 +22,8 @@ pub const MAX_MEMO_BYTES: usize = 1_000;
 /// 1 revision (from 1), 2 id bytes(16), 3 date (ms since the Unix epoch),
 /// 4 memo text, 5 unit code text, 6 unit scale, 7 contract
 /// `{0: title, 1: text hash}`, 8 stock side, 9 foil side; a side is
-/// `{0: party key, 1: limit, 2: call days, 3: [node keys], 4: first action key}`.
+/// `{0: party key, 1: limit, 2: call days, 3: [node keys], 4: first action key}`;
+/// 10 expires (ms): until when the partner may accept this revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
     /// Counts the changes since the first offer: any change makes a new
@@ -34,6 +35,8 @@ pub struct Tally {
     pub date: Timestamp,
     /// A note both parties see.
     pub memo: String,
+    /// Until when the partner may accept this revision (by its own clock).
+    pub expires: Timestamp,
     /// What amounts count.
     pub unit: Unit,
     /// The contract the tally refers to, if any.
@@ -97,6 +100,9 @@ impl Tally {
         if self.revision == 0 {
             return invalid("a tally's revisions count from 1");
         }
+        if self.expires < self.date {
+            return invalid("an offer cannot expire before it is made");
+        }
         if self.memo.len() > MAX_MEMO_BYTES {
             return Err(RecordError::Invalid(format!(
                 "a memo has at most {MAX_MEMO_BYTES} bytes"
@@ -123,6 +129,7 @@ impl Record for Tally {
             (Value::Uint(6), Value::Uint(u64::from(self.unit.scale()))),
             (Value::Uint(8), self.stock.to_value()),
             (Value::Uint(9), self.foil.to_value()),
+            (Value::Uint(10), Value::Uint(self.expires.as_millis())),
         ];
         if let Some(contract) = &self.contract {
             entries.push((Value::Uint(7), contract.to_value()));
@@ -133,7 +140,7 @@ impl Record for Tally {
     fn from_value(value: &Value) -> Result<Self, RecordError> {
         let f = Fields::named("tally", value)?;
         f.version(&[TALLY_VERSION])?;
-        exact_keys(value, 10, "tally")?;
+        exact_keys(value, 11, "tally")?;
         let scale = u8::try_from(f.uint(6)?).map_err(|_| RecordError::Invalid("a unit's scale is too large".into()))?;
         let unit = Unit::new(f.text(5)?, scale).map_err(|e| RecordError::Invalid(e.to_string()))?;
         let tally = Tally {
@@ -145,6 +152,7 @@ impl Record for Tally {
             contract: f.optional(7).map(Contract::from_value).transpose()?,
             stock: Party::from_value(f.required(8)?)?,
             foil: Party::from_value(f.required(9)?)?,
+            expires: Timestamp::from_millis(f.uint(10)?),
         };
         tally.check()?;
         Ok(tally)

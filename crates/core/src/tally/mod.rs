@@ -28,7 +28,8 @@
 //!     first_action: action_key(party, &id.0, 0).public(),
 //! };
 //! let tally = Tally {
-//!     revision: 1, id, date: Timestamp::from_millis(1_700_000_000_000), memo: String::new(),
+//!     revision: 1, id, date: Timestamp::from_millis(1_700_000_000_000),
+//!     expires: Timestamp::from_millis(1_700_086_400_000), memo: String::new(),
 //!     unit: Unit::chip(), contract: None,
 //!     stock: side(&bob, 11, 50_000), foil: side(&alice, 12, 0),
 //! };
@@ -48,6 +49,7 @@
 
 mod agreement;
 mod chit;
+mod refusal;
 mod rules;
 mod terms;
 #[cfg(test)]
@@ -56,6 +58,7 @@ mod variables;
 
 pub use agreement::{MAX_MEMO_BYTES, OpenTally, TALLY_VERSION, Tally};
 pub use chit::{CHIT_VERSION, Chit, ChitBody, Setting};
+pub use refusal::{MAX_REASON_BYTES, REFUSAL_VERSION, Refusal};
 pub use rules::{MAX_ENTRY_BYTES, OpenInvoice, Status, TallyEntry, TallyRules, TallyState, other};
 pub use terms::{Contract, MAX_CALL_DAYS, MAX_NODES, MAX_TITLE_BYTES, Party, Terms};
 pub use variables::{Rate, TradingVariables};

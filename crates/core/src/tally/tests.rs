@@ -41,6 +41,7 @@ fn tally(stock_limit: i64, foil_limit: i64) -> Tally {
         revision: 1,
         id,
         date: Timestamp::from_millis(T0),
+        expires: Timestamp::from_millis(T0 + 86_400_000),
         memo: "groceries".into(),
         unit: Unit::chip(),
         contract: Some(Contract {
