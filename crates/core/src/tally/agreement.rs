@@ -22,7 +22,7 @@ pub const MAX_MEMO_BYTES: usize = 1_000;
 /// 1 revision (from 1), 2 id bytes(16), 3 date (ms since the Unix epoch),
 /// 4 memo text, 5 unit code text, 6 unit scale, 7 contract
 /// `{0: title, 1: text hash}`, 8 stock side, 9 foil side; a side is
-/// `{0: party key, 1: limit, 2: call days, 3: [node keys], 4: first action key}`;
+/// `{0: party key, 1: limit, 2: call days, 3: [node keys]}`;
 /// 10 expires (ms): until when the partner may accept this revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {

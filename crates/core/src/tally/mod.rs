@@ -12,7 +12,6 @@
 //! owe, the foil's limit what the stock may owe.
 //!
 //! ```
-//! use tallymesh_core::action_key::action_key;
 //! use tallymesh_core::record::Signed;
 //! use tallymesh_core::rules::{EntryContext, EntryRules};
 //! use tallymesh_core::tally::{sign_chit, ChitBody, ChitDraft, OpenTally, Party, Tally, TallyRules, TallyState, Terms};
@@ -25,7 +24,6 @@
 //!     party: party.public(),
 //!     terms: Terms { limit: Units::new(limit), call: 30 },
 //!     nodes: vec![SecretKey::from_seed(&[node; 32]).public()],
-//!     first_action: action_key(party, &id.0, 0).public(),
 //! };
 //! let tally = Tally {
 //!     revision: 1, id, date: Timestamp::from_millis(1_700_000_000_000),
@@ -82,17 +80,27 @@ pub struct ChitDraft {
     pub body: ChitBody,
 }
 
+/// The key that signs action `index` of a party on `tally`: the party key
+/// itself for action 0 (so the tally needs to name no other key), then the
+/// forward key chain's action keys ([`crate::action_key`]).
+pub fn chit_key(party: &SecretKey, tally: TallyId, index: u64) -> SecretKey {
+    match index {
+        0 => SecretKey::from_seed(&party.seed()),
+        n => action_key(party, &tally.0, n),
+    }
+}
+
 /// Signs action `index` of the party whose secret is `party` on `tally`:
-/// with the action key for `index`, naming the key for `index + 1`.
+/// with [`chit_key`] for `index`, naming the key for `index + 1`.
 pub fn sign_chit(party: &SecretKey, tally: TallyId, index: u64, draft: ChitDraft) -> Signed<Chit> {
     let chit = Chit {
         tally,
         by: draft.by,
         index,
-        next: action_key(party, &tally.0, index.saturating_add(1)).public(),
+        next: chit_key(party, tally, index.saturating_add(1)).public(),
         date: draft.date,
         memo: draft.memo,
         body: draft.body,
     };
-    Signed::sign(chit, &action_key(party, &tally.0, index))
+    Signed::sign(chit, &chit_key(party, tally, index))
 }

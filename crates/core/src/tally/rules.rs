@@ -71,7 +71,7 @@ pub struct TallyState {
 
 impl TallyState {
     /// The state of a tally just opened: balance zero, each party's key
-    /// chain at its first action key.
+    /// chain at its party key (which signs its action 0).
     pub fn opened(open: &OpenTally) -> TallyState {
         let tally = open.tally();
         let side = |side: Side| {
@@ -79,7 +79,7 @@ impl TallyState {
             SideState {
                 chain: Chain {
                     index: 0,
-                    key: party.first_action,
+                    key: party.party,
                 },
                 variables: TradingVariables::default(),
                 call: party.terms.call,

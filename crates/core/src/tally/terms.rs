@@ -34,8 +34,8 @@ pub struct Contract {
     pub hash: Digest,
 }
 
-/// One party's part of a tally: who it is, what it grants, where it keeps
-/// the tally, and the key its first action on the tally must be signed with.
+/// One party's part of a tally: who it is, what it grants, and where it
+/// keeps the tally.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Party {
     /// The party's key (its [`PartyId`](crate::PartyId)).
@@ -45,9 +45,6 @@ pub struct Party {
     /// The nodes this party names to keep the tally (device keys of its
     /// cadre); at least one.
     pub nodes: Vec<PublicKey>,
-    /// The key that signs this party's first chit on the tally: the start
-    /// of its forward key chain ([`crate::action_key`]).
-    pub first_action: PublicKey,
 }
 
 impl Terms {
@@ -97,13 +94,12 @@ impl Party {
                 3,
                 Value::Array(self.nodes.iter().map(|k| Value::Bytes(k.as_bytes().to_vec())).collect()),
             ),
-            (4, Value::Bytes(self.first_action.as_bytes().to_vec())),
         ])
     }
 
     pub(crate) fn from_value(value: &Value) -> Result<Party, RecordError> {
         let f = Fields::named("tally side", value)?;
-        crate::block::exact_keys(value, 5, "tally side")?;
+        crate::block::exact_keys(value, 4, "tally side")?;
         let limit =
             i64::try_from(f.uint(1)?).map_err(|_| RecordError::Invalid("a credit limit is too large".into()))?;
         let call = u32::try_from(f.uint(2)?).unwrap_or(u32::MAX);
@@ -127,7 +123,6 @@ impl Party {
             party: f.key(0)?,
             terms,
             nodes,
-            first_action: f.key(4)?,
         })
     }
 }

@@ -1,7 +1,6 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::action_key::action_key;
 use crate::record::{Record, RecordError, Signed};
 use crate::rules::{EntryContext, EntryRefused, EntryRules, NetworkChange};
 use crate::tally_network::{Side, TallyId, TallyNetwork};
@@ -23,7 +22,7 @@ fn key(n: u8) -> SecretKey {
     SecretKey::from_seed(&[n; 32])
 }
 
-fn party(secret: &SecretKey, id: TallyId, node: u8, limit: i64) -> Party {
+fn party(secret: &SecretKey, node: u8, limit: i64) -> Party {
     Party {
         party: secret.public(),
         terms: Terms {
@@ -31,7 +30,6 @@ fn party(secret: &SecretKey, id: TallyId, node: u8, limit: i64) -> Party {
             call: 30,
         },
         nodes: vec![key(node).public()],
-        first_action: action_key(secret, &id.0, 0).public(),
     }
 }
 
@@ -48,8 +46,8 @@ fn tally(stock_limit: i64, foil_limit: i64) -> Tally {
             title: "Shop credit".into(),
             hash: Digest::of(b"the contract text"),
         }),
-        stock: party(&key(1), id, 11, stock_limit),
-        foil: party(&key(2), id, 12, foil_limit),
+        stock: party(&key(1), 11, stock_limit),
+        foil: party(&key(2), 12, foil_limit),
     }
 }
 

@@ -70,7 +70,7 @@ pub enum NegotiationError {
     #[error("the {0} is not signed by the right party")]
     WrongSigner(&'static str),
     /// A counter changed who the parties are, or what only the other party
-    /// may name (its nodes, its first action key).
+    /// may name (its nodes).
     #[error("a counter-offer may not change {0}")]
     ChangedWhatItMayNot(&'static str),
     /// A counter must be exactly one revision after the offer it answers.
@@ -364,8 +364,8 @@ impl Negotiation {
 
     /// A new revision `next` after `current`, made by the party on side
     /// `other(keeper)`: later by one revision (or any number, for one
-    /// received), same parties, and `keeper`'s own nodes and first action
-    /// key untouched.
+    /// received), same parties, and `keeper`'s own nodes
+    /// untouched.
     fn check_counter(
         &self,
         current: &Tally,
@@ -389,11 +389,6 @@ impl Negotiation {
         let (was, now) = (current.side(keeper), next.side(keeper));
         if was.nodes != now.nodes {
             return Err(NegotiationError::ChangedWhatItMayNot("the nodes the other party named"));
-        }
-        if was.first_action != now.first_action {
-            return Err(NegotiationError::ChangedWhatItMayNot(
-                "the other party's first action key",
-            ));
         }
         Ok(())
     }

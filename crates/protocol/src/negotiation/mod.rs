@@ -21,7 +21,7 @@
 //! clock; the offerer honours any acceptance of a revision it signed.
 //!
 //! ```
-//! # use tallymesh_core::{action_key::action_key, SecretKey, Timestamp, Unit, Units};
+//! # use tallymesh_core::{SecretKey, Timestamp, Unit, Units};
 //! # use tallymesh_core::record::Signed;
 //! # use tallymesh_core::tally::{Party, Tally, Terms};
 //! # use tallymesh_core::tally_network::{Side, TallyId};
@@ -31,8 +31,7 @@
 //! # let id = TallyId([9; 16]);
 //! # let side = |p: &SecretKey, node: u8| Party { party: p.public(),
 //! #     terms: Terms { limit: Units::new(50_000), call: 30 },
-//! #     nodes: vec![SecretKey::from_seed(&[node; 32]).public()],
-//! #     first_action: action_key(p, &id.0, 0).public() };
+//! #     nodes: vec![SecretKey::from_seed(&[node; 32]).public()] };
 //! # let now = Timestamp::from_millis(1_700_000_000_000);
 //! # let tally = Tally { revision: 1, id, date: now, expires: now.plus_millis(86_400_000),
 //! #     memo: String::new(), unit: Unit::chip(), contract: None,

@@ -1,5 +1,4 @@
 use proptest::prelude::*;
-use tallymesh_core::action_key::action_key;
 use tallymesh_core::record::Signed;
 use tallymesh_core::tally::{Party, Refusal, Tally, Terms};
 use tallymesh_core::tally_network::{Side, TallyId};
@@ -31,7 +30,6 @@ fn first_offer() -> Tally {
             call: 30,
         },
         nodes: vec![key(node).public()],
-        first_action: action_key(&secret(s), &id.0, 0).public(),
     };
     Tally {
         revision: 1,
@@ -166,9 +164,9 @@ fn a_counter_may_not_touch_the_other_partys_nodes_keys_or_who_the_parties_are() 
         bob.offer(Signed::sign(nodes, &secret(Side::Stock)), NOW),
         Err(NegotiationError::ChangedWhatItMayNot(_))
     ));
-    let mut first_key = countered(bob.tally(), 1);
-    first_key.foil.first_action = key(41).public();
-    assert!(bob.offer(Signed::sign(first_key, &secret(Side::Stock)), NOW).is_err());
+    let mut parties = countered(bob.tally(), 1);
+    parties.foil.party = key(41).public();
+    assert!(bob.offer(Signed::sign(parties, &secret(Side::Stock)), NOW).is_err());
     let mut skipped = countered(bob.tally(), 1);
     skipped.revision += 1;
     assert_eq!(
