@@ -28,6 +28,7 @@ mod identity;
 mod ledger;
 mod open;
 mod presence;
+mod tallies;
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,7 @@ pub use contacts::{ContactRow, ContactSaved, InviteRow};
 pub use error::StoreError;
 pub use identity::{IdentityOrigin, OwnDeviceCertificate, OwnIdentity};
 pub use ledger::{LedgerAppended, LedgerBlock, LedgerRecord, LedgerTally};
+pub use tallies::{Certified, ChitRow, TallyMessageRow, TallyRow};
 
 /// The migrations compiled into this build, from `crates/store/migrations`.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
