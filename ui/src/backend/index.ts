@@ -24,6 +24,7 @@ export {
   devicePeerId,
   mockBackupFile,
   mockCardLink,
+  mockPartyId,
   mockQrImage,
   mockPeerId,
   sampleContacts,
