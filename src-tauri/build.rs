@@ -31,6 +31,9 @@ const COMMANDS: &[&str] = &[
     "contact_scan_stop",
     "contact_redeem",
     "contacts_presence",
+    "cadre_invite",
+    "cadre_list",
+    "cadre_revoke",
     "network_peers",
     "links_take",
 ];

@@ -36,6 +36,9 @@ pub(crate) fn builder() -> Builder<Wry> {
             commands::contacts::contact_scan_stop,
             commands::contacts::contact_redeem,
             commands::contacts::contacts_presence,
+            commands::cadre::cadre_invite,
+            commands::cadre::cadre_list,
+            commands::cadre::cadre_revoke,
             commands::network::network_peers,
             commands::links::links_take,
         ])

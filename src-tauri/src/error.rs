@@ -2,6 +2,7 @@
 //! UI can act on, and a message for people.
 
 use serde::Serialize;
+use tallymesh_node::cadre::CadreError;
 use tallymesh_node::contacts::{ContactError, RedeemError};
 use tallymesh_node::links::LinkError;
 use tallymesh_node::{IdentityError, KeystoreError, NodeError};
@@ -89,6 +90,18 @@ impl From<RedeemError> for ApiError {
             RedeemError::Card(error) => error.into(),
             RedeemError::Unreachable { .. } => ApiError::new(ApiErrorCode::Unavailable, error.to_string()),
             other => ApiError::new(ApiErrorCode::InvalidInput, other.to_string()),
+        }
+    }
+}
+
+impl From<CadreError> for ApiError {
+    fn from(error: CadreError) -> Self {
+        match error {
+            CadreError::Node(error) => error.into(),
+            CadreError::Unreachable { .. } => ApiError::new(ApiErrorCode::Unavailable, sentence(&error.to_string())),
+            // The link, the device named or the main device's answer: the
+            // message says what is wrong and what to do.
+            other => ApiError::new(ApiErrorCode::InvalidInput, sentence(&other.to_string())),
         }
     }
 }
@@ -234,6 +247,53 @@ mod tests {
         assert_eq!(ApiError::from(ContactError::OwnCard).code, ApiErrorCode::InvalidInput);
         assert_eq!(ApiError::from(LinkError::NotALink).code, ApiErrorCode::InvalidInput);
         let api = ApiError::from(ContactError::Node(NodeError::Stopped));
+        assert_eq!(api.code, ApiErrorCode::Unavailable);
+    }
+
+    #[test]
+    fn refused_cadre_operations_say_why_in_a_sentence() {
+        let api = ApiError::from(CadreError::ThisDevice);
+        assert_eq!(api.code, ApiErrorCode::InvalidInput);
+        assert_eq!(
+            api.message,
+            "This is the party's main device itself; it cannot be revoked from here."
+        );
+        let api = ApiError::from(CadreError::UnknownDevice("12D3KooW".into()));
+        assert_eq!(api.code, ApiErrorCode::InvalidInput);
+        assert!(
+            api.message.starts_with("No device with the peer id 12D3KooW"),
+            "{}",
+            api.message
+        );
+        let api = ApiError::from(CadreError::BadAnswer {
+            name: "Alice".into(),
+            reason: "the card is another party's".into(),
+        });
+        assert_eq!(
+            api.message,
+            "Alice's device gave an answer that can't be trusted (the card is another party's); nothing was kept."
+        );
+        let api = ApiError::from(CadreError::Unreachable {
+            name: "Alice".into(),
+            reason: "no answer in time".into(),
+        });
+        assert_eq!(api.code, ApiErrorCode::Unavailable);
+        assert!(
+            api.message.starts_with("Could not reach Alice's devices"),
+            "{}",
+            api.message
+        );
+    }
+
+    #[test]
+    fn a_member_device_is_told_to_use_the_main_device() {
+        let api = ApiError::from(CadreError::Node(NodeError::Identity(IdentityError::NotTheMainDevice {
+            display_name: "Alice".into(),
+        })));
+        assert_eq!(api.code, ApiErrorCode::InvalidInput);
+        assert!(api.message.contains("Alice"), "{}", api.message);
+        assert!(api.message.ends_with('.'), "{}", api.message);
+        let api = ApiError::from(CadreError::Node(NodeError::Identity(IdentityError::NoIdentity)));
         assert_eq!(api.code, ApiErrorCode::Unavailable);
     }
 

@@ -1,7 +1,7 @@
 //! Plain-text renderings of node answers for people at a terminal.
 
 use tallymesh_node::identity::RecoveryPhrase;
-use tallymesh_node::{IdentityState, NodeStatus};
+use tallymesh_node::{IdentityState, NodeStatus, Reachability};
 
 /// The lines printed when `node run` has started.
 pub fn started(status: &NodeStatus) -> String {
@@ -27,8 +27,18 @@ pub fn status(status: &NodeStatus) -> String {
         status.peer_id,
     );
     push_addresses(&mut out, &status.listen_addrs);
+    out.push_str(&format!("  reachability    {}\n", reachability(&status.reachability)));
     out.push_str(&format!("  connected peers {}", status.connected_peers));
     out
+}
+
+/// Whether the internet can dial the node, in words.
+fn reachability(reachability: &Reachability) -> String {
+    match reachability {
+        Reachability::Public { address } => format!("reachable from the internet at {address}"),
+        Reachability::Private => "behind NAT (reachable through relays and hole punching)".to_owned(),
+        Reachability::Unknown => "not known yet".to_owned(),
+    }
 }
 
 fn push_addresses(out: &mut String, addresses: &[String]) {
@@ -214,10 +224,15 @@ mod tests {
             peer_id: "12D3KooW".into(),
             listen_addrs: vec!["/ip4/127.0.0.1/tcp/1".into(), "/ip4/127.0.0.1/udp/2/quic-v1".into()],
             connected_peers: 2,
+            reachability: Reachability::Private,
         });
         assert!(text.contains("running for 1m 1s"), "{text}");
         assert!(
             text.contains("  listening on    /ip4/127.0.0.1/tcp/1\n                  /ip4/127.0.0.1/udp/2/quic-v1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  reachability    behind NAT (reachable through relays and hole punching)\n"),
             "{text}"
         );
         assert!(text.ends_with("connected peers 2"), "{text}");

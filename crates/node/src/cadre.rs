@@ -81,6 +81,21 @@ pub struct CadreDevice {
     pub this_device: bool,
 }
 
+/// An enrollment link as the main device's window shows it: the link, when
+/// it stops being accepted, and the link as a QR code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct EnrollmentLink {
+    /// The `tallymesh:cadre?…` link, for `tallymesh cadre join LINK`.
+    pub link: String,
+    /// When the link stops being accepted (ms since the Unix epoch).
+    pub expires_at_ms: u64,
+    /// The link's text as an SVG QR code; `None` when a card that lists
+    /// many devices makes it too long for one.
+    pub qr_svg: Option<String>,
+}
+
 /// Why a cadre operation was refused. Each message can be shown as it is.
 #[derive(Debug, Error)]
 pub enum CadreError {
@@ -179,6 +194,23 @@ impl Cadre {
     /// second). Only the main device makes them: refused on a member device
     /// and on a node with no identity.
     pub async fn invite(&self, expires_in: Duration) -> Result<String, CadreError> {
+        Ok(self.make_invite(expires_in).await?.0)
+    }
+
+    /// A one-time enrollment link as [`Cadre::invite`] makes it, with its
+    /// expiry and a QR code of it, for a window to show.
+    pub async fn enrollment_link(&self, expires_in: Duration) -> Result<EnrollmentLink, CadreError> {
+        let (link, expires_at) = self.make_invite(expires_in).await?;
+        Ok(EnrollmentLink {
+            qr_svg: enrollment_qr_svg(&link),
+            expires_at_ms: expires_at.as_millis(),
+            link,
+        })
+    }
+
+    /// Keeps a new one-time token and signs the party's card with it: the
+    /// link and when the token expires.
+    async fn make_invite(&self, expires_in: Duration) -> Result<(String, Timestamp), CadreError> {
         let party_key = self.node.identity().party_key().await?;
         let expires_in = u64::try_from(expires_in.as_millis()).unwrap_or(u64::MAX);
         if expires_in < 1_000 {
@@ -199,7 +231,7 @@ impl Cadre {
         };
         let card = self.node.contacts().sign_card(&party_key, Some(invite), now).await?;
         tracing::info!(expires_at_ms = expires_at.as_millis(), "made an enrollment link");
-        Ok(ContactCard::to_cadre_link(&card))
+        Ok((ContactCard::to_cadre_link(&card), expires_at))
     }
 
     /// The party's devices, this one first. On the main device: every
@@ -483,6 +515,17 @@ impl Cadre {
     }
 }
 
+/// The text of an enrollment link as an SVG QR code, when it fits in one.
+fn enrollment_qr_svg(link: &str) -> Option<String> {
+    match tallymesh_offline::qr::render_svg(link.as_bytes()) {
+        Ok(svg) => Some(svg),
+        Err(error) => {
+            tracing::info!("an enrollment link too long for a QR code: {error}");
+            None
+        }
+    }
+}
+
 /// Why a token did not enroll: unknown, expired or used.
 fn token_refusal(row: Option<tallymesh_store::CadreTokenRow>, now: Timestamp) -> CadreResponse {
     match row {
@@ -558,6 +601,14 @@ mod tests {
             reason(token_refusal(Some(row(None, 500)), at)),
             CadreRefusal::TokenExpired
         );
+    }
+
+    #[test]
+    fn an_enrollment_qr_code_holds_the_link_text() {
+        let link = format!("tallymesh:cadre?v=1&d={}", "A".repeat(600));
+        let svg = enrollment_qr_svg(&link).expect("a link of a card fits in a QR code");
+        assert!(svg.contains("<svg"), "{svg}");
+        assert_eq!(enrollment_qr_svg(&"A".repeat(10_000)), None);
     }
 
     #[test]

@@ -47,6 +47,11 @@ pub enum NodeEvent {
     /// A device joined the party's cadre or was revoked (on the main
     /// device), or this device joined a party's cadre.
     CadreChanged,
+    /// AutoNAT found anew whether peers on the internet can dial this node.
+    ReachabilityChanged {
+        /// The reachability now.
+        reachability: crate::Reachability,
+    },
     /// A `tallymesh:` link was handed to the node to act on (see
     /// [`crate::links`]); the window offers what it means.
     LinkOpened {
@@ -109,6 +114,7 @@ impl NodeEvent {
             | N::Request { .. }
             | N::Gossip { .. }
             | N::Misbehaved { .. }
+            // Kept by the node, which tells of changes itself.
             | N::Reachability(_)
             | N::RelayReservation { .. } => return None,
         })

@@ -46,7 +46,7 @@ pub use identity::{Identity, IdentityError, IdentityState};
 pub use keystore::{KdfParams, KeystoreConfig, KeystoreError, Passphrase};
 pub use ledger::{LedgerTransport, TallyLedgers};
 pub use node::Node;
-pub use status::NodeStatus;
+pub use status::{NodeStatus, Reachability};
 pub use tallymesh_net::Multiaddr;
 
 /// This build's version, as shown to users and reported by `status`.

@@ -1,13 +1,13 @@
 //! What the node does with what arrives from the network: requests on its
 //! protocols are answered, the rest becomes node events.
 
-use std::sync::Weak;
+use std::sync::{PoisonError, Weak};
 
 use tallymesh_net::NetEvent;
 use tokio::sync::mpsc;
 
 use crate::node::Inner;
-use crate::{Node, NodeEvent};
+use crate::{Node, NodeEvent, Reachability};
 
 /// Serves the swarm's events until the swarm stops or the node is gone.
 /// Holds the node weakly, so a node dropped without `shutdown` is not kept
@@ -47,6 +47,7 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
             }
             NetEvent::PingRtt { peer, rtt } => node.device_rtt(peer, rtt).await,
             NetEvent::Misbehaved { peer, reason } => node.strike(peer, &reason.to_string()),
+            NetEvent::Reachability(found) => node.set_reachability(Reachability::from_net(&found)),
             other => {
                 if let Some(event) = NodeEvent::from_net(&other) {
                     // No subscriber is not an error.
@@ -59,5 +60,64 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                 }
             }
         }
+    }
+}
+
+impl Node {
+    /// Whether peers on the internet can dial this node, as AutoNAT last
+    /// found (unknown until a probe answers).
+    pub fn reachability(&self) -> Reachability {
+        self.inner
+            .reachability
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Keeps what AutoNAT found; a change is told to the window.
+    pub(crate) fn set_reachability(&self, reachability: Reachability) {
+        let previous = std::mem::replace(
+            &mut *self.inner.reachability.lock().unwrap_or_else(PoisonError::into_inner),
+            reachability.clone(),
+        );
+        if previous != reachability {
+            tracing::info!(?reachability, "reachability from the internet changed");
+            // No subscriber is not an error.
+            let _ = self.inner.events.send(NodeEvent::ReachabilityChanged { reachability });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{KeystoreConfig, Node, NodeConfig, NodeEvent, Reachability};
+
+    #[tokio::test]
+    async fn a_new_reachability_is_kept_in_the_status_and_told_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = NodeConfig::new(dir.path().to_owned())
+            .with_listen(vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()])
+            .with_lan_discovery(false)
+            .with_keystore(KeystoreConfig::key_file("open sesame, please".to_owned().into()));
+        let node = Node::start(config).await.unwrap();
+        assert_eq!(node.status().await.unwrap().reachability, Reachability::Unknown);
+        let mut events = node.events();
+
+        let public = Reachability::Public {
+            address: "/ip4/203.0.113.7/tcp/4001".into(),
+        };
+        node.set_reachability(public.clone());
+        node.set_reachability(public.clone());
+        node.set_reachability(Reachability::Private);
+
+        assert_eq!(node.status().await.unwrap().reachability, Reachability::Private);
+        let mut told = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            if let NodeEvent::ReachabilityChanged { reachability } = event {
+                told.push(reachability);
+            }
+        }
+        assert_eq!(told, vec![public, Reachability::Private]);
+        node.shutdown().await;
     }
 }

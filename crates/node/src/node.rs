@@ -46,6 +46,8 @@ pub(crate) struct Inner {
     pub(crate) presence: std::sync::Mutex<crate::presence::PresenceBook>,
     /// How often each peer broke a protocol's rules since the node started.
     pub(crate) strikes: std::sync::Mutex<std::collections::HashMap<tallymesh_net::PeerId, u32>>,
+    /// What AutoNAT last found about dialling this node from outside.
+    pub(crate) reachability: std::sync::Mutex<crate::Reachability>,
     pub(crate) events: broadcast::Sender<NodeEvent>,
     running: Mutex<Option<Running>>,
 }
@@ -131,6 +133,7 @@ impl Node {
                 protocols,
                 presence: std::sync::Mutex::default(),
                 strikes: std::sync::Mutex::default(),
+                reachability: std::sync::Mutex::default(),
                 events,
                 running: Mutex::new(None),
             }),
@@ -187,6 +190,7 @@ impl Node {
             peer_id: inner.net.local_peer_id().to_string(),
             listen_addrs: listen_addrs.iter().map(ToString::to_string).collect(),
             connected_peers: u32::try_from(connected.len()).unwrap_or(u32::MAX),
+            reachability: self.reachability(),
         })
     }
 

@@ -64,6 +64,7 @@ const status: NodeStatus = {
   peerId: "12D3KooWTest",
   listenAddrs: [],
   connectedPeers: 0,
+  reachability: { kind: "unknown" },
 };
 
 describe("TauriBackend", () => {

@@ -78,6 +78,15 @@ export const commands = {
 	contactRedeem: (link: string) => typedError<Contact, ApiError>(__TAURI_INVOKE("contact_redeem", { link })),
 	/** Every contact's presence: online, round trip, last seen. */
 	contactsPresence: () => typedError<ContactPresence_Serialize[], ApiError>(__TAURI_INVOKE("contacts_presence")),
+	/**
+	 * A new one-time enrollment link, accepted for `expires_in_secs` (an hour
+	 * when not given), with a QR code of it. Only on the party's main device.
+	 */
+	cadreInvite: (expiresInSecs: number | null) => typedError<EnrollmentLink_Serialize, ApiError>(__TAURI_INVOKE("cadre_invite", { expiresInSecs })),
+	/** The party's devices, this one first; revoked ones marked. */
+	cadreList: () => typedError<CadreDevice[], ApiError>(__TAURI_INVOKE("cadre_list")),
+	/** Revokes an enrolled device: it drops off the party's card. */
+	cadreRevoke: (peerId: string) => typedError<null, ApiError>(__TAURI_INVOKE("cadre_revoke", { peerId })),
 	/** The connected peers, contacts' devices first. */
 	networkPeers: () => typedError<PeerInfo_Serialize[], ApiError>(__TAURI_INVOKE("network_peers")),
 	/**
@@ -117,6 +126,20 @@ export type ApiErrorCode =
 "storage" |
 /** Something failed that the user cannot act on. */
 "internal";
+
+/** A device of this party, as `tallymesh cadre list` shows it. */
+export type CadreDevice = {
+	/** The device's libp2p peer id. */
+	peerId: string,
+	/** The name its certificate gives it. */
+	name: string,
+	/** When the party certified it (ms since the Unix epoch). */
+	enrolledAtMs: number,
+	/** Whether the party revoked it: it is off the party's card. */
+	revoked: boolean,
+	/** Whether it is the device this list comes from. */
+	thisDevice: boolean,
+};
 
 /** The invite a shared card carries. */
 export type CardInvite = {
@@ -235,6 +258,44 @@ export type ContactPresence_Serialize = {
 	 * epoch); `None` if never.
 	 */
 	lastSeenMs: number | null,
+};
+
+/**
+ * An enrollment link as the main device's window shows it: the link, when
+ * it stops being accepted, and the link as a QR code.
+ */
+export type EnrollmentLink = EnrollmentLink_Serialize | EnrollmentLink_Deserialize;
+
+/**
+ * An enrollment link as the main device's window shows it: the link, when
+ * it stops being accepted, and the link as a QR code.
+ */
+export type EnrollmentLink_Deserialize = {
+	/** The `tallymesh:cadre?…` link, for `tallymesh cadre join LINK`. */
+	link: string,
+	/** When the link stops being accepted (ms since the Unix epoch). */
+	expiresAtMs: number,
+	/**
+	 * The link's text as an SVG QR code; `None` when a card that lists
+	 * many devices makes it too long for one.
+	 */
+	qrSvg?: string | null,
+};
+
+/**
+ * An enrollment link as the main device's window shows it: the link, when
+ * it stops being accepted, and the link as a QR code.
+ */
+export type EnrollmentLink_Serialize = {
+	/** The `tallymesh:cadre?…` link, for `tallymesh cadre join LINK`. */
+	link: string,
+	/** When the link stops being accepted (ms since the Unix epoch). */
+	expiresAtMs: number,
+	/**
+	 * The link's text as an SVG QR code; `None` when a card that lists
+	 * many devices makes it too long for one.
+	 */
+	qrSvg: string | null,
 };
 
 /** Whom this node acts for. */
@@ -358,6 +419,10 @@ presence: ContactPresence_Deserialize } |
  * device), or this device joined a party's cadre.
  */
 { kind: "cadreChanged" } |
+/** AutoNAT found anew whether peers on the internet can dial this node. */
+{ kind: "reachabilityChanged";
+/** The reachability now. */
+reachability: Reachability } |
 /**
  * A `tallymesh:` link was handed to the node to act on (see
  * [`crate::links`]); the window offers what it means.
@@ -432,6 +497,10 @@ presence: ContactPresence_Serialize } |
  * device), or this device joined a party's cadre.
  */
 { kind: "cadreChanged" } |
+/** AutoNAT found anew whether peers on the internet can dial this node. */
+{ kind: "reachabilityChanged";
+/** The reachability now. */
+reachability: Reachability } |
 /**
  * A `tallymesh:` link was handed to the node to act on (see
  * [`crate::links`]); the window offers what it means.
@@ -491,6 +560,8 @@ export type NodeStatus = {
 	listenAddrs: string[],
 	/** How many peers are connected now. */
 	connectedPeers: number,
+	/** Whether peers on the internet can dial this node. */
+	reachability: Reachability,
 };
 
 /** An invite this node's party made, for the list of open invites. */
@@ -549,6 +620,20 @@ export type PeerInfo_Serialize = {
 	 */
 	strikes: number,
 };
+
+/**
+ * Whether peers on the internet can dial this node, as AutoNAT probes last
+ * found. Peers behind NAT still reach it through relays and hole punching.
+ */
+export type Reachability =
+/** Dialable from the internet at this address. */
+{ kind: "public";
+/** The address others dialled back, as a multiaddr. */
+address: string } |
+/** Behind NAT or a firewall: reachable through relays and hole punching. */
+{ kind: "private" } |
+/** No probe has answered yet. */
+{ kind: "unknown" };
 
 /** Why a scan failed. */
 export type ScanFailure =

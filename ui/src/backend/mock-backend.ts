@@ -5,15 +5,18 @@ import {
   contactPeer,
   fingerprintOf,
   mockCameraFrame,
+  mockCadreLink,
   mockCardLink,
   mockPartyId,
   mockPeerId,
   mockQrSvg,
   mockToken,
   openMockBackup,
+  parseMockCadreLink,
   parseMockLink,
   previewOf,
   readMockImage,
+  sampleCadre,
   sampleContacts,
   sampleLastSeen,
   samplePeers,
@@ -24,9 +27,11 @@ import {
   type ApiErrorCode,
   type Backend,
   BackendError,
+  type CadreDevice,
   type CardPreview,
   type Contact,
   type ContactPresence,
+  type EnrollmentLink,
   type IdentityState,
   type InviteRequest,
   type MyCard,
@@ -35,6 +40,7 @@ import {
   type SaveDialogText,
   type OwnInvite,
   type PeerInfo,
+  type Reachability,
   type ScanUpdate,
   type StopScan,
   type Unsubscribe,
@@ -90,6 +96,14 @@ export interface MockBackendOptions {
   unreachable?: string[];
   /** Tokens of one-time invites someone already redeemed: their parties refuse them. */
   usedInvites?: string[];
+  /**
+   * The devices the party's main device enrolled (revoked ones marked), or, on a
+   * member device, the party's other devices. By default the sample home box and
+   * a revoked phone for the sample party, the main device alone for a member.
+   */
+  cadre?: CadreDevice[];
+  /** This device's name, as its certificate gives it. */
+  deviceName?: string;
 }
 
 const MINUTE_MS = 60_000;
@@ -101,6 +115,9 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
 const MIN_PASSPHRASE_CHARS = 8;
 const MAX_DISPLAY_NAME = 64;
 const SAMPLE_NAME = "Ana Lima";
+const SAMPLE_DEVICE_NAME = "Ana's laptop";
+/** How long an enrollment link is accepted unless told otherwise, as on the node. */
+const DEFAULT_ENROLLMENT_SECS = 3_600;
 
 export function sampleNodeState(now: number): MockNodeState {
   const dataDir = "/home/ana/.local/share/tallymesh";
@@ -114,6 +131,7 @@ export function sampleNodeState(now: number): MockNodeState {
     peerId: "12D3KooWRfYU5FaY9SmJcRD5uZp4Jk8pMGcAq6ZbQ3vHkS7tXn2W",
     listenAddrs: ["/ip4/127.0.0.1/udp/47811/quic-v1", "/ip4/192.168.1.40/tcp/47811"],
     connectedPeers: 3,
+    reachability: { kind: "private" },
   };
 }
 
@@ -163,6 +181,10 @@ export class MockBackend implements Backend {
   private lastSeen = new Map<string, number>();
   private unreachable: Set<string>;
   private redeemedInvites: Set<string>;
+  private cadre: CadreDevice[];
+  private readonly deviceName: string;
+  /** One-time enrollment tokens: when each expires, and whether a device used it. */
+  private cadreTokens = new Map<string, { expiresAtMs: number; used: boolean }>();
 
   constructor(options: MockBackendOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -184,6 +206,8 @@ export class MockBackend implements Backend {
     if (options.status?.connectedPeers === undefined) this.state.connectedPeers = this.peers.size;
     this.unreachable = new Set(options.unreachable ?? []);
     this.redeemedInvites = new Set(options.usedInvites ?? []);
+    this.deviceName = options.deviceName ?? SAMPLE_DEVICE_NAME;
+    this.cadre = (options.cadre ?? this.initialCadre()).map((device) => ({ ...device }));
     this.openedLinks = [...(options.openedLinks ?? [])];
     this.camera = options.camera ?? null;
     this.scanStepMs = options.scanStepMs ?? 250;
@@ -418,6 +442,48 @@ export class MockBackend implements Backend {
     );
   }
 
+  async cadreDevices(): Promise<CadreDevice[]> {
+    await this.ready();
+    const identity = this.requireParty();
+    const enrolledAtMs = identity.state === "ready" ? identity.createdAtMs : this.now();
+    const own: CadreDevice = {
+      peerId: this.state.peerId,
+      name: this.deviceName,
+      enrolledAtMs,
+      revoked: false,
+      thisDevice: true,
+    };
+    // A member knows the devices the party's card lists: never a revoked one.
+    const others = identity.state === "member" ? this.cadre.filter((device) => !device.revoked) : this.cadre;
+    return [own, ...others.map((device) => ({ ...device }))];
+  }
+
+  async cadreInvite(expiresInSecs: number | null): Promise<EnrollmentLink> {
+    await this.ready();
+    const me = this.requireMainDevice();
+    const secs = expiresInSecs ?? DEFAULT_ENROLLMENT_SECS;
+    if (secs < 1) throw invalid("An enrollment link must stay valid for at least a second.");
+    const now = this.now();
+    const token = mockToken(`cadre:${now}:${this.cadreTokens.size}`);
+    const expiresAtMs = now + secs * 1000;
+    this.cadreTokens.set(token, { expiresAtMs, used: false });
+    const link = mockCadreLink({ partyId: me.partyId, displayName: me.displayName, token, expiresAtMs });
+    return { link, expiresAtMs, qrSvg: mockQrSvg(link) };
+  }
+
+  async revokeDevice(peerId: string): Promise<void> {
+    await this.ready();
+    this.requireMainDevice();
+    const id = peerId.trim();
+    if (id === this.state.peerId) throw invalid("This is the party's main device itself; it cannot be revoked from here.");
+    const device = this.cadre.find((entry) => entry.peerId === id && !entry.revoked);
+    if (!device) {
+      throw invalid(`No device with the peer id ${id} is enrolled in this party's cadre (or it was revoked already).`);
+    }
+    device.revoked = true;
+    this.emit({ kind: "cadreChanged" });
+  }
+
   async invites(): Promise<OwnInvite[]> {
     await this.ready();
     this.requireReady();
@@ -532,6 +598,31 @@ export class MockBackend implements Backend {
     }
   }
 
+  /**
+   * A device runs `tallymesh cadre join LINK`: the main device checks the token,
+   * enrolls it under `name` and tells the window. Returns the device, or throws
+   * the main device's refusal.
+   */
+  enrollDevice(link: string, name: string, peerId = mockPeerId(`enrolled:${name}:${this.cadre.length}`)): CadreDevice {
+    const invite = parseMockCadreLink(link);
+    if (!invite) throw invalid("This is not a Tallymesh enrollment link (they start with tallymesh:cadre?).");
+    const token = this.cadreTokens.get(invite.token);
+    if (!token) throw invalid("This enrollment link is not known here; make a new one on the main device.");
+    if (token.used) throw invalid("This enrollment link was already used; make a new one on the main device.");
+    if (this.now() >= token.expiresAtMs) throw invalid("This enrollment link has expired; make a new one on the main device.");
+    token.used = true;
+    const device: CadreDevice = { peerId, name, enrolledAtMs: this.now(), revoked: false, thisDevice: false };
+    this.cadre.push(device);
+    this.emit({ kind: "cadreChanged" });
+    return { ...device };
+  }
+
+  /** AutoNAT finds anew whether the internet can dial this node. */
+  setReachability(reachability: Reachability): void {
+    this.setStatus({ reachability });
+    this.emit({ kind: "reachabilityChanged", reachability });
+  }
+
   /** Whether a party's devices can be reached to redeem its invites. */
   setReachable(partyId: string, reachable: boolean): void {
     if (reachable) this.unreachable.delete(partyId);
@@ -591,6 +682,42 @@ export class MockBackend implements Backend {
       default:
         return option;
     }
+  }
+
+  /** The other devices of the party at the start. */
+  private initialCadre(): CadreDevice[] {
+    const identity = this.identity;
+    if (identity.state === "ready") return sampleCadre(this.now(), identity.partyId);
+    if (identity.state === "member") {
+      // The main device that enrolled this one.
+      return [
+        {
+          peerId: mockPeerId(`${identity.partyId}#main`),
+          name: `${identity.displayName}'s laptop`,
+          enrolledAtMs: this.now() - 40 * DAY_MS,
+          revoked: false,
+          thisDevice: false,
+        },
+      ];
+    }
+    return [];
+  }
+
+  /** The party this node acts for, as its main device or as a member. */
+  private requireParty(): Extract<IdentityState, { state: "ready" | "member" }> {
+    if (this.identity.state === "member") return this.identity;
+    return this.requireReady();
+  }
+
+  /** The party, on its main device: a member is told to ask the main device. */
+  private requireMainDevice(): Extract<IdentityState, { state: "ready" }> {
+    if (this.identity.state === "member") {
+      const name = this.identity.displayName;
+      throw invalid(
+        `This device acts for ${name} as one of its devices and does not hold the party secret; do this on ${name}'s main device.`,
+      );
+    }
+    return this.requireReady();
   }
 
   private requireReady(): Extract<IdentityState, { state: "ready" }> {

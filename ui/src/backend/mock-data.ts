@@ -4,7 +4,7 @@
  * ones; the mock checks them the way the node would and refuses with the
  * node's own sentences.
  */
-import type { CardInvite, CardPreview, Contact } from "./types";
+import type { CadreDevice, CardInvite, CardPreview, Contact } from "./types";
 
 const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 const MINUTE_MS = 60_000;
@@ -317,4 +317,54 @@ export function samplePeers(now: number): MockPeer[] {
 export function sampleLastSeen(now: number): Record<string, number> {
   const chiara = sampleContacts(now).find((contact) => contact.displayName === "Chiara Rossi")!;
   return { [chiara.partyId]: now - 5 * MINUTE_MS };
+}
+
+/** What a mock enrollment link carries: the party, and the one-time token with its expiry. */
+export interface MockCadreInvite {
+  partyId: string;
+  displayName: string;
+  token: string;
+  expiresAtMs: number;
+}
+
+/** An enrollment link shaped like the node's (`tallymesh:cadre?v=1&d=…`). */
+export function mockCadreLink(invite: MockCadreInvite): string {
+  return `tallymesh:cadre?v=1&d=${toBase64Url(JSON.stringify(invite))}`;
+}
+
+/** The invite of a mock enrollment link, or `null` when it is not one. */
+export function parseMockCadreLink(link: string): MockCadreInvite | null {
+  const prefix = "tallymesh:cadre?";
+  const text = link.trim();
+  if (!text.startsWith(prefix)) return null;
+  const data = new URLSearchParams(text.slice(prefix.length)).get("d");
+  if (!data) return null;
+  try {
+    return JSON.parse(fromBase64Url(data)) as MockCadreInvite;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The devices the sample party's main device enrolled: an always-on home box,
+ * and an old phone that was revoked.
+ */
+export function sampleCadre(now: number, partyId: string): CadreDevice[] {
+  return [
+    {
+      peerId: devicePeerId(partyId, 1),
+      name: "Home box",
+      enrolledAtMs: now - 12 * DAY_MS - 3 * HOUR_MS,
+      revoked: false,
+      thisDevice: false,
+    },
+    {
+      peerId: devicePeerId(partyId, 2),
+      name: "Old phone",
+      enrolledAtMs: now - 30 * DAY_MS,
+      revoked: true,
+      thisDevice: false,
+    },
+  ];
 }

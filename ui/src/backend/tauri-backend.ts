@@ -4,9 +4,11 @@ import { commands, events, type ApiError, type Result, type ScanUpdate_Deseriali
 import {
   type Backend,
   BackendError,
+  type CadreDevice,
   type CardPreview,
   type Contact,
   type ContactPresence,
+  type EnrollmentLink,
   type IdentityState,
   type InviteRequest,
   type MyCard,
@@ -113,6 +115,18 @@ export class TauriBackend implements Backend {
 
   networkPeers(): Promise<PeerInfo[]> {
     return call(() => commands.networkPeers());
+  }
+
+  cadreDevices(): Promise<CadreDevice[]> {
+    return call(() => commands.cadreList());
+  }
+
+  cadreInvite(expiresInSecs: number | null): Promise<EnrollmentLink> {
+    return call(() => commands.cadreInvite(expiresInSecs));
+  }
+
+  async revokeDevice(peerId: string): Promise<void> {
+    await call(() => commands.cadreRevoke(peerId));
   }
 
   invites(): Promise<OwnInvite[]> {

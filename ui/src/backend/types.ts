@@ -4,9 +4,11 @@
  */
 import type {
   ApiError,
+  CadreDevice,
   CardInvite,
   CardPreview_Serialize,
   Contact,
+  EnrollmentLink_Serialize,
   ContactPresence_Serialize,
   IdentityState,
   MyCard_Serialize,
@@ -14,11 +16,22 @@ import type {
   NodeStatus,
   OwnInvite,
   PeerInfo_Serialize,
+  Reachability,
   ScanFailure,
   ScanUpdate_Serialize,
 } from "./bindings";
 
-export type { CardInvite, Contact, IdentityState, NodeEvent, NodeStatus, OwnInvite, ScanFailure };
+export type {
+  CadreDevice,
+  CardInvite,
+  Contact,
+  IdentityState,
+  NodeEvent,
+  NodeStatus,
+  OwnInvite,
+  Reachability,
+  ScanFailure,
+};
 
 /** A verified card that has not been added yet: what a person confirms before "Add contact". */
 export type CardPreview = CardPreview_Serialize;
@@ -28,6 +41,8 @@ export type MyCard = MyCard_Serialize;
 export type ScanUpdate = ScanUpdate_Serialize;
 /** How a contact can be reached right now: online with a round trip, or when it was last seen. */
 export type ContactPresence = ContactPresence_Serialize;
+/** A one-time enrollment link: the link, when it expires, and a QR code of it (`null` when too long for one). */
+export type EnrollmentLink = EnrollmentLink_Serialize;
 /** A connected peer: its addresses, round trip, and the contact it belongs to, if any. */
 export type PeerInfo = PeerInfo_Serialize;
 /** An invite to put on a new card: reusable or one-time, and how long it is accepted. */
@@ -37,6 +52,8 @@ export interface InviteRequest {
 }
 /** The identity once the node acts for a party. */
 export type ReadyIdentity = Extract<IdentityState, { state: "ready" }>;
+/** The identity of a device enrolled in another device's party: it acts for the party without its secret. */
+export type MemberIdentity = Extract<IdentityState, { state: "member" }>;
 /** A party the database names but whose secret the keystore lost. */
 export type KeyMissingIdentity = Extract<IdentityState, { state: "keyMissing" }>;
 
@@ -146,6 +163,16 @@ export interface Backend {
 
   /** The peers connected now, contacts' devices first. */
   networkPeers(): Promise<PeerInfo[]>;
+
+  /** The party's devices, this one first; on the main device revoked ones are kept, marked. */
+  cadreDevices(): Promise<CadreDevice[]>;
+  /**
+   * A new one-time enrollment link, accepted for `expiresInSecs` (an hour when
+   * `null`), with its expiry and a QR code. Only on the party's main device.
+   */
+  cadreInvite(expiresInSecs: number | null): Promise<EnrollmentLink>;
+  /** Revokes an enrolled device: it drops off the party's card. */
+  revokeDevice(peerId: string): Promise<void>;
 
   /** The `tallymesh:` links the app was opened with, oldest first; each is handed out once. */
   takeOpenedLinks(): Promise<string[]>;

@@ -8,6 +8,7 @@ import {
   type NodeEvent,
   type NodeStatus,
 } from "@/backend";
+import { cadreQueryKeys } from "@/cadre/queries";
 import { contactQueryKeys, myCardQueryKey, presenceOfEvent, withPresence } from "@/contacts/queries";
 import { identityQueryKeys } from "@/identity/identity";
 import { peerQueryKeys } from "./peers";
@@ -54,6 +55,7 @@ function refreshAfter(event: NodeEvent, queryClient: QueryClient): void {
   switch (event.kind) {
     case "identityChanged":
       queryClient.setQueryData(identityQueryKeys.state, event.identity);
+      void queryClient.invalidateQueries({ queryKey: cadreQueryKeys.all });
       // A card is signed by the party: one made before the change is not mine any more.
       queryClient.removeQueries({ queryKey: myCardQueryKey });
       void queryClient.invalidateQueries({ queryKey: contactQueryKeys.all });
@@ -69,6 +71,7 @@ function refreshAfter(event: NodeEvent, queryClient: QueryClient): void {
     case "cadreChanged":
       // The party's card lists its devices: one made before the change is out of date.
       queryClient.removeQueries({ queryKey: myCardQueryKey });
+      void queryClient.invalidateQueries({ queryKey: cadreQueryKeys.all });
       break;
     case "presenceChanged": {
       const presence = presenceOfEvent(event);

@@ -1,16 +1,17 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { Check, Copy, RefreshCw, Ticket } from "lucide-react";
-import { useEffect, useState } from "react";
+import { RefreshCw, Ticket } from "lucide-react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useBackend, type BackendError, type InviteRequest, type MyCard, type OwnInvite } from "@/backend";
 import { contactQueryKeys, isOpenInvite, myCardQueryKey, useInvites, useMyCard } from "@/contacts/queries";
+import { CopyLinkButton } from "@/components/copy-link-button";
 import { FormError } from "@/components/form-error";
+import { QrCode } from "@/components/qr-code";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Skeleton } from "@/components/ui/skeleton";
 import { ToggleGroup, ToggleGroupItem } from "@/components/ui/toggle-group";
 import { formatDateTime } from "@/i18n/format";
-import { copyText } from "@/lib/clipboard";
 import { useNow } from "@/lib/use-now";
 
 type InviteKind = "none" | "oneTime" | "reusable";
@@ -60,19 +61,7 @@ function MyCardBody() {
     <div className="flex flex-col gap-6">
       <div className="grid gap-6 sm:grid-cols-[13rem_minmax(0,1fr)]">
         <div className="flex flex-col items-center gap-2">
-          {card.data ? (
-            <img
-              data-testid="my-card-qr"
-              src={`data:image/svg+xml;utf8,${encodeURIComponent(card.data.qrSvg)}`}
-              alt={t("contacts.myCard.qrAlt")}
-              className="size-52 rounded-lg border bg-white p-2"
-              draggable={false}
-            />
-          ) : card.isError ? (
-            <div className="flex size-52 items-center justify-center rounded-lg border bg-muted" />
-          ) : (
-            <Skeleton className="size-52 rounded-lg" data-testid="my-card-loading" />
-          )}
+          <QrCode svg={card.data?.qrSvg} alt={t("contacts.myCard.qrAlt")} testId="my-card-qr" failed={card.isError} />
         </div>
 
         <div className="flex min-w-0 flex-col gap-4">
@@ -92,7 +81,7 @@ function MyCardBody() {
               <Skeleton className="h-16 w-full" />
             )}
             <div className="flex flex-wrap items-center gap-2">
-              <CopyLinkButton link={card.data?.link} />
+              <CopyLinkButton value={card.data?.link} label={t("contacts.myCard.copy")} testId="my-card-copy" />
               <span className="text-xs text-muted-foreground" data-testid="my-card-invite">
                 {card.data?.invite
                   ? t(card.data.invite.reusable ? "contacts.myCard.carriesReusable" : "contacts.myCard.carriesOneTime", {
@@ -163,38 +152,6 @@ function MyCardBody() {
       </div>
       <OpenInvites currentToken={card.data?.invite?.token ?? null} />
     </div>
-  );
-}
-
-function CopyLinkButton({ link }: { link: string | undefined }) {
-  const { t } = useTranslation();
-  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
-  useEffect(() => {
-    if (state === "idle") return;
-    const id = setTimeout(() => setState("idle"), 1_600);
-    return () => clearTimeout(id);
-  }, [state]);
-  return (
-    <>
-      <Button
-        size="sm"
-        data-testid="my-card-copy"
-        disabled={!link}
-        onClick={() => {
-          if (!link) return;
-          copyText(link).then(
-            () => setState("copied"),
-            () => setState("failed"),
-          );
-        }}
-      >
-        {state === "copied" ? <Check aria-hidden /> : <Copy aria-hidden />}
-        {state === "copied" ? t("copy.copied") : state === "failed" ? t("copy.failed") : t("contacts.myCard.copy")}
-      </Button>
-      <span className="sr-only" role="status" aria-live="polite">
-        {state === "copied" ? t("copy.copied") : state === "failed" ? t("copy.failed") : ""}
-      </span>
-    </>
   );
 }
 

@@ -47,6 +47,36 @@ describe("Network", () => {
     expect(await navigator.clipboard.readText()).toBe(state.peerId);
   });
 
+  it("says whether the internet can reach this device, and follows reachabilityChanged events", async () => {
+    const backend = new MockBackend({ status: { reachability: { kind: "unknown" } } });
+    renderApp({ screen: "network", backend });
+    const device = await screen.findByTestId("network-this-device");
+    const status = await within(device).findByTestId("network-reachability");
+    expect(status).toHaveAttribute("data-kind", "unknown");
+    expect(status).toHaveTextContent("Not known yet");
+    expect(status).toHaveTextContent("the answer comes once a few have tried");
+
+    act(() => backend.setReachability({ kind: "private" }));
+    await waitFor(() => expect(within(device).getByTestId("network-reachability")).toHaveAttribute("data-kind", "private"));
+    expect(within(device).getByTestId("network-reachability-status")).toHaveTextContent(
+      "Behind NAT — reachable through relays and hole punching",
+    );
+
+    act(() => backend.setReachability({ kind: "public", address: "/ip4/203.0.113.7/tcp/4001" }));
+    await waitFor(() =>
+      expect(within(device).getByTestId("network-reachability-status")).toHaveTextContent(
+        "Reachable from the internet at /ip4/203.0.113.7/tcp/4001",
+      ),
+    );
+    expect(within(device).getByTestId("network-reachability")).toHaveTextContent("can dial this device directly");
+  });
+
+  it("says it in Spanish too", async () => {
+    renderApp({ screen: "network", language: "es" });
+    const status = await screen.findByTestId("network-reachability-status");
+    expect(status).toHaveTextContent("Detrás de NAT");
+  });
+
   it("lists the connected peers, contacts' devices first by name, with short ids, round trips and addresses", async () => {
     renderApp({ screen: "network" });
     await waitFor(() => expect(peerRows()).toHaveLength(3));

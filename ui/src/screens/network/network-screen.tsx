@@ -1,7 +1,7 @@
-import { Laptop, Network, Users, Waypoints } from "lucide-react";
+import { Globe, Laptop, Network, ShieldQuestion, Users, Waypoints, Workflow } from "lucide-react";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import type { NodeStatus, PeerInfo } from "@/backend";
+import type { NodeStatus, PeerInfo, Reachability } from "@/backend";
 import { Avatar } from "@/components/avatar";
 import { CopyButton } from "@/components/copy-button";
 import { ErrorPanel } from "@/components/error-panel";
@@ -117,7 +117,38 @@ function DeviceDetails({ status }: { status: NodeStatus }) {
           </p>
         )}
       </Row>
+      <Row label={t("network.reachability.label")}>
+        <ReachabilityStatus reachability={status.reachability} />
+      </Row>
     </dl>
+  );
+}
+
+const REACHABILITY_ICONS = { public: Globe, private: Workflow, unknown: ShieldQuestion } as const;
+
+/** What AutoNAT found: whether other nodes can dial this one, and what that means for reaching it. */
+function ReachabilityStatus({ reachability }: { reachability: Reachability }) {
+  const { t } = useTranslation();
+  const Icon = REACHABILITY_ICONS[reachability.kind];
+  return (
+    <div data-testid="network-reachability" data-kind={reachability.kind} className="flex min-w-0 items-start gap-2">
+      <Icon
+        aria-hidden
+        className={
+          reachability.kind === "public"
+            ? "mt-0.5 size-4 shrink-0 text-brand-soft-foreground"
+            : "mt-0.5 size-4 shrink-0 text-muted-foreground"
+        }
+      />
+      <div className="flex min-w-0 flex-col gap-0.5">
+        <p data-testid="network-reachability-status" className="font-medium break-all">
+          {reachability.kind === "public"
+            ? t("network.reachability.public", { address: reachability.address })
+            : t(`network.reachability.${reachability.kind}`)}
+        </p>
+        <p className="text-xs leading-relaxed text-muted-foreground">{t(`network.reachability.${reachability.kind}Help`)}</p>
+      </div>
+    </div>
   );
 }
 

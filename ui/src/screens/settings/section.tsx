@@ -14,7 +14,8 @@ export function Section({
   id: string;
   title: string;
   description: string;
-  children: ReactNode;
+  /** The label–value rows; a section that is all panels has none. */
+  children?: ReactNode;
   /** What follows the rows: forms and panels that are more than a label and a value. */
   footer?: ReactNode;
   testId?: string;
@@ -32,7 +33,7 @@ export function Section({
         <p className="text-sm leading-relaxed text-muted-foreground">{description}</p>
       </div>
       <div className="flex min-w-0 flex-col gap-6">
-        <dl className="flex min-w-0 flex-col divide-y">{children}</dl>
+        {children !== undefined && <dl className="flex min-w-0 flex-col divide-y">{children}</dl>}
         {footer}
       </div>
     </section>

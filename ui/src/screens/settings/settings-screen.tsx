@@ -8,6 +8,7 @@ import { formatDateTime, formatNumber } from "@/i18n/format";
 import { useNodeStatus } from "@/node/node-status";
 import { useLanguage } from "@/preferences/language";
 import { THEME_PREFERENCES, useTheme, type ThemePreference } from "@/preferences/theme";
+import { DevicesSection } from "./devices-section";
 import { IdentitySection } from "./identity-section";
 import { PathValue, Section, SettingRow, Value } from "./section";
 
@@ -20,6 +21,7 @@ export function SettingsScreen() {
       <PageHeader title={t("settings.title")} description={t("settings.subtitle")} />
       <div className="flex flex-col gap-6">
         <IdentitySection />
+        <DevicesSection />
         <NodeSections />
         <AppearanceSection />
         <LanguageSection />
