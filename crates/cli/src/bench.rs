@@ -101,8 +101,7 @@ async fn bench_ledger(root: &std::path::Path, args: &LedgerArgs) -> Result<(), S
         let submitter = &nodes[0];
         let tally = genesis.tally_id.clone();
         // The first entry also connects the nodes.
-        let warm_up = measure(submitter, &tally, 1, Some(10), 0).await?;
-        let _ = warm_up;
+        measure(submitter, &tally, 1, Some(10), 0).await?;
         match args.rate {
             Some(rate) => {
                 let run = measure(submitter, &tally, args.entries, Some(rate), 1).await?;
