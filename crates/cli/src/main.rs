@@ -2,10 +2,12 @@
 //! that drives a running node (headless or the desktop app) through its
 //! local control endpoint.
 
+mod bench;
 mod cadre;
 mod contact;
 mod format;
 mod id;
+mod ledger;
 mod secrets;
 
 use std::path::{Path, PathBuf};
@@ -60,6 +62,15 @@ enum Command {
     /// node when there is one.
     #[command(subcommand)]
     Cadre(cadre::CadreCommand),
+    /// Serve, feed and inspect test-network tally ledgers on the running node
+    ///
+    /// A test-network tally carries opaque entries, for benchmarks and soak
+    /// tests of the ledger consensus; it is never shown in the app.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
+    /// Measure this machine: throughput and latency figures, not pass/fail
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +96,10 @@ struct RunArgs {
     /// with a public address, serving its party's other devices
     #[arg(long)]
     relay: bool,
+    /// Prune each tally ledger's journal every N certified blocks; 0 keeps
+    /// every record (for soak tests that audit the votes afterwards)
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    ledger_prune_every: u64,
     #[command(flatten)]
     keystore: KeystoreArgs,
 }
@@ -163,6 +178,8 @@ fn main() -> ExitCode {
             Command::Id(command) => id::run(data_dir, command).await,
             Command::Contact(command) => contact::run(data_dir, command).await,
             Command::Cadre(command) => cadre::run(data_dir, command).await,
+            Command::Ledger(command) => ledger::run(data_dir, command).await,
+            Command::Bench(command) => bench::run(command).await,
         }
     });
     // Tasks still running (a stopped node's stragglers) get a moment to
@@ -190,6 +207,9 @@ async fn run_node(data_dir: PathBuf, args: RunArgs) -> Result<(), String> {
     if !args.listen.is_empty() {
         config = config.with_listen(args.listen);
     }
+    let mut ledger = config.ledger.clone();
+    ledger.prune_every = args.ledger_prune_every;
+    config = config.with_ledger_config(ledger);
     let node = Node::start(config).await.map_err(|e| keystore_hint(&e))?;
     let status = node.status().await.map_err(|e| e.to_string())?;
     eprintln!("{}", format::started(&status));
@@ -322,6 +342,21 @@ mod tests {
         assert!(Cli::try_parse_from(["tallymesh", "cadre", "list", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["tallymesh", "cadre", "revoke", "12D3KooW"]).is_ok());
         assert!(Cli::try_parse_from(["tallymesh", "cadre", "revoke"]).is_err());
+    }
+
+    #[test]
+    fn ledger_and_bench_commands_parse() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["tallymesh"], args].concat());
+        assert!(parse(&["ledger", "genesis", "--stock", "a,b", "--foil", "c", "--out", "g.json"]).is_ok());
+        assert!(parse(&["ledger", "genesis", "--stock", "a"]).is_err());
+        assert!(parse(&["ledger", "serve", "g.json", "--peer", "/ip4/127.0.0.1/tcp/1/p2p/x"]).is_ok());
+        assert!(parse(&["ledger", "submit", "00", "--count", "10"]).is_ok());
+        assert!(parse(&["ledger", "submit", "00", "--hex", "abcd"]).is_ok());
+        assert!(parse(&["ledger", "submit", "00"]).is_err());
+        assert!(parse(&["ledger", "submit", "00", "--hex", "ab", "--count", "1"]).is_err());
+        assert!(parse(&["ledger", "show", "00", "--json"]).is_ok());
+        assert!(parse(&["bench", "ledger", "--nodes", "2+2", "--entries", "10", "--rate", "5"]).is_ok());
+        assert!(parse(&["bench", "ledger", "--nodes", "9+1"]).is_err());
     }
 
     #[test]

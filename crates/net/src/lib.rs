@@ -95,6 +95,34 @@ pub fn keypair_from_seed(seed: &[u8; 32]) -> Result<Keypair, DecodingError> {
     Keypair::ed25519_from_bytes(&mut copy)
 }
 
+/// The peer id of the node whose Ed25519 identity key is `key` (32 bytes):
+/// a Tallymesh node's device key is its libp2p identity, so a tally
+/// network's node keys name peers. `None` if the bytes are not an Ed25519
+/// public key.
+///
+/// ```
+/// let key = tallymesh_net::keypair_from_seed(&[7; 32]).unwrap();
+/// let public = tallymesh_net::ed25519_public_key(&key.public().to_peer_id()).unwrap();
+/// assert_eq!(tallymesh_net::peer_id_of_ed25519(&public), Some(key.public().to_peer_id()));
+/// ```
+pub fn peer_id_of_ed25519(key: &[u8; 32]) -> Option<PeerId> {
+    let public = libp2p::identity::ed25519::PublicKey::try_from_bytes(key).ok()?;
+    Some(libp2p::identity::PublicKey::from(public).to_peer_id())
+}
+
+/// The Ed25519 public key a peer id embeds, or `None` for a peer id of
+/// another key type (or one that hashes its key instead of embedding it).
+pub fn ed25519_public_key(peer: &PeerId) -> Option<[u8; 32]> {
+    let multihash = peer.as_ref();
+    // Peer ids of small keys embed the protobuf-encoded key under the
+    // identity multihash (code 0).
+    if multihash.code() != 0 {
+        return None;
+    }
+    let public = libp2p::identity::PublicKey::try_decode_protobuf(multihash.digest()).ok()?;
+    Some(public.try_into_ed25519().ok()?.to_bytes())
+}
+
 /// Builds the swarm for `key` with `config` (see the crate docs for what
 /// runs). Fails if the settings contradict themselves
 /// ([`NetConfig::validate`]) or a transport cannot be set up.

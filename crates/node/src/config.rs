@@ -36,6 +36,9 @@ pub struct NodeConfig {
     /// directly (an always-on node serving its party's other devices).
     /// It serves once others confirm an address of it they can dial.
     pub relay_server: bool,
+    /// How the tally ledgers run: the consensus timeouts and limits, how
+    /// often journals are pruned.
+    pub ledger: crate::ledger::TallyLedgersConfig,
 }
 
 impl NodeConfig {
@@ -53,7 +56,14 @@ impl NodeConfig {
             lan_discovery: true,
             dht_server: None,
             relay_server: false,
+            ledger: crate::ledger::TallyLedgersConfig::default(),
         }
+    }
+
+    /// The same node, running its tally ledgers with `ledger`.
+    pub fn with_ledger_config(mut self, ledger: crate::ledger::TallyLedgersConfig) -> Self {
+        self.ledger = ledger;
+        self
     }
 
     /// The same node, listening only where `listen` says.

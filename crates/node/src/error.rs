@@ -48,6 +48,9 @@ pub enum NodeError {
     /// a wrong phrase or backup passphrase, …); nothing was changed.
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    /// The tally ledgers could not start.
+    #[error("the tally ledgers could not start: {0}")]
+    Ledger(String),
     /// The node has been shut down.
     #[error("the node has shut down")]
     Stopped,

@@ -29,6 +29,7 @@ mod event;
 pub mod identity;
 pub mod keystore;
 pub mod ledger;
+pub mod ledger_api;
 pub mod links;
 pub mod logging;
 mod network;

@@ -41,6 +41,25 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                             tracing::debug!(%peer, "a cadre answer was not sent: {error}");
                         }
                     });
+                } else if protocol == node.inner.protocols.ledger {
+                    // Never waits: the bytes are queued for the tally's task.
+                    let received = match crate::ledger::wire::node_key_of(&peer) {
+                        Some(from) => node.inner.ledgers.receive(from, bytes),
+                        None => Err(crate::ledger::ReceiveError::Stopped),
+                    };
+                    match crate::ledger::wire::Ack::of(&received) {
+                        Some(ack) => {
+                            if let Err(error) = responder.respond(ack.bytes()) {
+                                tracing::trace!(%peer, "a ledger ack was not sent: {error}");
+                            }
+                        }
+                        None => {
+                            // Dropping the responder refuses the request.
+                            if let Err(error) = received {
+                                node.strike(peer, &format!("an unreadable ledger message: {error}"));
+                            }
+                        }
+                    }
                 } else {
                     tracing::debug!(%peer, %protocol, "a request on a protocol this node does not serve");
                 }

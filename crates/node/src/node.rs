@@ -10,6 +10,8 @@ use tokio::task::JoinHandle;
 use crate::control::ControlServer;
 use crate::identity::{self, DeviceFacts, Identity, IdentityCache};
 use crate::keystore::{self, Keystore, KeystoreError, Purpose, SecretSeed};
+use crate::ledger::wire::LedgerWire;
+use crate::ledger::{NodeRules, TallyLedgers};
 use crate::protocols::Protocols;
 use crate::{DataDir, NodeConfig, NodeError, NodeEvent, NodeStatus, VERSION};
 
@@ -49,6 +51,10 @@ pub(crate) struct Inner {
     /// What AutoNAT last found about dialling this node from outside.
     pub(crate) reachability: std::sync::Mutex<crate::Reachability>,
     pub(crate) events: broadcast::Sender<NodeEvent>,
+    /// The ledgers of the tallies this node serves.
+    pub(crate) ledgers: TallyLedgers<NodeRules>,
+    /// The ledger machines' pending pool size, for pacing submissions.
+    pub(crate) ledger_max_pending: usize,
     running: Mutex<Option<Running>>,
 }
 
@@ -86,6 +92,7 @@ impl Node {
             keystore,
             keystore_id,
             key,
+            node_key,
             device,
             identity,
         } = prepared;
@@ -117,6 +124,29 @@ impl Node {
 
         let (events, _) = broadcast::channel(EVENT_BUFFER);
 
+        // The ledgers start after the store and the network they use, and
+        // stop before either (see `shutdown`).
+        let wire = LedgerWire::new(net.clone(), protocols.ledger.clone());
+        let ledgers = match TallyLedgers::start(
+            store.clone(),
+            node_key,
+            NodeRules,
+            wire,
+            events.clone(),
+            config.ledger.clone(),
+        )
+        .await
+        {
+            Ok(ledgers) => ledgers,
+            Err(e) => {
+                net.shutdown().await;
+                let _ = net_loop.await;
+                store.close().await;
+                return Err(NodeError::Ledger(e.to_string()));
+            }
+        };
+        crate::ledger_api::remember_peers(&net, &store).await;
+
         let node = Node {
             inner: Arc::new(Inner {
                 keystore,
@@ -135,6 +165,8 @@ impl Node {
                 strikes: std::sync::Mutex::default(),
                 reachability: std::sync::Mutex::default(),
                 events,
+                ledgers,
+                ledger_max_pending: config.ledger.ledger.max_pending,
                 running: Mutex::new(None),
             }),
         };
@@ -144,6 +176,7 @@ impl Node {
             match ControlServer::serve(data_dir.path(), node.clone()) {
                 Ok(server) => Some(server),
                 Err(e) => {
+                    node.inner.ledgers.shutdown().await;
                     node.inner.net.shutdown().await;
                     let _ = net_loop.await;
                     forwarder.abort();
@@ -230,7 +263,8 @@ impl Node {
         }
     }
 
-    /// Stops the node: the control endpoint, the network, then the database,
+    /// Stops the node: the control endpoint, the tally ledgers, the network,
+    /// then the database,
     /// and finally releases the data directory. Calling it again does nothing.
     pub async fn shutdown(&self) {
         let Some(running) = self.inner.running.lock().await.take() else {
@@ -240,6 +274,9 @@ impl Node {
         if let Some(control) = running.control {
             control.stop().await;
         }
+        // The ledgers carry out what is queued (records stored, messages
+        // handed to the network) while store and network still run.
+        self.inner.ledgers.shutdown().await;
         self.inner.net.shutdown().await;
         let _ = running.net_loop.await;
         running.forwarder.abort();
@@ -257,6 +294,8 @@ struct Prepared {
     keystore: Arc<Keystore>,
     keystore_id: String,
     key: tallymesh_net::Keypair,
+    /// The same device key, as the tally ledgers sign with it.
+    node_key: tallymesh_core::SecretKey,
     device: DeviceFacts,
     identity: IdentityCache,
 }
@@ -268,7 +307,7 @@ async fn prepare(config: &NodeConfig, data_dir: &DataDir, store: &Store, now_ms:
     let (keystore, keystore_id) =
         keystore::open_for_node(&config.keystore, config.file_kdf, data_dir.path(), store, now).await?;
     let keystore = Arc::new(keystore);
-    let key = device_key(&keystore).await?;
+    let (key, node_key) = device_key(&keystore).await?;
     record_start(store, now_ms).await?;
     let wanted = config
         .device_name
@@ -286,14 +325,18 @@ async fn prepare(config: &NodeConfig, data_dir: &DataDir, store: &Store, now_ms:
         keystore,
         keystore_id,
         key,
+        node_key,
         device,
         identity,
     })
 }
 
 /// The device's libp2p key from the keystore; made and kept there on the
-/// first start, so the peer id stays the same from then on.
-async fn device_key(keystore: &Arc<Keystore>) -> Result<tallymesh_net::Keypair, NodeError> {
+/// first start, so the peer id stays the same from then on. The same key
+/// is the node key of tally networks: returned again for signing votes.
+async fn device_key(
+    keystore: &Arc<Keystore>,
+) -> Result<(tallymesh_net::Keypair, tallymesh_core::SecretKey), NodeError> {
     let seed = identity::blocking(keystore, |k| match k.get(Purpose::DeviceKey)? {
         Some(seed) => Ok(seed),
         None => {
@@ -304,12 +347,13 @@ async fn device_key(keystore: &Arc<Keystore>) -> Result<tallymesh_net::Keypair, 
         }
     })
     .await?;
-    tallymesh_net::keypair_from_seed(seed.expose()).map_err(|_| {
+    let keypair = tallymesh_net::keypair_from_seed(seed.expose()).map_err(|_| {
         NodeError::Keystore(KeystoreError::BadSecret {
             purpose: Purpose::DeviceKey,
             keystore: keystore.describe(),
         })
-    })
+    })?;
+    Ok((keypair, tallymesh_core::SecretKey::from_seed(seed.expose())))
 }
 
 async fn record_start(store: &Store, now_ms: u64) -> Result<(), NodeError> {

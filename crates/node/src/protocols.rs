@@ -11,6 +11,9 @@ pub(crate) struct Protocols {
     pub(crate) contact: ProtocolName,
     /// `/tallymesh/cadre/1`: enrolling devices in the party's cadre.
     pub(crate) cadre: ProtocolName,
+    /// `/tallymesh/ledger/1`: ledger consensus between the nodes of a
+    /// tally network.
+    pub(crate) ledger: ProtocolName,
 }
 
 impl Protocols {
@@ -20,6 +23,7 @@ impl Protocols {
         Ok(Protocols {
             contact: name("contact")?,
             cadre: name("cadre")?,
+            ledger: name("ledger")?,
         })
     }
 
@@ -28,6 +32,7 @@ impl Protocols {
         vec![
             handshake::request_protocol(self.contact.clone()),
             crate::cadre::request_protocol(self.cadre.clone()),
+            crate::ledger::wire::request_protocol(self.ledger.clone()),
         ]
     }
 }
@@ -44,5 +49,6 @@ mod tests {
             tallymesh_protocol::contact::CONTACT_PROTOCOL
         );
         assert_eq!(protocols.cadre.as_str(), tallymesh_protocol::cadre::CADRE_PROTOCOL);
+        assert_eq!(protocols.ledger.as_str(), "/tallymesh/ledger/1");
     }
 }

@@ -13,6 +13,7 @@ mod contacts;
 mod control;
 mod handshake;
 mod identity;
+mod ledger;
 mod links;
 mod node_pair;
 mod presence;

@@ -253,6 +253,47 @@ impl ControlClient {
         decode(self.call(Call::Peers).await?)
     }
 
+    /// Serves a test-network tally's ledger (see [`crate::ledger_api`]).
+    pub async fn ledger_serve(
+        &mut self,
+        genesis: &crate::ledger_api::TestGenesis,
+        peers: &[String],
+    ) -> Result<crate::ledger_api::Served, ControlError> {
+        decode(
+            self.call(Call::LedgerServe {
+                genesis: genesis.clone(),
+                peers: peers.to_vec(),
+            })
+            .await?,
+        )
+    }
+
+    /// Submits one entry (hex) or `count` test entries; the answer is
+    /// `{"submitted": n}` (and `"id"` for one entry).
+    pub async fn ledger_submit(
+        &mut self,
+        tally_id: &str,
+        hex: Option<String>,
+        count: Option<u64>,
+    ) -> Result<serde_json::Value, ControlError> {
+        self.call(Call::LedgerSubmit {
+            tally_id: tally_id.to_owned(),
+            hex,
+            count,
+        })
+        .await
+    }
+
+    /// Where a served tally's ledger stands.
+    pub async fn ledger_show(&mut self, tally_id: &str) -> Result<crate::ledger_api::LedgerView, ControlError> {
+        decode(
+            self.call(Call::LedgerShow {
+                tally_id: tally_id.to_owned(),
+            })
+            .await?,
+        )
+    }
+
     /// Hands a `tallymesh:` link to the node, which shows it in its window.
     pub async fn open_link(&mut self, link: &str) -> Result<(), ControlError> {
         self.call(Call::OpenLink { link: link.to_owned() }).await.map(drop)

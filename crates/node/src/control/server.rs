@@ -226,6 +226,32 @@ async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, Box<dyn
             serde_json::json!({})
         }
         Call::Peers => json(&node.peers().await?),
+        Call::LedgerServe { genesis, peers } => {
+            let peers = peers
+                .iter()
+                .map(|p| {
+                    p.trim()
+                        .parse()
+                        .map_err(|_| crate::ledger_api::LedgerError::BadAddress(p.chars().take(200).collect()))
+                })
+                .collect::<Result<Vec<crate::Multiaddr>, _>>()?;
+            json(&node.ledger().serve(&genesis, &peers).await?)
+        }
+        Call::LedgerSubmit { tally_id, hex, count } => match (hex, count) {
+            (Some(hex), None) => {
+                let entry = crate::ledger_api::unhex(hex.trim())
+                    .filter(|e| !e.is_empty())
+                    .ok_or("the entry is not hex digits (two per byte, at least one byte)")?;
+                let id = node.ledger().submit(&tally_id, entry).await?;
+                serde_json::json!({ "submitted": 1, "id": id })
+            }
+            (None, Some(count)) => {
+                let submitted = node.ledger().submit_test_entries(&tally_id, count).await?;
+                serde_json::json!({ "submitted": submitted })
+            }
+            _ => return Err("give either one entry in hex or a count of test entries".into()),
+        },
+        Call::LedgerShow { tally_id } => json(&node.ledger().show(&tally_id).await?),
         Call::OpenLink { link } => {
             node.open_link(&link)?;
             serde_json::json!({})

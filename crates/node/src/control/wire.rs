@@ -128,6 +128,34 @@ pub enum Call {
         /// Its peer id.
         peer_id: String,
     },
+    /// Serves a test-network tally's ledger and remembers where its other
+    /// nodes listen. Result: a [`crate::ledger_api::Served`].
+    LedgerServe {
+        /// Block 0 of the tally.
+        genesis: crate::ledger_api::TestGenesis,
+        /// Addresses of other nodes, `…/p2p/<peer id>`.
+        #[serde(default)]
+        peers: Vec<String>,
+    },
+    /// Submits entries to a served tally: one given in hex, or `count`
+    /// opaque test entries. Result: `{"submitted": n}`, with `"id"` for one
+    /// entry given in hex.
+    LedgerSubmit {
+        /// The tally id.
+        tally_id: String,
+        /// One entry, hex.
+        #[serde(default)]
+        hex: Option<String>,
+        /// How many test entries to make and submit.
+        #[serde(default)]
+        count: Option<u64>,
+    },
+    /// Where a served tally's ledger stands. Result: a
+    /// [`crate::ledger_api::LedgerView`].
+    LedgerShow {
+        /// The tally id.
+        tally_id: String,
+    },
     /// Hands a `tallymesh:` link to the node, which announces it to its
     /// window (see [`crate::links`]). Result: `{}`.
     OpenLink {

@@ -26,7 +26,7 @@
 //! #     genesis: tallymesh_core::block::Genesis, from: tallymesh_core::PublicKey, bytes: Vec<u8>)
 //! #     -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use tallymesh_core::PublicKey;
+//! use tallymesh_core::{Digest, PublicKey};
 //! use tallymesh_node::ledger::{LedgerTransport, TallyLedgers, TallyLedgersConfig};
 //!
 //! /// Hands ledger messages to the network (here: drops them).
@@ -50,17 +50,20 @@ mod error;
 mod genesis;
 mod host;
 pub mod journal;
+mod rules;
 mod tally;
 #[cfg(test)]
 mod tests;
+pub mod wire;
 
-use tallymesh_core::PublicKey;
+use tallymesh_core::{Digest, PublicKey};
 use tallymesh_core::tally_network::TallyId;
 use tallymesh_protocol::ledger::{Event, LedgerConfig};
 
 pub use error::{LedgerHostError, ReceiveError, SubmitError};
 pub use genesis::{GENESIS_RECORD_VERSION, GenesisError, GenesisRecord, LedgerRules};
 pub use host::TallyLedgers;
+pub use rules::{NodeRules, RulesKind, RulesState, TEST_ENTRY_MAX_BYTES};
 
 /// How ledger messages leave this node: the wire protocol
 /// `/tallymesh/ledger/1` implements it.
@@ -116,6 +119,9 @@ pub struct TallyLedgerStatus {
     pub round: u64,
     /// Entries held as pending.
     pub pending: usize,
+    /// The hash of the last certified block (the genesis hash before the
+    /// first block).
+    pub tip: Digest,
     /// Set while the ledger is stopped after a storage failure (it is being
     /// rebuilt from the store and takes no input); the other fields are
     /// then as they were before the failure.

@@ -30,6 +30,9 @@ const REBUILD_FIRST_WAIT: Duration = Duration::from_secs(1);
 /// The longest wait between rebuild attempts.
 const REBUILD_LONGEST_WAIT: Duration = Duration::from_secs(60);
 
+/// Most commands carried out together, their records in one transaction.
+const MAX_BATCH: usize = 256;
+
 /// What every tally's task shares: the node's key, store, rules, transport
 /// and event streams. Holds no task's inbox, so dropping the host's map of
 /// inboxes ends every task.
@@ -130,6 +133,7 @@ where
             round: machine.round(),
             pending: machine.pending().len(),
             failed: None,
+            tip: machine.tip(),
         };
         TallyTask {
             tally: genesis.tally,
@@ -158,7 +162,18 @@ where
             let wake = self.wake;
             tokio::select! {
                 command = inbox.recv() => match command {
-                    Some(command) => self.handle(command).await,
+                    Some(command) => {
+                        // Whatever else waits is carried out with it: one
+                        // transaction (one fsync) for the whole batch.
+                        let mut batch = vec![command];
+                        while batch.len() < MAX_BATCH {
+                            match inbox.try_recv() {
+                                Ok(more) => batch.push(more),
+                                Err(_) => break,
+                            }
+                        }
+                        self.handle(batch).await;
+                    }
                     None => break,
                 },
                 () = until(wake) => {
@@ -174,46 +189,63 @@ where
         tracing::debug!("ledger stopped");
     }
 
-    async fn handle(&mut self, command: Command) {
-        match command {
-            Command::Received { from, bytes } => {
-                if self.machine.is_some() {
-                    let _ = self.step(Input::Received { from, bytes }).await;
-                } else {
-                    tracing::trace!("message dropped: the ledger is stopped after a storage failure");
+    /// Carries out a batch of commands in order. The inputs they carry
+    /// are stepped one after the other and their records stored in one
+    /// transaction before anything of any of them is sent.
+    async fn handle(&mut self, batch: Vec<Command>) {
+        let mut inputs = Vec::with_capacity(batch.len());
+        let mut submits = Vec::new();
+        let mut status_replies = Vec::new();
+        for command in batch {
+            match command {
+                Command::Received { from, bytes } => {
+                    if self.machine.is_some() {
+                        inputs.push(Input::Received { from, bytes });
+                    } else {
+                        tracing::trace!("message dropped: the ledger is stopped after a storage failure");
+                    }
+                }
+                Command::Submit { entry, reply } => {
+                    if let Some(reason) = &self.failure {
+                        // The caller may have given up waiting.
+                        let _ = reply.send(Err(SubmitError::Unavailable {
+                            tally: self.tally,
+                            reason: reason.clone(),
+                        }));
+                    } else {
+                        submits.push((inputs.len(), Digest::of(&entry), reply));
+                        inputs.push(Input::Submit { entry });
+                    }
+                }
+                Command::Status { reply } => status_replies.push(reply),
+            }
+        }
+        if !inputs.is_empty() {
+            match self.steps(inputs).await {
+                Err(NotStored(reason)) => {
+                    for (_, _, reply) in submits {
+                        let _ = reply.send(Err(SubmitError::NotStored {
+                            tally: self.tally,
+                            reason: reason.clone(),
+                        }));
+                    }
+                }
+                Ok(events) => {
+                    for (index, id, reply) in submits {
+                        let refused = events.get(index).into_iter().flatten().find_map(|e| match e {
+                            Event::EntryRefused { id: refused, reason } if *refused == id => Some(reason.clone()),
+                            _ => None,
+                        });
+                        let _ = reply.send(match refused {
+                            Some(reason) => Err(SubmitError::Refused { id, reason }),
+                            None => Ok(id),
+                        });
+                    }
                 }
             }
-            Command::Submit { entry, reply } => {
-                let result = self.submit(entry).await;
-                // The caller may have given up waiting; the entry stays pending.
-                let _ = reply.send(result);
-            }
-            Command::Status { reply } => {
-                let _ = reply.send(self.status.clone());
-            }
         }
-    }
-
-    async fn submit(&mut self, entry: Vec<u8>) -> Result<Digest, SubmitError> {
-        if let Some(reason) = &self.failure {
-            return Err(SubmitError::Unavailable {
-                tally: self.tally,
-                reason: reason.clone(),
-            });
-        }
-        let id = Digest::of(&entry);
-        match self.step(Input::Submit { entry }).await {
-            Err(NotStored(reason)) => Err(SubmitError::NotStored {
-                tally: self.tally,
-                reason,
-            }),
-            Ok(events) => match events.into_iter().find_map(|e| match e {
-                Event::EntryRefused { id: refused, reason } if refused == id => Some(reason),
-                _ => None,
-            }) {
-                Some(reason) => Err(SubmitError::Refused { id, reason }),
-                None => Ok(id),
-            },
+        for reply in status_replies {
+            let _ = reply.send(self.status.clone());
         }
     }
 
@@ -224,26 +256,41 @@ where
         now
     }
 
-    /// Feeds one input to the machine and carries out its output, in the
-    /// order the protocol demands: persist, send, events, timer. Returns the
-    /// step's events, or why the step could not be stored (then nothing of
-    /// it was sent and the machine is stopped).
+    /// Feeds one input to the machine and carries out its output (see
+    /// [`TallyTask::steps`]).
     async fn step(&mut self, input: Input) -> Result<Vec<Event>, NotStored> {
+        self.steps(vec![input]).await.map(|mut events| events.pop().unwrap_or_default())
+    }
+
+    /// Feeds inputs to the machine one after the other and carries out
+    /// their outputs together, in the order the protocol demands: persist
+    /// (the records of every step, in order, in one transaction), send,
+    /// events, timer. Returns each step's events, or why the steps could
+    /// not be stored (then nothing of them was sent and the machine is
+    /// stopped).
+    async fn steps(&mut self, inputs: Vec<Input>) -> Result<Vec<Vec<Event>>, NotStored> {
         let now = self.now();
         let Some(machine) = self.machine.as_mut() else {
             return Err(NotStored(self.failure.clone().unwrap_or_default()));
         };
-        let Output {
-            persist,
-            send,
-            events,
-            wake_at,
-        } = machine.step(now, input);
+        let mut persist = Vec::new();
+        let mut send = Vec::new();
+        let mut step_events = Vec::with_capacity(inputs.len());
+        let mut wake_at = None;
+        for input in inputs {
+            let output: Output = machine.step(now, input);
+            persist.extend(output.persist);
+            send.extend(output.send);
+            step_events.push(output.events);
+            // The last step's timer is the machine's view after all of them.
+            wake_at = output.wake_at;
+        }
         let status = TallyLedgerStatus {
             height: machine.height(),
             round: machine.round(),
             pending: machine.pending().len(),
             failed: None,
+            tip: machine.tip(),
         };
 
         // 1. Persist: every record of the step in one transaction.
@@ -273,7 +320,7 @@ where
 
         // 3. Events, and what the node does about them.
         let mut certified = None;
-        for event in &events {
+        for event in step_events.iter().flatten() {
             self.publish(event);
             match event {
                 Event::BlocksWanted { peer, from_height } => self.serve_blocks(*peer, *from_height).await,
@@ -290,7 +337,7 @@ where
 
         // 4. The timer.
         self.wake = wake_at.map(|at| Instant::now() + Duration::from_millis(at.millis_since(now)));
-        Ok(events)
+        Ok(step_events)
     }
 
     /// Drops the machine after a storage failure: from now on nothing is
