@@ -96,7 +96,10 @@ async fn bench_ledger(root: &std::path::Path, args: &LedgerArgs) -> Result<(), S
                 .filter(|(peer, _)| *peer != own)
                 .map(|(_, a)| a.clone())
                 .collect();
-            node.ledger().serve(&genesis, &others).await.map_err(|e| e.to_string())?;
+            node.ledger()
+                .serve(&genesis, &others)
+                .await
+                .map_err(|e| e.to_string())?;
         }
         let submitter = &nodes[0];
         let tally = genesis.tally_id.clone();
@@ -156,7 +159,9 @@ async fn measure(node: &Node, tally: &str, count: u64, rate: Option<u64>, run: u
     let hang_guard = Duration::from_secs(600);
     while certified < count {
         if start.elapsed() > hang_guard {
-            return Err(format!("only {certified} of {count} entries were certified in {hang_guard:?}"));
+            return Err(format!(
+                "only {certified} of {count} entries were certified in {hang_guard:?}"
+            ));
         }
         // Submit what is due.
         let due = match rate {
@@ -225,11 +230,7 @@ async fn start_nodes(root: &std::path::Path, count: usize) -> Result<Vec<Node>, 
         let config = NodeConfig {
             control_endpoint: false,
             ..NodeConfig::new(dir)
-                .with_listen(vec![
-                    "/ip4/127.0.0.1/tcp/0"
-                        .parse()
-                        .map_err(|e| format!("{e}"))?,
-                ])
+                .with_listen(vec!["/ip4/127.0.0.1/tcp/0".parse().map_err(|e| format!("{e}"))?])
                 // Bench nodes are thrown away: a key file with cheap key
                 // derivation, never the OS keychain.
                 .with_keystore(KeystoreConfig::key_file(Passphrase::new("tallymesh bench node")))
@@ -256,7 +257,10 @@ fn machine() -> String {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = info
         .lines()
-        .find_map(|l| l.strip_prefix("model name").map(|r| r.trim_start_matches([' ', '\t', ':']).to_owned()))
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|r| r.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
         .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
     let cores = info.lines().filter(|l| l.starts_with("processor")).count().max(
         std::thread::available_parallelism()

@@ -80,7 +80,11 @@ pub async fn run(data_dir: PathBuf, command: LedgerCommand) -> Result<(), String
                 Some(path) => {
                     std::fs::write(&path, format!("{json}\n"))
                         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                    eprintln!("Wrote the genesis of test tally {} to {}.", genesis.tally_id, path.display());
+                    eprintln!(
+                        "Wrote the genesis of test tally {} to {}.",
+                        genesis.tally_id,
+                        path.display()
+                    );
                 }
                 None => println!("{json}"),
             }
@@ -139,13 +143,7 @@ pub async fn run(data_dir: PathBuf, command: LedgerCommand) -> Result<(), String
 fn describe(view: &LedgerView) -> String {
     let mut text = format!(
         "tally {}\nheight {} (round {}), {} entries certified, {} pending\ntip {}\nchain digest {}",
-        view.tally_id,
-        view.height,
-        view.round,
-        view.entries,
-        view.pending,
-        view.tip,
-        view.chain_digest
+        view.tally_id, view.height, view.round, view.entries, view.pending, view.tip, view.chain_digest
     );
     for block in &view.recent_blocks {
         text.push_str(&format!("\n  block {}  {}", block.height, block.hash));

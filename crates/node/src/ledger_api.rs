@@ -285,7 +285,11 @@ impl NodeLedger {
             if !known.contains(address) {
                 known.push(address.clone());
             }
-            self.node.net().add_address(peer, address.clone()).await.map_err(NodeError::from)?;
+            self.node
+                .net()
+                .add_address(peer, address.clone())
+                .await
+                .map_err(NodeError::from)?;
         }
         let text: Vec<String> = known.iter().map(ToString::to_string).collect();
         let json = serde_json::to_string(&text).unwrap_or_else(|_| "[]".to_owned());
@@ -352,7 +356,13 @@ impl NodeLedger {
 
     /// The tallies served here, by id.
     pub fn tallies(&self) -> Vec<String> {
-        self.node.inner.ledgers.tallies().iter().map(ToString::to_string).collect()
+        self.node
+            .inner
+            .ledgers
+            .tallies()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     /// Where a served tally's ledger stands, with its chain read from the

@@ -56,8 +56,8 @@ mod tally;
 mod tests;
 pub mod wire;
 
-use tallymesh_core::{Digest, PublicKey};
 use tallymesh_core::tally_network::TallyId;
+use tallymesh_core::{Digest, PublicKey};
 use tallymesh_protocol::ledger::{Event, LedgerConfig};
 
 pub use error::{LedgerHostError, ReceiveError, SubmitError};

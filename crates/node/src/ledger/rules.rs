@@ -140,7 +140,11 @@ mod tests {
         };
         let mut state = RulesState::TestNetwork;
         assert!(NodeRules.admit(b"").is_err());
-        assert!(NodeRules.apply(&mut state, &[7; TEST_ENTRY_MAX_BYTES], &context).is_ok());
+        assert!(
+            NodeRules
+                .apply(&mut state, &[7; TEST_ENTRY_MAX_BYTES], &context)
+                .is_ok()
+        );
         let refused = NodeRules
             .apply(&mut state, &[7; TEST_ENTRY_MAX_BYTES + 1], &context)
             .unwrap_err();

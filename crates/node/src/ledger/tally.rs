@@ -259,7 +259,9 @@ where
     /// Feeds one input to the machine and carries out its output (see
     /// [`TallyTask::steps`]).
     async fn step(&mut self, input: Input) -> Result<Vec<Event>, NotStored> {
-        self.steps(vec![input]).await.map(|mut events| events.pop().unwrap_or_default())
+        self.steps(vec![input])
+            .await
+            .map(|mut events| events.pop().unwrap_or_default())
     }
 
     /// Feeds inputs to the machine one after the other and carries out

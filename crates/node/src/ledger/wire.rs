@@ -99,7 +99,9 @@ pub struct LedgerWire {
 
 impl std::fmt::Debug for LedgerWire {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LedgerWire").field("protocol", &self.protocol).finish_non_exhaustive()
+        f.debug_struct("LedgerWire")
+            .field("protocol", &self.protocol)
+            .finish_non_exhaustive()
     }
 }
 
@@ -287,7 +289,10 @@ mod tests {
         assert_eq!(count(&merged[1]), 1);
         assert_eq!(merged[2], sync);
         assert_eq!(count(&merged[3]), 1);
-        assert_eq!(merge_entries(vec![b"junk".to_vec(), b"more".to_vec()], &Limits::default()).len(), 2);
+        assert_eq!(
+            merge_entries(vec![b"junk".to_vec(), b"more".to_vec()], &Limits::default()).len(),
+            2
+        );
     }
 
     #[test]
