@@ -4,7 +4,7 @@
 //! genesis: the first byte of the state bytes kept in the genesis record
 //! names the kind ([`RulesKind`]), so tallies of different kinds run side by
 //! side and a stored tally always comes back with the rules it was served
-//! with. Today there is one kind:
+//! with. There are two kinds:
 //!
 //! - **test network** (state bytes `[0x00]`): entries are opaque byte
 //!   strings of 1 to [`TEST_ENTRY_MAX_BYTES`] bytes, every one accepted, no
@@ -14,8 +14,10 @@
 //!   entry submitted again after it was certified is certified again: test
 //!   entries should carry their own nonce.
 //!
-//! The tally rules (chits, limits, key chains, network changes) arrive as
-//! another kind with its own state.
+//! - **tally** (state bytes `[0x01]` followed by the open tally's bytes):
+//!   the tally rules of `tallymesh_core::tally` (chits, limits, key chains,
+//!   invoices, settings, closing, network changes); the state at the
+//!   genesis follows from the open tally alone.
 //!
 //! ```
 //! use tallymesh_node::ledger::{LedgerRules, NodeRules, RulesState};
@@ -30,6 +32,7 @@
 //! ```
 
 use tallymesh_core::rules::{Applied, EntryContext, EntryRefused, EntryRules};
+use tallymesh_core::tally::{OpenTally, TallyRules, TallyState};
 
 use super::genesis::LedgerRules;
 
@@ -43,6 +46,8 @@ pub const TEST_ENTRY_MAX_BYTES: usize = 4 * 1024;
 pub enum RulesKind {
     /// Opaque entries for benchmarks and soak tests (see the module docs).
     TestNetwork = 0,
+    /// A tally between two parties.
+    Tally = 1,
 }
 
 /// The rules' state after a sequence of entries, one variant per
@@ -51,6 +56,28 @@ pub enum RulesKind {
 pub enum RulesState {
     /// A test-network tally keeps no state.
     TestNetwork,
+    /// A tally's state, and the open tally it started from.
+    Tally(Box<TallyRulesState>),
+}
+
+/// A tally's rules state, with the open tally its genesis was (which is
+/// what the state is written as).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TallyRulesState {
+    /// The open tally's bytes, as both parties signed them.
+    pub open: Vec<u8>,
+    /// The state after the entries applied so far.
+    pub state: TallyState,
+}
+
+impl RulesState {
+    /// The state of a tally just opened.
+    pub fn tally(open: &OpenTally) -> RulesState {
+        RulesState::Tally(Box::new(TallyRulesState {
+            open: open.bytes().to_vec(),
+            state: TallyState::opened(open),
+        }))
+    }
 }
 
 impl RulesState {
@@ -58,6 +85,7 @@ impl RulesState {
     pub fn kind(&self) -> RulesKind {
         match self {
             RulesState::TestNetwork => RulesKind::TestNetwork,
+            RulesState::Tally(_) => RulesKind::Tally,
         }
     }
 }
@@ -79,8 +107,9 @@ impl EntryRules for NodeRules {
         Ok(())
     }
 
-    fn apply(&self, state: &mut RulesState, entry: &[u8], _: &EntryContext<'_>) -> Result<Applied, EntryRefused> {
+    fn apply(&self, state: &mut RulesState, entry: &[u8], context: &EntryContext<'_>) -> Result<Applied, EntryRefused> {
         match state {
+            RulesState::Tally(tally) => TallyRules.apply(&mut tally.state, entry, context),
             RulesState::TestNetwork => {
                 if entry.len() > TEST_ENTRY_MAX_BYTES {
                     return Err(EntryRefused::never(format!(
@@ -94,8 +123,11 @@ impl EntryRules for NodeRules {
     }
 
     fn check(&self, state: &RulesState, entry: &[u8], context: &EntryContext<'_>) -> Result<(), EntryRefused> {
-        // The state is tiny: a copy costs nothing.
-        self.apply(&mut state.clone(), entry, context).map(|_| ())
+        match state {
+            RulesState::Tally(tally) => TallyRules.check(&tally.state, entry, context),
+            // The state is tiny: a copy costs nothing.
+            RulesState::TestNetwork => self.apply(&mut state.clone(), entry, context).map(|_| ()),
+        }
     }
 }
 
@@ -103,6 +135,12 @@ impl LedgerRules for NodeRules {
     fn encode_state(&self, state: &RulesState) -> Vec<u8> {
         match state {
             RulesState::TestNetwork => vec![RulesKind::TestNetwork as u8],
+            RulesState::Tally(tally) => {
+                let mut bytes = Vec::with_capacity(1 + tally.open.len());
+                bytes.push(RulesKind::Tally as u8);
+                bytes.extend_from_slice(&tally.open);
+                bytes
+            }
         }
     }
 
@@ -110,6 +148,9 @@ impl LedgerRules for NodeRules {
         match bytes {
             [0x00] => Ok(RulesState::TestNetwork),
             [0x00, ..] => Err("the state of a test network is the single byte 0x00".to_owned()),
+            [0x01, open @ ..] => OpenTally::from_bytes(open)
+                .map(|open| RulesState::tally(&open))
+                .map_err(|e| format!("the open tally of a tally's state does not read: {e}")),
             [] => Err("the rules' state is empty".to_owned()),
             [kind, ..] => Err(format!(
                 "rules of kind {kind} are not known to this version of Tallymesh"
