@@ -9,6 +9,7 @@ mod format;
 mod id;
 mod ledger;
 mod secrets;
+mod tally;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -68,6 +69,12 @@ enum Command {
     /// tests of the ledger consensus; it is never shown in the app.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
+    /// Offer, counter, accept and refuse tallies; pay, invoice and settle on them
+    ///
+    /// Tally commands go through the running node (`tallymesh node run` or
+    /// the app), which carries messages to the partner's devices.
+    #[command(subcommand)]
+    Tally(tally::TallyCommand),
     /// Measure this machine: throughput and latency figures, not pass/fail
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -179,6 +186,7 @@ fn main() -> ExitCode {
             Command::Contact(command) => contact::run(data_dir, command).await,
             Command::Cadre(command) => cadre::run(data_dir, command).await,
             Command::Ledger(command) => ledger::run(data_dir, command).await,
+            Command::Tally(command) => tally::run(data_dir, command).await,
             Command::Bench(command) => bench::run(command).await,
         }
     });

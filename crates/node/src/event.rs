@@ -86,6 +86,13 @@ pub enum NodeEvent {
         /// Why, in words a user can act on.
         reason: String,
     },
+    /// Something changed on one of the party's tallies.
+    TallyChanged {
+        /// The tally id (a UUID).
+        tally: String,
+        /// What changed.
+        change: crate::tallies::TallyChange,
+    },
     /// The node is stopping.
     ShuttingDown,
 }

@@ -38,6 +38,7 @@ pub mod peers;
 pub mod presence;
 mod protocols;
 mod status;
+pub mod tallies;
 
 pub use config::NodeConfig;
 pub use data_dir::DataDir;

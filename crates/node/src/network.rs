@@ -41,6 +41,13 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                             tracing::debug!(%peer, "a cadre answer was not sent: {error}");
                         }
                     });
+                } else if protocol == node.inner.protocols.tally {
+                    tokio::spawn(async move {
+                        let answer = node.tallies().answer(peer, &bytes).await;
+                        if let Err(error) = responder.respond(answer) {
+                            tracing::debug!(%peer, "a tally answer was not sent: {error}");
+                        }
+                    });
                 } else if protocol == node.inner.protocols.ledger {
                     // Never waits: the bytes are queued for the tally's task.
                     let received = match crate::ledger::wire::node_key_of(&peer) {

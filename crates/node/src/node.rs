@@ -55,6 +55,10 @@ pub(crate) struct Inner {
     pub(crate) ledgers: TallyLedgers<NodeRules>,
     /// The ledger machines' pending pool size, for pacing submissions.
     pub(crate) ledger_max_pending: usize,
+    /// The states of the open tallies, as followed from their ledgers.
+    pub(crate) tally_book: Mutex<crate::tallies::TallyBook>,
+    /// Wakes the tally outbox when a message of ours is ready.
+    pub(crate) tally_outbox: Arc<tokio::sync::Notify>,
     running: Mutex<Option<Running>>,
 }
 
@@ -64,6 +68,8 @@ struct Running {
     control: Option<ControlServer>,
     forwarder: JoinHandle<()>,
     keep_in_touch: JoinHandle<()>,
+    /// The tally outbox and the follower of the tallies' ledgers.
+    tally_tasks: [JoinHandle<()>; 2],
     net_loop: JoinHandle<()>,
     store: Store,
     data_dir: DataDir,
@@ -167,11 +173,17 @@ impl Node {
                 events,
                 ledgers,
                 ledger_max_pending: config.ledger.ledger.max_pending,
+                tally_book: Mutex::default(),
+                tally_outbox: Arc::default(),
                 running: Mutex::new(None),
             }),
         };
         let forwarder = tokio::spawn(crate::network::serve(Arc::downgrade(&node.inner), net_events));
         let keep_in_touch = tokio::spawn(crate::presence::keep_in_touch(Arc::downgrade(&node.inner)));
+        let tally_tasks = [
+            tokio::spawn(crate::tallies::wire::deliver(Arc::downgrade(&node.inner))),
+            tokio::spawn(crate::tallies::wire::follow_ledgers(Arc::downgrade(&node.inner))),
+        ];
         let control = if config.control_endpoint {
             match ControlServer::serve(data_dir.path(), node.clone()) {
                 Ok(server) => Some(server),
@@ -181,6 +193,7 @@ impl Node {
                     let _ = net_loop.await;
                     forwarder.abort();
                     keep_in_touch.abort();
+                    tally_tasks.iter().for_each(JoinHandle::abort);
                     store.close().await;
                     return Err(e);
                 }
@@ -192,6 +205,7 @@ impl Node {
             control,
             forwarder,
             keep_in_touch,
+            tally_tasks,
             net_loop,
             store,
             data_dir,
@@ -274,6 +288,7 @@ impl Node {
         if let Some(control) = running.control {
             control.stop().await;
         }
+        running.tally_tasks.iter().for_each(JoinHandle::abort);
         // The ledgers carry out what is queued (records stored, messages
         // handed to the network) while store and network still run.
         self.inner.ledgers.shutdown().await;

@@ -82,7 +82,22 @@ impl Node {
         protocol: &ProtocolName,
         request: &[u8],
     ) -> Result<Vec<u8>, Option<RequestError>> {
+        self.ask_devices_until(card, protocol, request, |_| true).await
+    }
+
+    /// Like [`Node::ask_devices`], but an answer for which `settles` is
+    /// false (a device that says another device should take the request)
+    /// moves on to the next device; the last such answer is returned when
+    /// no device settles it.
+    pub(crate) async fn ask_devices_until(
+        &self,
+        card: &ContactCard,
+        protocol: &ProtocolName,
+        request: &[u8],
+        settles: impl Fn(&[u8]) -> bool,
+    ) -> Result<Vec<u8>, Option<RequestError>> {
         let net = &self.inner.net;
+        let mut unsettled = None;
         let addresses: Vec<Multiaddr> = card.addresses.iter().filter_map(|a| a.parse().ok()).collect();
         let mut last_failure = None;
         for device in &card.devices {
@@ -95,14 +110,15 @@ impl Node {
                 let _ = net.add_address(peer, address.clone()).await;
             }
             match net.request(peer, protocol, request.to_vec()).await {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) if settles(&answer) => return Ok(answer),
+                Ok(answer) => unsettled = Some(answer),
                 Err(error) => {
                     tracing::info!(%peer, %protocol, "a device of the party did not answer: {error}");
                     last_failure = Some(error);
                 }
             }
         }
-        Err(last_failure)
+        unsettled.ok_or(last_failure)
     }
 
     /// Which contact each known device belongs to, from the kept cards.

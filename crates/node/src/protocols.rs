@@ -11,6 +11,8 @@ pub(crate) struct Protocols {
     pub(crate) contact: ProtocolName,
     /// `/tallymesh/cadre/1`: enrolling devices in the party's cadre.
     pub(crate) cadre: ProtocolName,
+    /// `/tallymesh/tally/1`: negotiating tallies.
+    pub(crate) tally: ProtocolName,
     /// `/tallymesh/ledger/1`: ledger consensus between the nodes of a
     /// tally network.
     pub(crate) ledger: ProtocolName,
@@ -23,6 +25,7 @@ impl Protocols {
         Ok(Protocols {
             contact: name("contact")?,
             cadre: name("cadre")?,
+            tally: name("tally")?,
             ledger: name("ledger")?,
         })
     }
@@ -32,6 +35,7 @@ impl Protocols {
         vec![
             handshake::request_protocol(self.contact.clone()),
             crate::cadre::request_protocol(self.cadre.clone()),
+            crate::tallies::wire::request_protocol(self.tally.clone()),
             crate::ledger::wire::request_protocol(self.ledger.clone()),
         ]
     }
@@ -49,6 +53,10 @@ mod tests {
             tallymesh_protocol::contact::CONTACT_PROTOCOL
         );
         assert_eq!(protocols.cadre.as_str(), tallymesh_protocol::cadre::CADRE_PROTOCOL);
+        assert_eq!(
+            protocols.tally.as_str(),
+            tallymesh_protocol::negotiation::TALLY_PROTOCOL
+        );
         assert_eq!(protocols.ledger.as_str(), "/tallymesh/ledger/1");
     }
 }

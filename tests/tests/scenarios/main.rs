@@ -17,3 +17,4 @@ mod ledger;
 mod links;
 mod node_pair;
 mod presence;
+mod tallies;

@@ -299,6 +299,11 @@ impl ControlClient {
         self.call(Call::OpenLink { link: link.to_owned() }).await.map(drop)
     }
 
+    /// Sends one call and reads its answer as `T`.
+    pub async fn call_for<T: serde::de::DeserializeOwned>(&mut self, call: Call) -> Result<T, ControlError> {
+        decode(self.call(call).await?)
+    }
+
     /// Sends one call and waits for its answer.
     pub async fn call(&mut self, call: Call) -> Result<serde_json::Value, ControlError> {
         let id = self.next_id;

@@ -256,6 +256,25 @@ async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, Box<dyn
             node.open_link(&link)?;
             serde_json::json!({})
         }
+        Call::TallyList => json(&node.tallies().list().await?),
+        Call::TallyShow { tally_id } => json(&node.tallies().get(&tally_id).await?),
+        Call::TallyChits {
+            tally_id,
+            before,
+            limit,
+        } => json(&node.tallies().chits(&tally_id, before.as_deref(), limit).await?),
+        Call::TallyOffer { offer } => json(&node.tallies().propose(offer).await?),
+        Call::TallyCounter { tally_id, terms } => json(&node.tallies().counter(&tally_id, terms).await?),
+        Call::TallyAccept { tally_id } => json(&node.tallies().accept(&tally_id).await?),
+        Call::TallyRefuse { tally_id, reason } => json(&node.tallies().refuse(&tally_id, &reason).await?),
+        Call::TallyPay { tally_id, amount, memo } => json(&node.tallies().pay(&tally_id, &amount, &memo).await?),
+        Call::TallyInvoice { tally_id, amount, memo } => {
+            json(&node.tallies().invoice(&tally_id, &amount, &memo).await?)
+        }
+        Call::TallyApprove { tally_id, invoice } => json(&node.tallies().approve(&tally_id, &invoice).await?),
+        Call::TallyDecline { tally_id, invoice } => json(&node.tallies().decline(&tally_id, &invoice).await?),
+        Call::TallySet { tally_id, setting } => json(&node.tallies().set(&tally_id, &setting).await?),
+        Call::TallyClose { tally_id } => json(&node.tallies().close(&tally_id).await?),
     })
 }
 

@@ -162,6 +162,94 @@ pub enum Call {
         /// The link.
         link: String,
     },
+    /// Every tally. Result: a list of [`crate::tallies::TallySummary`].
+    TallyList,
+    /// One tally. Result: a [`crate::tallies::TallyDetail`].
+    TallyShow {
+        /// The tally id.
+        tally_id: String,
+    },
+    /// A page of a tally's chits. Result: a [`crate::tallies::ChitPage`].
+    TallyChits {
+        /// The tally id.
+        tally_id: String,
+        /// The cursor a previous page returned.
+        #[serde(default)]
+        before: Option<String>,
+        /// At most this many.
+        limit: u32,
+    },
+    /// Offers a tally. Result: its [`crate::tallies::TallySummary`].
+    TallyOffer {
+        /// The offer.
+        offer: crate::tallies::TallyOffer,
+    },
+    /// Counters the partner's offer. Result: the [`crate::tallies::TallySummary`].
+    TallyCounter {
+        /// The tally id.
+        tally_id: String,
+        /// Our terms.
+        terms: crate::tallies::TallyTerms,
+    },
+    /// Accepts the partner's offer. Result: the [`crate::tallies::TallySummary`].
+    TallyAccept {
+        /// The tally id.
+        tally_id: String,
+    },
+    /// Refuses the partner's offer or withdraws ours. Result: the summary.
+    TallyRefuse {
+        /// The tally id.
+        tally_id: String,
+        /// Why.
+        #[serde(default)]
+        reason: String,
+    },
+    /// Pays the partner. Result: the [`crate::tallies::ChitView`].
+    TallyPay {
+        /// The tally id.
+        tally_id: String,
+        /// The amount, as typed in the tally's unit.
+        amount: String,
+        /// A note.
+        #[serde(default)]
+        memo: String,
+    },
+    /// Asks the partner to pay. Result: the chit.
+    TallyInvoice {
+        /// The tally id.
+        tally_id: String,
+        /// The amount.
+        amount: String,
+        /// A note.
+        #[serde(default)]
+        memo: String,
+    },
+    /// Pays the partner's invoice. Result: the chit.
+    TallyApprove {
+        /// The tally id.
+        tally_id: String,
+        /// The invoice's id.
+        invoice: String,
+    },
+    /// Declines the partner's invoice. Result: the chit.
+    TallyDecline {
+        /// The tally id.
+        tally_id: String,
+        /// The invoice's id.
+        invoice: String,
+    },
+    /// Changes our trading variables or call. Result: the chit.
+    TallySet {
+        /// The tally id.
+        tally_id: String,
+        /// The changes.
+        setting: crate::tallies::SettingInput,
+    },
+    /// Asks to close the tally. Result: the chit.
+    TallyClose {
+        /// The tally id.
+        tally_id: String,
+    },
 }
 
 /// An invite asked for with a card.
