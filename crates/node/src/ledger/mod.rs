@@ -63,7 +63,7 @@ use tallymesh_protocol::ledger::{Event, LedgerConfig};
 pub use error::{LedgerHostError, ReceiveError, SubmitError};
 pub use genesis::{GENESIS_RECORD_VERSION, GenesisError, GenesisRecord, LedgerRules};
 pub use host::TallyLedgers;
-pub use rules::{NodeRules, RulesKind, RulesState, TallyRulesState, TEST_ENTRY_MAX_BYTES};
+pub use rules::{NodeRules, RulesKind, RulesState, TEST_ENTRY_MAX_BYTES, TallyRulesState};
 
 /// How ledger messages leave this node: the wire protocol
 /// `/tallymesh/ledger/1` implements it.
