@@ -344,6 +344,32 @@ async fn members_get_alices_newer_card_after_an_enrollment_and_a_revocation() {
 }
 
 #[tokio::test]
+async fn a_member_offline_at_a_revocation_gets_the_newer_card_when_it_comes_back() {
+    let (alice, home_box) = alice_and_her_box().await;
+    let phone = TestNode::start().await.unwrap();
+    let link = alice.node.cadre().invite(HOUR).await.unwrap();
+    phone.node.cadre().join(&link, Some("Phone")).await.unwrap();
+    let phone_peer = phone.node.net().local_peer_id().to_bytes();
+    eventually("the home box's card lists the phone", || async {
+        devices_on_members_card(&home_box).await.contains(&phone_peer)
+    })
+    .await;
+
+    // The box is off while alice revokes the phone.
+    let TestNode { node, dir, config } = home_box;
+    node.shutdown().await;
+    alice.node.cadre().revoke(&peer_of(&phone)).await.unwrap();
+    let home_box = TestNode::start_in(dir, config).await.unwrap();
+
+    // Back on, the box dials alice's devices; alice sends it her card.
+    eventually("the home box's card no longer lists the revoked phone", || async {
+        !devices_on_members_card(&home_box).await.contains(&phone_peer)
+    })
+    .await;
+    assert_eq!(devices_on_members_card(&home_box).await.len(), 2);
+}
+
+#[tokio::test]
 async fn a_member_keeps_only_newer_cards_of_its_own_party() {
     let (alice, home_box) = alice_and_her_box().await;
     let mallory = node_of("Mallory").await;
