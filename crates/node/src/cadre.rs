@@ -21,7 +21,10 @@
 //! enrolled device that is not revoked, so contacts see every device of the
 //! party. [`Cadre::revoke`] takes a device off the card; contacts drop it
 //! when they get the newer card (it is sent to connected contacts at once,
-//! and exchanged with the others when they reconnect). See
+//! and exchanged with the others when they reconnect). The main device also
+//! sends its newer card to its enrolled devices (`cadre/card`), at once and
+//! whenever one connects; a member keeps it only when it is newer, and one
+//! the card leaves off knows it was revoked. See
 //! `docs/protocol/cadre.md` for the checks in order and the limits.
 //!
 //! ```no_run
