@@ -185,7 +185,7 @@ export class MockBackend implements Backend {
   private redeemedInvites: Set<string>;
   private cadre: CadreDevice[];
   private readonly deviceName: string;
-  private readonly thisDeviceRevoked: boolean;
+  private thisDeviceRevoked: boolean;
   /** One-time enrollment tokens: when each expires, and whether a device used it. */
   private cadreTokens = new Map<string, { expiresAtMs: number; used: boolean }>();
 
@@ -473,6 +473,12 @@ export class MockBackend implements Backend {
     // A member knows the devices the party's card lists: never a revoked one.
     const others = identity.state === "member" ? this.cadre.filter((device) => !device.revoked) : this.cadre;
     return [own, ...others.map((device) => ({ ...device }))];
+  }
+
+  /** On a member device: the main device's newer card arrives, and it leaves this device off. */
+  receiveCardWithoutThisDevice(): void {
+    this.thisDeviceRevoked = true;
+    this.emit({ kind: "cadreChanged" });
   }
 
   async cadreInvite(expiresInSecs: number | null): Promise<EnrollmentLink> {

@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { MOCK_RECOVERY_PHRASE, MockBackend, mockPartyId, sampleIdentity, sampleNodeState } from "@/backend";
 import { renderApp } from "../../../test/render-app";
@@ -174,6 +174,14 @@ describe("Settings → Identity & backup", () => {
     it("says so when the main device revoked this device", async () => {
       renderMember({ thisDeviceRevoked: true });
       expect(await screen.findByTestId("identity-member-revoked")).toHaveTextContent("Bea's main device revoked this device");
+    });
+
+    it("learns it was revoked when the main device's newer card leaves it off", async () => {
+      const { backend } = renderMember();
+      await screen.findByTestId("identity-member-acts-for");
+      expect(screen.queryByTestId("identity-member-revoked")).not.toBeInTheDocument();
+      act(() => backend.receiveCardWithoutThisDevice());
+      expect(await screen.findByTestId("identity-member-revoked")).toBeInTheDocument();
     });
 
     it("is in Spanish when the app is", async () => {
