@@ -21,7 +21,10 @@
 //! enrolled device that is not revoked, so contacts see every device of the
 //! party. [`Cadre::revoke`] takes a device off the card; contacts drop it
 //! when they get the newer card (it is sent to connected contacts at once,
-//! and exchanged with the others when they reconnect). See
+//! and exchanged with the others when they reconnect). The main device also
+//! sends its newer card to its enrolled devices (`cadre/card`), at once and
+//! whenever one connects; a member keeps it only when it is newer, and one
+//! the card leaves off knows it was revoked. See
 //! `docs/protocol/cadre.md` for the checks in order and the limits.
 //!
 //! ```no_run
@@ -246,6 +249,9 @@ impl Cadre {
         match state {
             IdentityState::Member { .. } => {
                 let card = self.node.contacts().my_card(None).await?;
+                // A newer card that leaves this device off: the main device
+                // revoked it.
+                devices[0].revoked = !lists(&card, own_peer);
                 for certificate in &card.record().devices {
                     let Ok(peer) = PeerId::from_bytes(&certificate.record().peer_id) else {
                         continue;
@@ -360,6 +366,7 @@ impl Cadre {
                     message,
                 });
             }
+            CadreResponse::CardTaken { .. } => return Err(bad("an answer to another question".to_owned())),
         };
         let now = now();
         let own_peer = self.node.net().local_peer_id().to_bytes();
@@ -405,7 +412,10 @@ impl Cadre {
     }
 
     async fn decide(&self, peer: PeerId, request: CadreRequest) -> CadreResponse {
-        let CadreRequest::Join { token, name } = request;
+        let (token, name) = match request {
+            CadreRequest::Join { token, name } => (token, name),
+            CadreRequest::Card { card } => return self.take_card(peer, &card).await,
+        };
         let identity = self.node.identity();
         match identity.state().await {
             Ok(IdentityState::Ready { .. }) => {}
@@ -512,7 +522,136 @@ impl Cadre {
                 node.contacts().exchange_cards(peer).await;
             }
         });
+        let cadre = self.clone();
+        tokio::spawn(async move { cadre.push_card(None).await });
     }
+
+    /// On the main device, a device of the cadre connected: it gets the
+    /// party's current card, in case it missed a change.
+    pub(crate) async fn device_connected(&self, peer: PeerId) {
+        if !matches!(self.node.identity().state().await, Ok(IdentityState::Ready { .. })) {
+            return;
+        }
+        let Ok(store) = self.node.running_store().await else {
+            return;
+        };
+        let peer_text = peer.to_string();
+        if let Ok(rows) = store.cadre_devices().await
+            && rows.iter().any(|row| row.peer_id == peer_text)
+        {
+            let cadre = self.clone();
+            tokio::spawn(async move { cadre.push_card(Some(peer)).await });
+        }
+    }
+
+    /// On the main device, sends the party's current card (`cadre/card`)
+    /// to `only` or to every enrolled device, revoked ones too so they
+    /// learn it. Each is asked at once; one that cannot be reached now gets
+    /// the card when it next connects.
+    async fn push_card(&self, only: Option<PeerId>) {
+        if !matches!(self.node.identity().state().await, Ok(IdentityState::Ready { .. })) {
+            return;
+        }
+        let (Ok(store), Ok(card)) = (
+            self.node.running_store().await,
+            self.node.contacts().my_card(None).await,
+        ) else {
+            return;
+        };
+        let Ok(rows) = store.cadre_devices().await else {
+            return;
+        };
+        let request = CadreRequest::Card {
+            card: card.bytes().to_vec(),
+        }
+        .encode();
+        let peers = rows
+            .iter()
+            .filter_map(|row| row.peer_id.parse::<PeerId>().ok())
+            .filter(|peer| only.is_none_or(|only| only == *peer));
+        for peer in peers {
+            let node = self.node.clone();
+            let request = request.clone();
+            tokio::spawn(async move {
+                let answer = node.net().request(peer, &node.inner.protocols.cadre, request).await;
+                match answer.map(|bytes| CadreResponse::decode(&bytes, &limits())) {
+                    Ok(Ok(CadreResponse::CardTaken { newer, listed })) => {
+                        tracing::debug!(%peer, newer, listed, "a device of the cadre took the party's card");
+                    }
+                    Ok(Ok(other)) => tracing::info!(%peer, "a device of the cadre did not take the card: {other:?}"),
+                    Ok(Err(error)) => tracing::info!(%peer, "an unreadable answer to the party's card: {error}"),
+                    Err(error) => tracing::debug!(%peer, "the party's card did not reach a device: {error}"),
+                }
+            });
+        }
+    }
+
+    /// On a member device, the party's card as the main device sends it:
+    /// kept when it is the party's, signed by the party key, every device
+    /// certificate valid, and newer than the card kept. The signature and
+    /// its date count, not who carries the card.
+    async fn take_card(&self, peer: PeerId, bytes: &[u8]) -> CadreResponse {
+        let party_id = match self.node.identity().state().await {
+            Ok(IdentityState::Member { party_id, .. }) => party_id,
+            Ok(_) => {
+                return CadreResponse::refused(
+                    CadreRefusal::NotAMember,
+                    "This device is not a member device of a party's cadre.",
+                );
+            }
+            Err(error) => return CadreResponse::refused(CadreRefusal::Unavailable, &error.to_string()),
+        };
+        let now = now();
+        let checked = ContactCard::from_signed_bytes(bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|card| {
+                if card.record().party.to_string() != party_id {
+                    return Err("the card is another party's".to_owned());
+                }
+                for device in &card.record().devices {
+                    DeviceCertificate::verify(device, Some(&card.record().party), now).map_err(|e| e.to_string())?;
+                }
+                Ok(card)
+            });
+        let card = match checked {
+            Ok(card) => card,
+            Err(reason) => {
+                self.node
+                    .strike(peer, &format!("a party's card that does not check out: {reason}"));
+                return CadreResponse::refused(CadreRefusal::BadRequest, &format!("The card was refused: {reason}"));
+            }
+        };
+        let listed = lists(&card, self.node.net().local_peer_id());
+        let store = match self.node.running_store().await {
+            Ok(store) => store,
+            Err(error) => return CadreResponse::refused(CadreRefusal::Unavailable, &error.to_string()),
+        };
+        let issued_at = to_i64(card.record().issued_at.as_millis());
+        match store
+            .save_member_card(card.bytes(), issued_at, to_i64(now.as_millis()))
+            .await
+        {
+            Ok(newer) => {
+                if newer {
+                    if listed {
+                        tracing::info!(%peer, devices = card.record().devices.len(), "kept the party's newer card");
+                    } else {
+                        tracing::warn!(%peer, "the party's newer card leaves this device off: it was revoked");
+                    }
+                    // No subscriber is not an error.
+                    let _ = self.node.inner.events.send(NodeEvent::CadreChanged);
+                }
+                CadreResponse::CardTaken { newer, listed }
+            }
+            Err(error) => CadreResponse::refused(CadreRefusal::Unavailable, &error.to_string()),
+        }
+    }
+}
+
+/// Whether `card` certifies the device `peer`.
+fn lists(card: &Signed<ContactCard>, peer: PeerId) -> bool {
+    let peer = peer.to_bytes();
+    card.record().devices.iter().any(|d| d.record().peer_id == peer)
 }
 
 /// The text of an enrollment link as an SVG QR code, when it fits in one.
@@ -590,7 +729,7 @@ mod tests {
         };
         let reason = |response: CadreResponse| match response {
             CadreResponse::Refused { reason, .. } => reason,
-            CadreResponse::Joined { .. } => unreachable!(),
+            CadreResponse::Joined { .. } | CadreResponse::CardTaken { .. } => unreachable!(),
         };
         assert_eq!(reason(token_refusal(None, at)), CadreRefusal::UnknownToken);
         assert_eq!(

@@ -80,7 +80,11 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                     let _ = node.inner.events.send(event);
                 }
                 match other {
-                    NetEvent::PeerConnected(peer) => node.device_connected(peer).await,
+                    NetEvent::PeerConnected(peer) => {
+                        let cadre = node.cadre();
+                        tokio::spawn(async move { cadre.device_connected(peer).await });
+                        node.device_connected(peer).await;
+                    }
                     NetEvent::PeerDisconnected(peer) => node.device_disconnected(peer).await,
                     _ => {}
                 }

@@ -14,7 +14,8 @@
 //! (signed, so a card found there is checked like any other): a contact
 //! whose addresses changed is found again. The node publishes its card
 //! when it has an identity, again when its addresses change, and every ten
-//! minutes.
+//! minutes. A member device keeps in touch with its own party the same way,
+//! so the main device can hand it the party's newer card.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{PoisonError, Weak};
@@ -213,6 +214,8 @@ struct Touch {
     retries: HashMap<String, Retry>,
     published: Option<(Instant, Vec<String>)>,
     publish_failed_at: Option<Instant>,
+    /// On a member device: when to dial the party's other devices again.
+    party_retry: Option<Retry>,
 }
 
 /// Keeps in touch with contacts and publishes this party's card (see the
@@ -230,6 +233,7 @@ pub(crate) async fn keep_in_touch(node: Weak<Inner>) {
         }
         node.publish_card(&mut touch).await;
         node.reach_offline_contacts(&mut touch).await;
+        node.reach_own_party(&mut touch).await;
     }
 }
 
@@ -335,6 +339,56 @@ impl Node {
             retry.next = now + retry.wait;
             retry.wait = (retry.wait * 2).min(LONGEST_RETRY);
             self.dial_card(&card).await;
+        }
+    }
+
+    /// On a member device, keeps a connection to one of the party's other
+    /// devices: the main device sends its newer card to a device of its
+    /// cadre that connects (`cadre/card`), so a member that was offline at
+    /// an enrollment or a revocation catches up. Dialled again after 1, 2,
+    /// 4, … seconds, at most every five minutes, while none is connected.
+    async fn reach_own_party(&self, touch: &mut Touch) {
+        if !matches!(self.identity().state().await, Ok(crate::IdentityState::Member { .. })) {
+            touch.party_retry = None;
+            return;
+        }
+        let Ok(card) = self.contacts().my_card(None).await else {
+            return;
+        };
+        let own = self.inner.net.local_peer_id();
+        let others: Vec<PeerId> = device_peers(card.bytes())
+            .into_iter()
+            .filter(|peer| *peer != own)
+            .collect();
+        let Ok(connected) = self.inner.net.connected_peers().await else {
+            return;
+        };
+        if others.is_empty() || others.iter().any(|peer| connected.contains(peer)) {
+            touch.party_retry = None;
+            return;
+        }
+        let now = Instant::now();
+        let retry = touch.party_retry.get_or_insert(Retry {
+            next: now,
+            wait: FIRST_RETRY,
+            attempts: 0,
+        });
+        if now < retry.next {
+            return;
+        }
+        retry.attempts += 1;
+        retry.next = now + retry.wait;
+        retry.wait = (retry.wait * 2).min(LONGEST_RETRY);
+        let addresses: Vec<Multiaddr> = card.record().addresses.iter().filter_map(|a| a.parse().ok()).collect();
+        for peer in others {
+            for address in &addresses {
+                let _ = self.inner.net.add_address(peer, address.clone()).await;
+                let mut target = address.clone();
+                target.push(Protocol::P2p(peer));
+                if let Err(error) = self.inner.net.dial(target).await {
+                    tracing::debug!(%peer, "cannot dial a device of this party: {error}");
+                }
+            }
         }
     }
 

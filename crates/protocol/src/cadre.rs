@@ -46,6 +46,8 @@ pub const MAX_REFUSAL_CHARS: usize = 256;
 const JOIN: &str = "cadre/join";
 const JOINED: &str = "cadre/joined";
 const REFUSED: &str = "cadre/refused";
+const CARD: &str = "cadre/card";
+const CARD_TAKEN: &str = "cadre/card-taken";
 
 /// What a joining device asks of the party's main device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,14 @@ pub enum CadreRequest {
         /// characters).
         name: String,
     },
+    /// `cadre/card`: "here is the party's current card" — sent by the main
+    /// device to its enrolled devices after an enrollment or a revocation,
+    /// and when one of them connects. The card is the bytes the party
+    /// signed; the receiver checks it and keeps it only when it is newer.
+    Card {
+        /// The party's signed card, as signed.
+        card: Vec<u8>,
+    },
 }
 
 /// The answer to a [`CadreRequest`].
@@ -69,6 +79,14 @@ pub enum CadreResponse {
         certificate: Vec<u8>,
         /// The party's current signed card, as signed.
         card: Vec<u8>,
+    },
+    /// `cadre/card-taken`: the card checked out.
+    CardTaken {
+        /// Whether it was newer than the card kept, and replaced it.
+        newer: bool,
+        /// Whether the card lists the device that answers (`false`: it was
+        /// revoked).
+        listed: bool,
     },
     /// `cadre/refused`: nothing was kept.
     Refused {
@@ -97,6 +115,8 @@ pub enum CadreRefusal {
     CadreFull,
     /// The device cannot answer now.
     Unavailable,
+    /// A `cadre/card` reached a device that is not a member of that party.
+    NotAMember,
     /// A reason of a newer version of the protocol.
     Other(u64),
 }
@@ -111,6 +131,7 @@ impl CadreRefusal {
             CadreRefusal::NotTheMainDevice => 4,
             CadreRefusal::CadreFull => 5,
             CadreRefusal::Unavailable => 6,
+            CadreRefusal::NotAMember => 7,
             CadreRefusal::Other(code) => code,
         }
     }
@@ -124,6 +145,7 @@ impl CadreRefusal {
             4 => CadreRefusal::NotTheMainDevice,
             5 => CadreRefusal::CadreFull,
             6 => CadreRefusal::Unavailable,
+            7 => CadreRefusal::NotAMember,
             other => CadreRefusal::Other(other),
         }
     }
@@ -169,6 +191,7 @@ impl CadreRequest {
                 JOIN,
                 &Value::map([(0, Value::Bytes(token.to_vec())), (1, Value::Text(name.clone()))]),
             ),
+            CadreRequest::Card { card } => seal(CARD, &Value::map([(0, Value::Bytes(card.clone()))])),
         }
     }
 
@@ -196,6 +219,9 @@ impl CadreRequest {
                     name: name.to_owned(),
                 })
             }
+            CARD => Ok(CadreRequest::Card {
+                card: f.bytes(0)?.to_vec(),
+            }),
             _ => Err(CadreMessageError::UnknownKind(kind)),
         }
     }
@@ -217,6 +243,10 @@ impl CadreResponse {
                 JOINED,
                 &Value::map([(1, Value::Bytes(certificate.clone())), (2, Value::Bytes(card.clone()))]),
             ),
+            CadreResponse::CardTaken { newer, listed } => seal(
+                CARD_TAKEN,
+                &Value::map([(0, Value::Bool(*newer)), (1, Value::Bool(*listed))]),
+            ),
             CadreResponse::Refused { reason, message } => seal(
                 REFUSED,
                 &Value::map([(0, Value::Uint(reason.code())), (1, Value::Text(message.clone()))]),
@@ -234,6 +264,10 @@ impl CadreResponse {
                 certificate: f.bytes(1)?.to_vec(),
                 card: f.bytes(2)?.to_vec(),
             }),
+            CARD_TAKEN => Ok(CadreResponse::CardTaken {
+                newer: f.bool(0)?,
+                listed: f.bool(1)?,
+            }),
             REFUSED => Ok(CadreResponse::refused(CadreRefusal::from_code(f.uint(0)?), f.text(1)?)),
             _ => Err(CadreMessageError::UnknownKind(kind)),
         }
@@ -246,7 +280,7 @@ mod tests {
 
     use super::*;
 
-    fn all_reasons() -> [CadreRefusal; 8] {
+    fn all_reasons() -> [CadreRefusal; 9] {
         [
             CadreRefusal::UnknownToken,
             CadreRefusal::TokenExpired,
@@ -255,6 +289,7 @@ mod tests {
             CadreRefusal::NotTheMainDevice,
             CadreRefusal::CadreFull,
             CadreRefusal::Unavailable,
+            CadreRefusal::NotAMember,
             CadreRefusal::Other(99),
         ]
     }
@@ -265,6 +300,24 @@ mod tests {
             let response = CadreResponse::refused(reason, "no");
             assert_eq!(CadreResponse::decode(&response.encode(), &limits()).unwrap(), response);
         }
+    }
+
+    #[test]
+    fn a_card_push_and_its_answer_survive_the_wire() {
+        let push = CadreRequest::Card { card: vec![0xa0, 1, 2] };
+        assert_eq!(CadreRequest::decode(&push.encode(), &limits()).unwrap(), push);
+        for (newer, listed) in [(true, true), (false, true), (true, false)] {
+            let answer = CadreResponse::CardTaken { newer, listed };
+            assert_eq!(CadreResponse::decode(&answer.encode(), &limits()).unwrap(), answer);
+        }
+        let big = CadreRequest::Card {
+            card: vec![0; MAX_MESSAGE_BYTES],
+        }
+        .encode();
+        assert!(matches!(
+            CadreRequest::decode(&big, &limits()),
+            Err(CadreMessageError::Envelope(EnvelopeError::TooLarge { .. }))
+        ));
     }
 
     #[test]

@@ -278,6 +278,176 @@ async fn a_revoked_device_drops_off_alices_card_and_list() {
     );
 }
 
+/// The peer ids a member's copy of the party's card lists.
+async fn devices_on_members_card(member: &TestNode) -> Vec<Vec<u8>> {
+    let card = member.node.contacts().my_card(None).await.unwrap();
+    card.record()
+        .devices
+        .iter()
+        .map(|d| d.record().peer_id.clone())
+        .collect()
+}
+
+/// Polls `check` until it holds. The bound is a hang guard for a loaded
+/// machine, not a measurement.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..1_200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+#[tokio::test]
+async fn members_get_alices_newer_card_after_an_enrollment_and_a_revocation() {
+    let (alice, first_box) = alice_and_her_box().await;
+    let second_box = TestNode::start().await.unwrap();
+    let link = alice.node.cadre().invite(HOUR).await.unwrap();
+    second_box.node.cadre().join(&link, Some("Cloud node")).await.unwrap();
+    let (alice_peer, first_peer, second_peer) = (
+        alice.node.net().local_peer_id().to_bytes(),
+        first_box.node.net().local_peer_id().to_bytes(),
+        second_box.node.net().local_peer_id().to_bytes(),
+    );
+
+    // The first box joined before the second: the main device sends it the
+    // card that lists the second.
+    eventually("the first box's card lists the second box", || async {
+        devices_on_members_card(&first_box).await == [alice_peer.clone(), first_peer.clone(), second_peer.clone()]
+    })
+    .await;
+    assert_eq!(first_box.node.cadre().list().await.unwrap().len(), 3);
+
+    alice.node.cadre().revoke(&peer_of(&second_box)).await.unwrap();
+    eventually("the first box's card no longer lists the revoked box", || async {
+        devices_on_members_card(&first_box).await == [alice_peer.clone(), first_peer.clone()]
+    })
+    .await;
+    let listed = first_box.node.cadre().list().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|device| device.peer_id != peer_of(&second_box)));
+    assert!(!listed[0].revoked && listed[0].this_device);
+
+    // The revoked box, reachable, learns it: its own entry is marked.
+    eventually("the revoked box sees itself revoked", || async {
+        let listed = second_box.node.cadre().list().await.unwrap();
+        listed[0].this_device && listed[0].revoked
+    })
+    .await;
+    assert!(!devices_on_members_card(&second_box).await.contains(&second_peer));
+}
+
+#[tokio::test]
+async fn a_member_offline_at_a_revocation_gets_the_newer_card_when_it_comes_back() {
+    let (alice, home_box) = alice_and_her_box().await;
+    let phone = TestNode::start().await.unwrap();
+    let link = alice.node.cadre().invite(HOUR).await.unwrap();
+    phone.node.cadre().join(&link, Some("Phone")).await.unwrap();
+    let phone_peer = phone.node.net().local_peer_id().to_bytes();
+    eventually("the home box's card lists the phone", || async {
+        devices_on_members_card(&home_box).await.contains(&phone_peer)
+    })
+    .await;
+
+    // The box is off while alice revokes the phone.
+    let TestNode { node, dir, config } = home_box;
+    node.shutdown().await;
+    alice.node.cadre().revoke(&peer_of(&phone)).await.unwrap();
+    let home_box = TestNode::start_in(dir, config).await.unwrap();
+
+    // Back on, the box dials alice's devices; alice sends it her card.
+    eventually("the home box's card no longer lists the revoked phone", || async {
+        !devices_on_members_card(&home_box).await.contains(&phone_peer)
+    })
+    .await;
+    assert_eq!(devices_on_members_card(&home_box).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_member_keeps_only_newer_cards_of_its_own_party() {
+    let (alice, home_box) = alice_and_her_box().await;
+    let mallory = node_of("Mallory").await;
+    let cadre = ProtocolName::new("cadre").unwrap();
+    let box_addresses = home_box.node.net().listen_addrs().await.unwrap();
+    let ask = |node: &TestNode, card: Vec<u8>| {
+        let net = node.node.net().clone();
+        let cadre = cadre.clone();
+        let to = home_box.node.net().local_peer_id();
+        let addresses = box_addresses.clone();
+        async move {
+            for address in addresses {
+                net.add_address(to, address).await.unwrap();
+            }
+            let answer = net
+                .request(to, &cadre, CadreRequest::Card { card }.encode())
+                .await
+                .unwrap();
+            CadreResponse::decode(&answer, &limits()).unwrap()
+        }
+    };
+
+    // Another party's card, however new, is refused.
+    let mallorys = mallory.node.contacts().my_card(None).await.unwrap();
+    assert!(matches!(
+        ask(&mallory, mallorys.bytes().to_vec()).await,
+        CadreResponse::Refused {
+            reason: CadreRefusal::BadRequest,
+            ..
+        }
+    ));
+    // A card no newer than the one kept is not kept; a newer one is.
+    let kept = home_box.node.contacts().my_card(None).await.unwrap();
+    assert_eq!(
+        ask(&mallory, kept.bytes().to_vec()).await,
+        CadreResponse::CardTaken {
+            newer: false,
+            listed: true
+        }
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let newer = alice.node.contacts().my_card(None).await.unwrap();
+    assert!(newer.record().issued_at > kept.record().issued_at);
+    assert!(matches!(
+        ask(&mallory, newer.bytes().to_vec()).await,
+        CadreResponse::CardTaken { listed: true, .. }
+    ));
+    // Ours, or one alice pushed after it.
+    assert!(home_box.node.contacts().my_card(None).await.unwrap().record().issued_at >= newer.record().issued_at);
+    // The main device itself is not a member: it refuses a card.
+    let to_alice = {
+        let net = mallory.node.net().clone();
+        let to = alice.node.net().local_peer_id();
+        for address in alice.node.net().listen_addrs().await.unwrap() {
+            net.add_address(to, address).await.unwrap();
+        }
+        let answer = net
+            .request(
+                to,
+                &cadre,
+                CadreRequest::Card {
+                    card: newer.bytes().to_vec(),
+                }
+                .encode(),
+            )
+            .await
+            .unwrap();
+        CadreResponse::decode(&answer, &limits()).unwrap()
+    };
+    assert!(matches!(
+        to_alice,
+        CadreResponse::Refused {
+            reason: CadreRefusal::NotAMember,
+            ..
+        }
+    ));
+}
+
 #[tokio::test]
 async fn a_member_stays_a_member_after_a_restart_and_refuses_what_needs_the_party_secret() {
     let (alice, home_box) = alice_and_her_box().await;

@@ -104,6 +104,8 @@ export interface MockBackendOptions {
   cadre?: CadreDevice[];
   /** This device's name, as its certificate gives it. */
   deviceName?: string;
+  /** On a member device: the main device's newer card left this device off (it was revoked). */
+  thisDeviceRevoked?: boolean;
 }
 
 const MINUTE_MS = 60_000;
@@ -183,6 +185,7 @@ export class MockBackend implements Backend {
   private redeemedInvites: Set<string>;
   private cadre: CadreDevice[];
   private readonly deviceName: string;
+  private thisDeviceRevoked: boolean;
   /** One-time enrollment tokens: when each expires, and whether a device used it. */
   private cadreTokens = new Map<string, { expiresAtMs: number; used: boolean }>();
 
@@ -207,6 +210,7 @@ export class MockBackend implements Backend {
     this.unreachable = new Set(options.unreachable ?? []);
     this.redeemedInvites = new Set(options.usedInvites ?? []);
     this.deviceName = options.deviceName ?? SAMPLE_DEVICE_NAME;
+    this.thisDeviceRevoked = options.thisDeviceRevoked ?? false;
     this.cadre = (options.cadre ?? this.initialCadre()).map((device) => ({ ...device }));
     this.openedLinks = [...(options.openedLinks ?? [])];
     this.camera = options.camera ?? null;
@@ -319,7 +323,7 @@ export class MockBackend implements Backend {
 
   async contacts(): Promise<Contact[]> {
     await this.ready();
-    this.requireReady();
+    this.requireParty();
     return [...this.contactCards.values()]
       .map((contact) => ({ ...contact, addresses: [...contact.addresses] }))
       .sort((a, b) => a.displayName.localeCompare(b.displayName));
@@ -327,7 +331,7 @@ export class MockBackend implements Backend {
 
   async contact(partyId: string): Promise<Contact> {
     await this.ready();
-    this.requireReady();
+    this.requireParty();
     const kept = this.contactCards.get(partyId);
     if (!kept) throw invalid(`There is no contact with the party id ${partyId}.`);
     return { ...kept, addresses: [...kept.addresses] };
@@ -335,14 +339,27 @@ export class MockBackend implements Backend {
 
   async removeContact(partyId: string): Promise<void> {
     await this.ready();
-    this.requireReady();
+    this.requireParty();
     if (!this.contactCards.delete(partyId)) throw invalid(`There is no contact with the party id ${partyId}.`);
     this.emit({ kind: "contactsChanged", partyId });
   }
 
   async myCard(invite: InviteRequest | null): Promise<MyCard> {
     await this.ready();
-    const me = this.requireReady();
+    if (this.identity.state === "member" && invite === null) {
+      // The party's card as the main device last signed it: no invite on it.
+      const member = this.identity;
+      const link = mockCardLink({
+        partyId: member.partyId,
+        displayName: member.displayName,
+        devices: 1 + this.cadre.filter((device) => !device.revoked).length,
+        issuedAtMs: this.now() - DAY_MS,
+        invite: null,
+        addresses: [],
+      });
+      return { partyId: member.partyId, link, invite: null, qrSvg: mockQrSvg(link) };
+    }
+    const me = this.requireMainDevice();
     if (invite && invite.expiresInSecs < 1) throw invalid("An invite must stay valid for at least a second.");
     this.cardsSigned += 1;
     const now = this.now();
@@ -416,7 +433,7 @@ export class MockBackend implements Backend {
 
   async contactsPresence(): Promise<ContactPresence[]> {
     await this.ready();
-    this.requireReady();
+    this.requireParty();
     return [...this.contactCards.keys()].map((partyId) => this.presenceOf(partyId));
   }
 
@@ -450,12 +467,18 @@ export class MockBackend implements Backend {
       peerId: this.state.peerId,
       name: this.deviceName,
       enrolledAtMs,
-      revoked: false,
+      revoked: identity.state === "member" && this.thisDeviceRevoked,
       thisDevice: true,
     };
     // A member knows the devices the party's card lists: never a revoked one.
     const others = identity.state === "member" ? this.cadre.filter((device) => !device.revoked) : this.cadre;
     return [own, ...others.map((device) => ({ ...device }))];
+  }
+
+  /** On a member device: the main device's newer card arrives, and it leaves this device off. */
+  receiveCardWithoutThisDevice(): void {
+    this.thisDeviceRevoked = true;
+    this.emit({ kind: "cadreChanged" });
   }
 
   async cadreInvite(expiresInSecs: number | null): Promise<EnrollmentLink> {
@@ -486,13 +509,13 @@ export class MockBackend implements Backend {
 
   async invites(): Promise<OwnInvite[]> {
     await this.ready();
-    this.requireReady();
+    this.requireParty();
     return this.ownInvites.map((invite) => ({ ...invite }));
   }
 
   async revokeInvite(token: string): Promise<void> {
     await this.ready();
-    this.requireReady();
+    this.requireParty();
     const invite = this.ownInvites.find((own) => own.token === token);
     if (!invite) throw invalid("This invite is not known here.");
     invite.revoked = true;

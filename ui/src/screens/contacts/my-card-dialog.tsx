@@ -12,6 +12,7 @@ import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } f
 import { Skeleton } from "@/components/ui/skeleton";
 import { ToggleGroup, ToggleGroupItem } from "@/components/ui/toggle-group";
 import { formatDateTime } from "@/i18n/format";
+import { useIdentity } from "@/identity/identity";
 import { useNow } from "@/lib/use-now";
 
 type InviteKind = "none" | "oneTime" | "reusable";
@@ -42,6 +43,9 @@ function MyCardBody() {
   const backend = useBackend();
   const queryClient = useQueryClient();
   const card = useMyCard();
+  const identity = useIdentity();
+  // A member device shows the party's card as the main device signed it; invites need the party secret.
+  const member = identity.data?.state === "member" ? identity.data : null;
   const [kind, setKind] = useState<InviteKind>("none");
   const [expiry, setExpiry] = useState<Expiry>("24h");
 
@@ -94,63 +98,69 @@ function MyCardBody() {
             </div>
           </div>
 
-          <fieldset className="flex flex-col gap-3 rounded-lg border p-4">
-            <legend className="px-1 text-sm font-medium">{t("contacts.myCard.newCard")}</legend>
-            <p className="-mt-1 text-xs leading-relaxed text-muted-foreground">{t("contacts.myCard.inviteHelp")}</p>
-            <div className="flex flex-col gap-1.5">
-              <span id="invite-kind-label" className="text-xs font-medium text-muted-foreground">
-                {t("contacts.myCard.inviteLabel")}
-              </span>
-              <ToggleGroup
-                type="single"
-                value={kind}
-                aria-labelledby="invite-kind-label"
-                onValueChange={(value) => {
-                  if (value) setKind(value as InviteKind);
-                }}
+          {member ? (
+            <p data-testid="my-card-member-note" className="rounded-lg border bg-muted/60 p-4 text-sm leading-relaxed text-muted-foreground">
+              {t("contacts.myCard.memberNote", { name: member.displayName })}
+            </p>
+          ) : (
+            <fieldset className="flex flex-col gap-3 rounded-lg border p-4">
+              <legend className="px-1 text-sm font-medium">{t("contacts.myCard.newCard")}</legend>
+              <p className="-mt-1 text-xs leading-relaxed text-muted-foreground">{t("contacts.myCard.inviteHelp")}</p>
+              <div className="flex flex-col gap-1.5">
+                <span id="invite-kind-label" className="text-xs font-medium text-muted-foreground">
+                  {t("contacts.myCard.inviteLabel")}
+                </span>
+                <ToggleGroup
+                  type="single"
+                  value={kind}
+                  aria-labelledby="invite-kind-label"
+                  onValueChange={(value) => {
+                    if (value) setKind(value as InviteKind);
+                  }}
+                >
+                  {INVITE_KINDS.map((option) => (
+                    <ToggleGroupItem key={option} value={option} data-testid={`invite-${option}`}>
+                      {t(`contacts.myCard.invite.${option}`)}
+                    </ToggleGroupItem>
+                  ))}
+                </ToggleGroup>
+              </div>
+              <div className="flex flex-col gap-1.5">
+                <span id="invite-expiry-label" className="text-xs font-medium text-muted-foreground">
+                  {t("contacts.myCard.expiryLabel")}
+                </span>
+                <ToggleGroup
+                  type="single"
+                  value={expiry}
+                  disabled={kind === "none"}
+                  aria-labelledby="invite-expiry-label"
+                  onValueChange={(value) => {
+                    if (value) setExpiry(value as Expiry);
+                  }}
+                >
+                  {EXPIRIES.map((option) => (
+                    <ToggleGroupItem key={option} value={option} data-testid={`expiry-${option}`}>
+                      {t(`contacts.myCard.expiry.${option}`)}
+                    </ToggleGroupItem>
+                  ))}
+                </ToggleGroup>
+              </div>
+              {renew.isError && <FormError message={renew.error.message} />}
+              <Button
+                variant="outline"
+                className="self-start"
+                onClick={makeNewCard}
+                disabled={renew.isPending}
+                data-testid="my-card-new"
               >
-                {INVITE_KINDS.map((option) => (
-                  <ToggleGroupItem key={option} value={option} data-testid={`invite-${option}`}>
-                    {t(`contacts.myCard.invite.${option}`)}
-                  </ToggleGroupItem>
-                ))}
-              </ToggleGroup>
-            </div>
-            <div className="flex flex-col gap-1.5">
-              <span id="invite-expiry-label" className="text-xs font-medium text-muted-foreground">
-                {t("contacts.myCard.expiryLabel")}
-              </span>
-              <ToggleGroup
-                type="single"
-                value={expiry}
-                disabled={kind === "none"}
-                aria-labelledby="invite-expiry-label"
-                onValueChange={(value) => {
-                  if (value) setExpiry(value as Expiry);
-                }}
-              >
-                {EXPIRIES.map((option) => (
-                  <ToggleGroupItem key={option} value={option} data-testid={`expiry-${option}`}>
-                    {t(`contacts.myCard.expiry.${option}`)}
-                  </ToggleGroupItem>
-                ))}
-              </ToggleGroup>
-            </div>
-            {renew.isError && <FormError message={renew.error.message} />}
-            <Button
-              variant="outline"
-              className="self-start"
-              onClick={makeNewCard}
-              disabled={renew.isPending}
-              data-testid="my-card-new"
-            >
-              <RefreshCw className={renew.isPending ? "animate-spin" : undefined} aria-hidden />
-              {renew.isPending ? t("contacts.myCard.making") : t("contacts.myCard.make")}
-            </Button>
-          </fieldset>
+                <RefreshCw className={renew.isPending ? "animate-spin" : undefined} aria-hidden />
+                {renew.isPending ? t("contacts.myCard.making") : t("contacts.myCard.make")}
+              </Button>
+            </fieldset>
+          )}
         </div>
       </div>
-      <OpenInvites currentToken={card.data?.invite?.token ?? null} />
+      {!member && <OpenInvites currentToken={card.data?.invite?.token ?? null} />}
     </div>
   );
 }

@@ -1,6 +1,15 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MockBackend, SAMPLE_RELAY_PEER, devicePeerId, mockPeerId, sampleContacts, sampleNodeState } from "@/backend";
+import {
+  MockBackend,
+  SAMPLE_RELAY_PEER,
+  devicePeerId,
+  mockPartyId,
+  mockPeerId,
+  sampleContacts,
+  sampleIdentity,
+  sampleNodeState,
+} from "@/backend";
 import { PEERS_REFETCH_MS } from "@/node/peers";
 import { renderApp } from "../../../test/render-app";
 
@@ -216,5 +225,73 @@ describe("Network", () => {
       "No es un contacto",
     );
     expect(screen.getByTestId("network-peer-count")).toHaveTextContent("3 pares");
+  });
+
+  describe("Your devices", () => {
+    function deviceRows(): HTMLElement[] {
+      return within(screen.getByTestId("network-party-devices")).queryAllByTestId("network-party-device");
+    }
+
+    it("lists the party's devices, this one marked, the others connected or not; revoked ones are left out", async () => {
+      const now = Date.now();
+      const partyId = sampleIdentity(now).partyId;
+      const homeBox = devicePeerId(partyId, 1);
+      const backend = new MockBackend({
+        peers: [{ peerId: homeBox, addresses: ["/ip4/192.168.1.20/tcp/4001"], rttMs: 4, partyId: null }],
+      });
+      renderApp({ screen: "network", backend });
+      const card = await screen.findByTestId("network-party-devices");
+      expect(within(card).getByRole("heading", { name: "Your devices" })).toBeInTheDocument();
+      await waitFor(() => expect(deviceRows()).toHaveLength(2));
+
+      const [own, box] = deviceRows() as [HTMLElement, HTMLElement];
+      expect(own).toHaveAttribute("data-peer-id", sampleNodeState(now).peerId);
+      expect(own).toHaveAttribute("data-this-device", "true");
+      expect(within(own).getByTestId("network-party-device-name")).toHaveTextContent("Ana's laptop");
+      expect(within(own).getByTestId("network-party-device-presence")).toHaveTextContent("This device");
+
+      expect(box).toHaveAttribute("data-peer-id", homeBox);
+      expect(within(box).getByTestId("network-party-device-name")).toHaveTextContent("Home box");
+      await waitFor(() => expect(box).toHaveAttribute("data-online", "true"));
+      expect(within(box).getByTestId("network-party-device-presence")).toHaveTextContent("Connected");
+      expect(card).not.toHaveTextContent("Old phone");
+    });
+
+    it("says a device not connected to this one is not connected", async () => {
+      renderApp({ screen: "network", backendOptions: { peers: [] } });
+      await screen.findByTestId("network-party-devices");
+      await waitFor(() => expect(deviceRows()).toHaveLength(2));
+      const box = deviceRows()[1]!;
+      await waitFor(() => expect(box).toHaveAttribute("data-online", "false"));
+      expect(within(box).getByTestId("network-party-device-presence")).toHaveTextContent("Not connected");
+    });
+
+    it("on a member device, lists the party's devices as its card has them", async () => {
+      const partyId = mockPartyId("Bea");
+      const peerId = sampleNodeState(Date.now()).peerId;
+      renderApp({
+        screen: "network",
+        backendOptions: {
+          identity: { state: "member", partyId, fingerprint: partyId.slice(-8), displayName: "Bea", devicePeerId: peerId },
+          deviceName: "Bea's home box",
+        },
+      });
+      await screen.findByTestId("network-party-devices");
+      await waitFor(() => expect(deviceRows()).toHaveLength(2));
+      expect(within(deviceRows()[0]!).getByTestId("network-party-device-name")).toHaveTextContent("Bea's home box");
+      expect(within(deviceRows()[1]!).getByTestId("network-party-device-name")).toHaveTextContent("Bea's laptop");
+    });
+
+    it("is absent while the node acts for nobody", async () => {
+      renderApp({ screen: "network", backendOptions: { identity: "none" } });
+      await screen.findByTestId("onboarding");
+      expect(screen.queryByTestId("network-party-devices")).not.toBeInTheDocument();
+    });
+
+    it("is in Spanish when the app is", async () => {
+      renderApp({ screen: "network", language: "es" });
+      const card = await screen.findByTestId("network-party-devices");
+      expect(within(card).getByRole("heading", { name: "Tus dispositivos" })).toBeInTheDocument();
+    });
   });
 });

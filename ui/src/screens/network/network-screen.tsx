@@ -1,7 +1,8 @@
-import { Globe, Laptop, Network, ShieldQuestion, Users, Waypoints, Workflow } from "lucide-react";
+import { Globe, Laptop, MonitorSmartphone, Network, ShieldQuestion, Users, Waypoints, Workflow } from "lucide-react";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import type { NodeStatus, PeerInfo, Reachability } from "@/backend";
+import type { CadreDevice, NodeStatus, PeerInfo, Reachability } from "@/backend";
+import { useCadreDevices } from "@/cadre/queries";
 import { Avatar } from "@/components/avatar";
 import { CopyButton } from "@/components/copy-button";
 import { ErrorPanel } from "@/components/error-panel";
@@ -10,6 +11,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
 import { formatRoundTrip } from "@/i18n/format";
+import { useIdentity } from "@/identity/identity";
 import { shortenId } from "@/lib/ids";
 import { navigateTo } from "@/navigation/route";
 import { useNodeStatus } from "@/node/node-status";
@@ -23,6 +25,7 @@ export function NetworkScreen() {
       <PageHeader title={t("network.title")} description={t("network.subtitle")} />
       <div className="flex flex-col gap-6">
         <ThisDevice />
+        <PartyDevices />
         <ConnectedPeers />
       </div>
     </div>
@@ -293,6 +296,107 @@ function PeerRow({ peer }: { peer: PeerInfo }) {
           </>
         )}
       </dl>
+    </li>
+  );
+}
+
+/**
+ * The party's devices (its cadre): this one marked, each other one connected to
+ * this device or not, as the connected peers show. Revoked devices are left out.
+ */
+function PartyDevices() {
+  const { t } = useTranslation();
+  const identity = useIdentity();
+  const state = identity.data?.state;
+  const enabled = state === "ready" || state === "member";
+  const devices = useCadreDevices(enabled);
+  const peers = usePeers();
+  if (!enabled) return null;
+  const connected = new Set((peers.data ?? []).map((peer) => peer.peerId));
+  const listed = (devices.data ?? []).filter((device) => device.thisDevice || !device.revoked);
+
+  return (
+    <Card data-testid="network-party-devices" aria-busy={devices.isPending} className="gap-0 py-0">
+      <CardHeading
+        icon={<MonitorSmartphone className="size-[18px]" aria-hidden />}
+        title={t("network.devices.title")}
+        description={t("network.devices.description")}
+        action={
+          <Button variant="ghost" size="sm" onClick={() => navigateTo("settings")} data-testid="network-devices-manage">
+            {t("network.devices.manage")}
+          </Button>
+        }
+      />
+      <CardContent className="px-6 py-2">
+        {devices.isError ? (
+          <ErrorPanel
+            error={devices.error}
+            onRetry={() => void devices.refetch()}
+            retrying={devices.isFetching}
+            className="my-4"
+          />
+        ) : devices.isPending ? (
+          <div role="status" className="flex flex-col gap-3 py-3.5">
+            <span className="sr-only">{t("network.devices.loading")}</span>
+            <Skeleton className="h-4 w-1/2" />
+            <Skeleton className="h-4 w-1/3" />
+          </div>
+        ) : (
+          <ul aria-label={t("network.devices.title")} className="flex flex-col divide-y">
+            {listed.map((device) => (
+              <PartyDeviceRow
+                key={device.peerId}
+                device={device}
+                online={device.thisDevice ? true : peers.data ? connected.has(device.peerId) : null}
+              />
+            ))}
+          </ul>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+function PartyDeviceRow({ device, online }: { device: CadreDevice; online: boolean | null }) {
+  const { t } = useTranslation();
+  const presence = device.thisDevice
+    ? t("network.devices.thisDevice")
+    : online === null
+      ? t("network.devices.unknown")
+      : online
+        ? t("network.devices.connected")
+        : t("network.devices.notConnected");
+  return (
+    <li
+      data-testid="network-party-device"
+      data-peer-id={device.peerId}
+      data-this-device={device.thisDevice}
+      data-online={online === null ? "unknown" : String(online)}
+      className="flex items-center gap-3 py-3.5"
+    >
+      <span aria-hidden className="flex size-9 shrink-0 items-center justify-center rounded-full bg-muted text-muted-foreground">
+        <Laptop className="size-4" />
+      </span>
+      <div className="flex min-w-0 flex-1 flex-col gap-0.5">
+        <span data-testid="network-party-device-name" className="truncate text-sm font-medium">
+          {device.name}
+        </span>
+        <div className="flex min-w-0 items-center gap-1">
+          <span title={device.peerId} className="truncate font-mono text-xs text-muted-foreground">
+            {shortenId(device.peerId)}
+          </span>
+          <CopyButton value={device.peerId} label={t("network.devices.copyPeerIdOf", { name: device.name })} className="-my-1" />
+        </div>
+      </div>
+      <span data-testid="network-party-device-presence" className="flex shrink-0 items-center gap-2 text-sm">
+        <span
+          aria-hidden
+          className={
+            online ? "size-2 rounded-full bg-success" : "size-2 rounded-full border border-muted-foreground/60 bg-transparent"
+          }
+        />
+        {device.thisDevice && device.revoked ? t("network.devices.revoked") : presence}
+      </span>
     </li>
   );
 }

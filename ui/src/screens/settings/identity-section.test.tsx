@@ -1,6 +1,6 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
-import { MOCK_RECOVERY_PHRASE, MockBackend, sampleIdentity } from "@/backend";
+import { MOCK_RECOVERY_PHRASE, MockBackend, mockPartyId, sampleIdentity, sampleNodeState } from "@/backend";
 import { renderApp } from "../../../test/render-app";
 
 describe("Settings → Identity & backup", () => {
@@ -128,5 +128,82 @@ describe("Settings → Identity & backup", () => {
     const current = sampleIdentity(Date.now());
     backend.emit({ kind: "identityChanged", identity: { ...current, displayName: "Ana L." } });
     await waitFor(() => expect(screen.getByTestId("identity-display-name")).toHaveTextContent("Ana L."));
+  });
+
+  describe("on a member device", () => {
+    const partyId = mockPartyId("Bea");
+    const member = { state: "member" as const, partyId, fingerprint: partyId.slice(-8), displayName: "Bea", devicePeerId: "" };
+
+    function renderMember(options: { thisDeviceRevoked?: boolean; language?: "en" | "es" } = {}) {
+      const peerId = sampleNodeState(Date.now()).peerId;
+      const backend = new MockBackend({
+        identity: { ...member, devicePeerId: peerId },
+        deviceName: "Bea's home box",
+        thisDeviceRevoked: options.thisDeviceRevoked,
+      });
+      return { ...renderApp({ screen: "settings", backend, language: options.language }), backend, peerId };
+    }
+
+    it("names the party and the device it acts as, with no loading placeholders left", async () => {
+      const { peerId } = renderMember();
+      // The section first shows its loading rows, then the member's view in their place.
+      await screen.findByTestId("identity-member-note");
+      const section = screen.getByTestId("settings-identity");
+      expect(within(section).getByTestId("identity-display-name")).toHaveTextContent("Bea");
+      expect(within(section).getByTestId("identity-party-id").textContent).toBe(partyId);
+      expect(within(section).getByTestId("identity-device-peer-id")).toHaveAttribute("data-value", peerId);
+      expect(await within(section).findByTestId("identity-member-acts-for")).toHaveTextContent(
+        "This device acts for Bea as 'Bea's home box'",
+      );
+      await waitFor(() => expect(section.querySelector('[data-slot="skeleton"]')).toBeNull());
+      expect(within(section).queryByTestId("identity-member-revoked")).not.toBeInTheDocument();
+    });
+
+    it("says backups and the recovery phrase are on the main device, and offers neither", async () => {
+      const { backend } = renderMember();
+      const section = (await screen.findByTestId("identity-member-note")).closest<HTMLElement>('[data-testid="settings-identity"]')!;
+      expect(within(section).getByTestId("identity-member-note")).toHaveTextContent(
+        "holds no party secret: the recovery phrase and encrypted backups are on the main device",
+      );
+      expect(within(section).queryByTestId("identity-show-phrase")).not.toBeInTheDocument();
+      expect(within(section).queryByTestId("backup-save")).not.toBeInTheDocument();
+      expect(within(section).queryByTestId("backup-passphrase")).not.toBeInTheDocument();
+      expect(backend.recoveryPhraseReads).toBe(0);
+    });
+
+    it("says so when the main device revoked this device", async () => {
+      renderMember({ thisDeviceRevoked: true });
+      expect(await screen.findByTestId("identity-member-revoked")).toHaveTextContent("Bea's main device revoked this device");
+    });
+
+    it("learns it was revoked when the main device's newer card leaves it off", async () => {
+      const { backend } = renderMember();
+      await screen.findByTestId("identity-member-acts-for");
+      expect(screen.queryByTestId("identity-member-revoked")).not.toBeInTheDocument();
+      act(() => backend.receiveCardWithoutThisDevice());
+      expect(await screen.findByTestId("identity-member-revoked")).toBeInTheDocument();
+    });
+
+    it("is in Spanish when the app is", async () => {
+      renderMember({ language: "es" });
+      expect(await screen.findByTestId("identity-member-acts-for")).toHaveTextContent(
+        "Este dispositivo actúa para Bea como 'Bea's home box'",
+      );
+    });
+
+    it("the main window opens, not onboarding, and My card shows the party's card without invites", async () => {
+      const backend = new MockBackend({
+        identity: { ...member, devicePeerId: sampleNodeState(Date.now()).peerId },
+      });
+      const { user } = renderApp({ screen: "contacts", backend });
+      await user.click(await screen.findByTestId("my-card-open"));
+      expect(screen.queryByTestId("onboarding")).not.toBeInTheDocument();
+      const dialog = await screen.findByTestId("my-card-dialog");
+      expect(await within(dialog).findByTestId("my-card-link")).toHaveTextContent("tallymesh:");
+      expect(within(dialog).getByTestId("my-card-member-note")).toHaveTextContent("Bea's main device last signed it");
+      expect(within(dialog).queryByTestId("my-card-new")).not.toBeInTheDocument();
+      expect(within(dialog).queryByTestId("invites-list")).not.toBeInTheDocument();
+      expect(within(dialog).queryByTestId("invites-empty")).not.toBeInTheDocument();
+    });
   });
 });

@@ -1,7 +1,8 @@
-import { EyeOff, FileLock2, KeyRound, ShieldAlert } from "lucide-react";
+import { EyeOff, FileLock2, KeyRound, ShieldAlert, ShieldOff, Smartphone } from "lucide-react";
 import { useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { BackendError, useBackend, type ReadyIdentity } from "@/backend";
+import { BackendError, useBackend, type MemberIdentity, type ReadyIdentity } from "@/backend";
+import { useCadreDevices } from "@/cadre/queries";
 import { CopyButton } from "@/components/copy-button";
 import { FormError } from "@/components/form-error";
 import {
@@ -34,6 +35,7 @@ export function IdentitySection() {
   const { t, i18n } = useTranslation();
   const identity = useIdentity();
   const ready = identity.data?.state === "ready" ? identity.data : null;
+  if (identity.data?.state === "member") return <MemberIdentitySection member={identity.data} />;
 
   return (
     <Section
@@ -87,7 +89,79 @@ export function IdentitySection() {
   );
 }
 
-function DevicePeerId({ identity }: { identity: ReadyIdentity }) {
+/**
+ * A member device acts for a party enrolled by its main device and holds no party
+ * secret: who the party is, which device this is, and where backups are made.
+ */
+function MemberIdentitySection({ member }: { member: MemberIdentity }) {
+  const { t } = useTranslation();
+  const devices = useCadreDevices();
+  const thisDevice = devices.data?.find((device) => device.thisDevice) ?? null;
+  const name = member.displayName;
+
+  return (
+    <Section
+      id="identity"
+      testId="settings-identity"
+      title={t("settings.identity.title")}
+      description={t("settings.identity.memberDescription", { name })}
+      footer={
+        <div className="flex flex-col gap-3">
+          {thisDevice?.revoked && (
+            <div
+              role="alert"
+              data-testid="identity-member-revoked"
+              className="flex items-start gap-3 rounded-lg border border-destructive/40 bg-destructive/5 p-4 text-sm leading-relaxed"
+            >
+              <ShieldOff className="mt-0.5 size-4 shrink-0 text-destructive" aria-hidden />
+              <p>{t("settings.identity.memberRevoked", { name })}</p>
+            </div>
+          )}
+          <div data-testid="identity-member-note" className="flex items-start gap-3 rounded-lg border p-4">
+            <KeyRound className="mt-0.5 size-4 shrink-0 text-muted-foreground" aria-hidden />
+            <div className="flex flex-1 flex-col gap-1">
+              <h3 className="text-sm font-semibold">{t("settings.identity.memberBackupTitle")}</h3>
+              <p className="text-sm leading-relaxed text-muted-foreground">
+                {t("settings.identity.memberBackupBody", { name })}
+              </p>
+            </div>
+          </div>
+        </div>
+      }
+    >
+      <SettingRow label={t("settings.identity.displayName")}>
+        <span data-testid="identity-display-name" className="text-sm font-medium">
+          {name}
+        </span>
+      </SettingRow>
+      <SettingRow label={t("identity.partyId")}>
+        <div className="flex min-w-0 items-start gap-1">
+          <span data-testid="identity-party-id" className="min-w-0 text-right font-mono text-[13px] break-all">
+            {member.partyId}
+          </span>
+          <CopyButton value={member.partyId} label={t("copy.partyId")} className="-my-1" />
+        </div>
+      </SettingRow>
+      <SettingRow label={t("settings.identity.thisDevice")}>
+        {thisDevice ? (
+          <span data-testid="identity-member-acts-for" className="flex items-center gap-2 text-right text-sm">
+            <Smartphone className="size-4 shrink-0 text-muted-foreground" aria-hidden />
+            {t("settings.identity.memberActsFor", { name, device: thisDevice.name })}
+          </span>
+        ) : devices.isError ? (
+          <span className="text-sm text-muted-foreground">{devices.error.message}</span>
+        ) : (
+          <Skeleton className="h-4 w-48" />
+        )}
+      </SettingRow>
+      <SettingRow label={t("settings.identity.devicePeerId")}>
+        <DevicePeerId identity={member} />
+      </SettingRow>
+    </Section>
+  );
+}
+
+function DevicePeerId({ identity }: { identity: ReadyIdentity | MemberIdentity }) {
   const { t } = useTranslation();
   return (
     <div className="flex min-w-0 items-center gap-1">
