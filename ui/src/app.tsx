@@ -18,6 +18,8 @@ import { HomeScreen } from "@/screens/home/home-screen";
 import { NetworkScreen } from "@/screens/network/network-screen";
 import { Onboarding } from "@/screens/onboarding/onboarding";
 import { SettingsScreen } from "@/screens/settings/settings-screen";
+import { TalliesScreen } from "@/screens/tallies/tallies-screen";
+import { useTallyNotifier } from "@/tallies/notifications";
 
 export function createQueryClient(options: { retry?: number | false } = {}): QueryClient {
   return new QueryClient({
@@ -58,6 +60,7 @@ export function AppProviders({ backend, queryClient, i18n, children }: AppProvid
 
 const SCREEN_COMPONENTS: Record<ScreenId, () => ReactNode> = {
   home: HomeScreen,
+  tallies: TalliesScreen,
   contacts: ContactsScreen,
   network: NetworkScreen,
   settings: SettingsScreen,
@@ -72,7 +75,7 @@ const SCREEN_COMPONENTS: Record<ScreenId, () => ReactNode> = {
 export function App() {
   useDocumentLanguage();
   const { links, enqueue, next } = useOpenedLinks();
-  useNodeEventRefresh(enqueue);
+  useNodeEventRefresh(enqueue, useTallyNotifier());
   const identity = useIdentity();
   // Keeps onboarding on screen after the identity is made, until the person continues.
   const [onboardingHeld, setOnboardingHeld] = useState(false);

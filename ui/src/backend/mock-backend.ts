@@ -18,17 +18,22 @@ import {
   readMockImage,
   sampleCadre,
   sampleContacts,
+  sampleTallies,
+  type MockTally,
   sampleLastSeen,
   samplePeers,
   type MockCard,
   type MockPeer,
 } from "./mock-data";
+import { MockTallies } from "./mock-tallies";
 import {
   type ApiErrorCode,
   type Backend,
   BackendError,
   type CadreDevice,
   type CardPreview,
+  type ChitPage,
+  type ChitView,
   type Contact,
   type ContactPresence,
   type EnrollmentLink,
@@ -36,8 +41,14 @@ import {
   type InviteRequest,
   type MyCard,
   type NodeEvent,
+  type NetPosition,
   type NodeStatus,
   type SaveDialogText,
+  type SettingInput,
+  type TallyDetail,
+  type TallyOffer,
+  type TallySummary,
+  type TallyTerms,
   type OwnInvite,
   type PeerInfo,
   type Reachability,
@@ -106,6 +117,10 @@ export interface MockBackendOptions {
   deviceName?: string;
   /** On a member device: the main device's newer card left this device off (it was revoked). */
   thisDeviceRevoked?: boolean;
+  /** The tallies at the start; the sample ones for the sample contacts unless given. */
+  tallies?: MockTally[];
+  /** How long a chit stays pending before it is final (ms). */
+  tallyCertifyMs?: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -188,6 +203,8 @@ export class MockBackend implements Backend {
   private thisDeviceRevoked: boolean;
   /** One-time enrollment tokens: when each expires, and whether a device used it. */
   private cadreTokens = new Map<string, { expiresAtMs: number; used: boolean }>();
+  /** The tallies, and the partners' side of them, which tests steer. */
+  readonly talliesBook: MockTallies;
 
   constructor(options: MockBackendOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -217,6 +234,20 @@ export class MockBackend implements Backend {
     this.scanStepMs = options.scanStepMs ?? 250;
     this.backupSavePath =
       options.backupSavePath === undefined ? "/home/ana/Documents/Ana-Lima.tallymesh-backup" : options.backupSavePath;
+    const tallies =
+      options.tallies ??
+      (this.identity.state === "none" ? [] : sampleTallies(now, [...this.contactCards.values()], this.state.peerId));
+    this.talliesBook = new MockTallies(
+      {
+        now: this.now,
+        emit: (tally, change) => this.emit({ kind: "tallyChanged", tally, change }),
+        contact: (partyId) => this.contactCards.get(partyId),
+        ourPeerId: () => this.state.peerId,
+        certifyMs: options.tallyCertifyMs ?? 600,
+        replyMs: options.autoEvents ? 4_000 : null,
+      },
+      tallies,
+    );
     if (options.autoEvents) this.startAutoEvents();
   }
 
@@ -574,6 +605,96 @@ export class MockBackend implements Backend {
     return links;
   }
 
+  async tallies(): Promise<TallySummary[]> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.list();
+  }
+
+  async tally(id: string): Promise<TallyDetail> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.get(id);
+  }
+
+  async proposeTally(offer: TallyOffer): Promise<TallySummary> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.propose(offer);
+  }
+
+  async counterTally(id: string, terms: TallyTerms): Promise<TallySummary> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.counter(id, terms);
+  }
+
+  async acceptTally(id: string): Promise<TallySummary> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.accept(id);
+  }
+
+  async refuseTally(id: string, reason: string): Promise<TallySummary> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.refuse(id, reason);
+  }
+
+  async pay(id: string, amount: string, memo: string): Promise<ChitView> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.pay(id, amount, memo);
+  }
+
+  async invoice(id: string, amount: string, memo: string): Promise<ChitView> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.invoice(id, amount, memo);
+  }
+
+  async approveInvoice(id: string, invoice: string): Promise<ChitView> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.approve(id, invoice);
+  }
+
+  async declineInvoice(id: string, invoice: string): Promise<ChitView> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.decline(id, invoice);
+  }
+
+  async setTrading(id: string, setting: SettingInput): Promise<ChitView> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.set(id, setting);
+  }
+
+  async closeTally(id: string): Promise<ChitView> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.close(id);
+  }
+
+  async chits(id: string, before: string | null, limit: number): Promise<ChitPage> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.chits(id, before, limit);
+  }
+
+  async exportTallyCsv(id: string, _dialog: SaveDialogText): Promise<string | null> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.exportCsv(id);
+  }
+
+  async netPositions(): Promise<NetPosition[]> {
+    await this.ready();
+    this.requireParty();
+    return this.talliesBook.positions();
+  }
+
   setStatus(patch: Partial<MockNodeState>): void {
     this.state = { ...this.state, ...patch };
   }
@@ -685,6 +806,7 @@ export class MockBackend implements Backend {
     if (this.autoEventsTimer !== null) clearInterval(this.autoEventsTimer);
     this.autoEventsTimer = null;
     this.endScan({ kind: "stopped" });
+    this.talliesBook.dispose();
   }
 
   private initialIdentity(option: NonNullable<MockBackendOptions["identity"]>): IdentityState {

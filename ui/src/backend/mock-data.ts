@@ -4,7 +4,20 @@
  * ones; the mock checks them the way the node would and refuses with the
  * node's own sentences.
  */
-import type { CadreDevice, CardInvite, CardPreview, Contact } from "./types";
+import type {
+  CadreDevice,
+  CardInvite,
+  CardPreview,
+  ChitView,
+  Contact,
+  InvoiceView,
+  RevisionView,
+  TallySide,
+  TallyStage,
+  TradingVariablesView,
+  UnitView,
+  Who,
+} from "./types";
 
 const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 const MINUTE_MS = 60_000;
@@ -367,4 +380,225 @@ export function sampleCadre(now: number, partyId: string): CadreDevice[] {
       thisDevice: false,
     },
   ];
+}
+
+/** The CHIP: the default unit, counted in thousandths. */
+export const CHIP: UnitView = { code: "CHIP", scale: 3 };
+
+/** A tally as the mock node keeps it: its revisions, chits (oldest first) and open invoices. */
+export interface MockTally {
+  id: string;
+  partyId: string;
+  partnerName: string;
+  side: TallySide;
+  stage: TallyStage;
+  waitingFor: Who | null;
+  unit: UnitView;
+  revisions: RevisionView[];
+  refusal: { by: Who; reason: string } | null;
+  ourNodes: string[];
+  theirNodes: string[];
+  variables: { ours: TradingVariablesView; theirs: TradingVariablesView } | null;
+  invoices: InvoiceView[];
+  chits: ChitView[];
+  updatedAtMs: number;
+}
+
+/** A 32-hex-digit id for a tally, chit or invoice, the same for the same seed. */
+export function mockHexId(seed: string): string {
+  return mockToken(`hex:${seed}`) + mockToken(`hex2:${seed}`);
+}
+
+export const SAMPLE_TRADING: TradingVariablesView = { target: 0, bound: 0, rewardPpm: 0, clutchPpm: 0, call: 30 };
+
+function sampleRevision(
+  revision: number,
+  by: Who,
+  dateMs: number,
+  terms: RevisionView["terms"],
+  memo: string,
+  changes: string[] = [],
+  contract: RevisionView["contract"] = null,
+): RevisionView {
+  return { revision, by, dateMs, expiresMs: dateMs + 3 * DAY_MS, memo, terms, contract, changes };
+}
+
+/** Transactions over `days` days, deterministic, that stay within the limits and end at `target`. */
+function sampleHistory(
+  seed: string,
+  now: number,
+  count: number,
+  days: number,
+  target: number,
+  limits: { weGrant: number; theyGrant: number },
+  memos: string[],
+): ChitView[] {
+  const next = seededRandom(seed);
+  const amounts: number[] = [];
+  let balance = 0;
+  for (let i = 0; i < count - 1; i += 1) {
+    let amount = Math.round((next() * 9 + 0.5) * 1000 / 50) * 50 * (next() < 0.55 ? 1 : -1);
+    if (balance + amount > limits.weGrant || balance + amount < -limits.theyGrant) amount = -amount;
+    balance += amount;
+    amounts.push(amount);
+  }
+  amounts.push(target - balance);
+  balance = 0;
+  const start = now - days * DAY_MS;
+  return amounts.map((units, index) => {
+    balance += units;
+    const dateMs = Math.round(start + ((index + 1) / (count + 1)) * days * DAY_MS);
+    return {
+      id: mockHexId(`${seed}:chit:${index}`),
+      by: units < 0 ? "us" : "partner",
+      kind: "transaction",
+      units,
+      memo: memos[index % memos.length] ?? "",
+      dateMs,
+      status: "final",
+      refusedReason: null,
+      balanceAfter: balance,
+      invoice: null,
+    } satisfies ChitView;
+  });
+}
+
+/**
+ * The sample party's tallies: an open one with Bruno, who owes 12.500 CHIP,
+ * with a long history; an open one with Chiara, to whom we owe 20.000 CHIP and
+ * who sent an invoice; the Huerta's counter-offer waiting for our answer; and
+ * our offer to Dmitri, which expired unanswered.
+ */
+export function sampleTallies(now: number, contacts: Contact[], ourPeerId: string): MockTally[] {
+  const named = (prefix: string) => contacts.find((contact) => contact.displayName.startsWith(prefix));
+  const tallies: MockTally[] = [];
+  const bruno = named("Bruno");
+  if (bruno) {
+    const terms = { weGrant: 50_000, theyGrant: 20_000, ourCall: 30, theirCall: 30 };
+    const chits = sampleHistory("bruno", now, 42, 58, 12_500, terms, [
+      "Bike repair",
+      "Inner tubes",
+      "Lights and bell",
+      "Brake pads",
+      "Chain and cassette",
+      "Wheel truing",
+    ]);
+    tallies.push({
+      id: mockHexId("tally:bruno"),
+      partyId: bruno.partyId,
+      partnerName: bruno.displayName,
+      side: "stock",
+      stage: "open",
+      waitingFor: null,
+      unit: CHIP,
+      revisions: [sampleRevision(1, "us", now - 60 * DAY_MS, terms, "Bike workshop account")],
+      refusal: null,
+      ourNodes: [ourPeerId],
+      theirNodes: [devicePeerId(bruno.partyId, 0), devicePeerId(bruno.partyId, 1)],
+      variables: { ours: { ...SAMPLE_TRADING, bound: 20_000 }, theirs: { ...SAMPLE_TRADING } },
+      invoices: [],
+      chits,
+      updatedAtMs: chits[chits.length - 1]?.dateMs ?? now,
+    });
+  }
+  const chiara = named("Chiara");
+  if (chiara) {
+    const terms = { weGrant: 10_000, theyGrant: 30_000, ourCall: 14, theirCall: 30 };
+    const chits = sampleHistory("chiara", now, 9, 20, -20_000, terms, ["Bread", "Cheese", "Olive oil"]);
+    const invoice: InvoiceView = {
+      id: mockHexId("chiara:invoice"),
+      payee: "partner",
+      units: 4_000,
+      memo: "Bread and cheese, week 14",
+      dateMs: now - 2 * 3_600_000,
+    };
+    chits.push({
+      id: invoice.id,
+      by: "partner",
+      kind: "invoice",
+      units: invoice.units,
+      memo: invoice.memo,
+      dateMs: invoice.dateMs,
+      status: "final",
+      refusedReason: null,
+      balanceAfter: null,
+      invoice: null,
+    });
+    tallies.push({
+      id: mockHexId("tally:chiara"),
+      partyId: chiara.partyId,
+      partnerName: chiara.displayName,
+      side: "foil",
+      stage: "open",
+      waitingFor: null,
+      unit: CHIP,
+      revisions: [
+        sampleRevision(1, "partner", now - 23 * DAY_MS, { ...terms, theyGrant: 20_000 }, "Bakery"),
+        sampleRevision(2, "us", now - 22 * DAY_MS, terms, "Bakery", ["theyGrant"]),
+      ],
+      refusal: null,
+      ourNodes: [ourPeerId],
+      theirNodes: [devicePeerId(chiara.partyId, 0)],
+      variables: { ours: { ...SAMPLE_TRADING, call: 14 }, theirs: { ...SAMPLE_TRADING } },
+      invoices: [invoice],
+      chits,
+      updatedAtMs: invoice.dateMs,
+    });
+  }
+  const huerta = named("Huerta");
+  if (huerta) {
+    const ours = { weGrant: 50_000, theyGrant: 100_000, ourCall: 30, theirCall: 30 };
+    const theirs = { weGrant: 50_000, theyGrant: 80_000, ourCall: 30, theirCall: 60 };
+    tallies.push({
+      id: mockHexId("tally:huerta"),
+      partyId: huerta.partyId,
+      partnerName: huerta.displayName,
+      side: "foil",
+      stage: "offered",
+      waitingFor: "us",
+      unit: CHIP,
+      revisions: [
+        sampleRevision(1, "us", now - 5 * DAY_MS, ours, "Weekly vegetable box", [], {
+          title: "Huerta member agreement",
+          hash: "9f2c4e0b7a61d3f8",
+        }),
+        {
+          ...sampleRevision(2, "partner", now - 20 * 3_600_000, theirs, "Weekly vegetable box", ["theyGrant", "theirCall"], {
+            title: "Huerta member agreement",
+            hash: "9f2c4e0b7a61d3f8",
+          }),
+          expiresMs: now + 52 * 3_600_000,
+        },
+      ],
+      refusal: null,
+      ourNodes: [ourPeerId],
+      theirNodes: [devicePeerId(huerta.partyId, 0)],
+      variables: null,
+      invoices: [],
+      chits: [],
+      updatedAtMs: now - 20 * 3_600_000,
+    });
+  }
+  const dmitri = named("Dmitri");
+  if (dmitri) {
+    const terms = { weGrant: 25_000, theyGrant: 5_000, ourCall: 30, theirCall: 30 };
+    tallies.push({
+      id: mockHexId("tally:dmitri"),
+      partyId: dmitri.partyId,
+      partnerName: dmitri.displayName,
+      side: "stock",
+      stage: "offered",
+      waitingFor: "partner",
+      unit: CHIP,
+      revisions: [sampleRevision(1, "us", now - 10 * DAY_MS, terms, "Translation work")],
+      refusal: null,
+      ourNodes: [ourPeerId],
+      theirNodes: [],
+      variables: null,
+      invoices: [],
+      chits: [],
+      updatedAtMs: now - 10 * DAY_MS,
+    });
+  }
+  return tallies;
 }

@@ -1,4 +1,4 @@
-import { Channel } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { bytesToBase64 } from "./base64";
 import { commands, events, type ApiError, type Result, type ScanUpdate_Deserialize } from "./bindings";
 import {
@@ -6,6 +6,8 @@ import {
   BackendError,
   type CadreDevice,
   type CardPreview,
+  type ChitPage,
+  type ChitView,
   type Contact,
   type ContactPresence,
   type EnrollmentLink,
@@ -13,8 +15,14 @@ import {
   type InviteRequest,
   type MyCard,
   type NodeEvent,
+  type NetPosition,
   type NodeStatus,
   type SaveDialogText,
+  type SettingInput,
+  type TallyDetail,
+  type TallyOffer,
+  type TallySummary,
+  type TallyTerms,
   type OwnInvite,
   type PeerInfo,
   type ScanUpdate,
@@ -32,6 +40,19 @@ async function call<T>(command: () => Promise<Result<T, ApiError>>): Promise<T> 
   }
   if (result.status === "error") throw BackendError.from(result.error);
   return result.data;
+}
+
+/**
+ * Invokes a tally command by name, for the commands the generated bindings do
+ * not carry yet; the node answers in the same `{code, message}` error shape.
+ * Once they are generated, each call becomes `call(() => commands.tallyX(...))`.
+ */
+async function invokeTally<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (cause) {
+    throw BackendError.from(cause);
+  }
 }
 
 /** A scan update as the channel delivers it, in the shape the screens read (no missing invite). */
@@ -159,6 +180,66 @@ export class TauriBackend implements Backend {
 
   takeOpenedLinks(): Promise<string[]> {
     return call(() => commands.linksTake());
+  }
+
+  tallies(): Promise<TallySummary[]> {
+    return invokeTally("tallies_list");
+  }
+
+  tally(id: string): Promise<TallyDetail> {
+    return invokeTally("tally_get", { id });
+  }
+
+  proposeTally(offer: TallyOffer): Promise<TallySummary> {
+    return invokeTally("tally_propose", { offer });
+  }
+
+  counterTally(id: string, terms: TallyTerms): Promise<TallySummary> {
+    return invokeTally("tally_counter", { id, terms });
+  }
+
+  acceptTally(id: string): Promise<TallySummary> {
+    return invokeTally("tally_accept", { id });
+  }
+
+  refuseTally(id: string, reason: string): Promise<TallySummary> {
+    return invokeTally("tally_refuse", { id, reason });
+  }
+
+  pay(id: string, amount: string, memo: string): Promise<ChitView> {
+    return invokeTally("tally_pay", { id, amount, memo });
+  }
+
+  invoice(id: string, amount: string, memo: string): Promise<ChitView> {
+    return invokeTally("tally_invoice", { id, amount, memo });
+  }
+
+  approveInvoice(id: string, invoice: string): Promise<ChitView> {
+    return invokeTally("tally_approve", { id, invoice });
+  }
+
+  declineInvoice(id: string, invoice: string): Promise<ChitView> {
+    return invokeTally("tally_decline", { id, invoice });
+  }
+
+  setTrading(id: string, setting: SettingInput): Promise<ChitView> {
+    return invokeTally("tally_set", { id, setting });
+  }
+
+  closeTally(id: string): Promise<ChitView> {
+    return invokeTally("tally_close", { id });
+  }
+
+  chits(id: string, before: string | null, limit: number): Promise<ChitPage> {
+    return invokeTally("tally_chits", { id, before, limit });
+  }
+
+  exportTallyCsv(id: string, dialog: SaveDialogText): Promise<string | null> {
+    return invokeTally("tally_export_csv", { id, dialogTitle: dialog.title, fileKind: dialog.fileKind });
+  }
+
+  netPositions(): Promise<NetPosition[]> {
+    return invokeTally("tallies_position");
   }
 }
 

@@ -12,7 +12,7 @@ import type {
   ContactPresence_Serialize,
   IdentityState,
   MyCard_Serialize,
-  NodeEvent,
+  NodeEvent as GeneratedNodeEvent,
   NodeStatus,
   OwnInvite,
   PeerInfo_Serialize,
@@ -21,17 +21,33 @@ import type {
   ScanUpdate_Serialize,
 } from "./bindings";
 
+import type {
+  ChitPage,
+  ChitView,
+  NetPosition,
+  SettingInput,
+  TallyChangedEvent,
+  TallyDetail,
+  TallyOffer,
+  TallySummary,
+  TallyTerms,
+} from "./tally-types";
+
+export type * from "./tally-types";
+
 export type {
   CadreDevice,
   CardInvite,
   Contact,
   IdentityState,
-  NodeEvent,
   NodeStatus,
   OwnInvite,
   Reachability,
   ScanFailure,
 };
+
+/** Something the node did or saw; tally changes ride along until the bindings carry them. */
+export type NodeEvent = GeneratedNodeEvent | TallyChangedEvent;
 
 /** A verified card that has not been added yet: what a person confirms before "Add contact". */
 export type CardPreview = CardPreview_Serialize;
@@ -176,4 +192,35 @@ export interface Backend {
 
   /** The `tallymesh:` links the app was opened with, oldest first; each is handed out once. */
   takeOpenedLinks(): Promise<string[]>;
+
+  /** Every tally, in any stage. */
+  tallies(): Promise<TallySummary[]>;
+  /** One tally in full: revisions, refusal, nodes, trading variables, open invoices, room left. */
+  tally(id: string): Promise<TallyDetail>;
+  /** Offers a new tally to a contact. */
+  proposeTally(offer: TallyOffer): Promise<TallySummary>;
+  /** Answers an offer with other terms: a new revision, awaiting the partner. */
+  counterTally(id: string, terms: TallyTerms): Promise<TallySummary>;
+  /** Accepts the partner's latest revision: the tally opens. */
+  acceptTally(id: string): Promise<TallySummary>;
+  /** Refuses an offer, saying why. */
+  refuseTally(id: string, reason: string): Promise<TallySummary>;
+  /** Pays the partner `amount` (decimal text in the tally's unit). Over the limit rejects with the node's sentence. */
+  pay(id: string, amount: string, memo: string): Promise<ChitView>;
+  /** Asks the partner to pay us `amount`. */
+  invoice(id: string, amount: string, memo: string): Promise<ChitView>;
+  /** Pays an invoice the partner sent. */
+  approveInvoice(id: string, invoice: string): Promise<ChitView>;
+  /** Declines an invoice the partner sent. */
+  declineInvoice(id: string, invoice: string): Promise<ChitView>;
+  /** Changes our trading variables (and call); `null` fields stay as they are. */
+  setTrading(id: string, setting: SettingInput): Promise<ChitView>;
+  /** Asks to close the tally; it closes once the balance is zero. */
+  closeTally(id: string): Promise<ChitView>;
+  /** A page of chits, newest first; `before` continues from the previous page's `before`. */
+  chits(id: string, before: string | null, limit: number): Promise<ChitPage>;
+  /** Asks where to save the tally's chits as CSV (the system's save dialog); `null` if cancelled. */
+  exportTallyCsv(id: string, dialog: SaveDialogText): Promise<string | null>;
+  /** Net position per unit over the open tallies, with its history. */
+  netPositions(): Promise<NetPosition[]>;
 }

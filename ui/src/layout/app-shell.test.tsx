@@ -3,16 +3,18 @@ import { describe, expect, it } from "vitest";
 import { renderApp } from "../../test/render-app";
 
 describe("App layout", () => {
-  it("lists only the screens that work: Home, Contacts, Network and Settings, in that order, with the product name", () => {
+  it("lists only the screens that work: Home, Tallies, Contacts, Network and Settings, in that order, with the product name", () => {
     renderApp();
     const nav = screen.getByRole("navigation", { name: "Main" });
     expect(within(nav).getAllByRole("link").map((link) => link.getAttribute("data-testid"))).toEqual([
       "nav-home",
+      "nav-tallies",
       "nav-contacts",
       "nav-network",
       "nav-settings",
     ]);
     expect(screen.getByTestId("nav-home")).toHaveTextContent("Home");
+    expect(screen.getByTestId("nav-tallies")).toHaveTextContent("Tallies");
     expect(screen.getByTestId("nav-contacts")).toHaveTextContent("Contacts");
     expect(screen.getByTestId("nav-network")).toHaveTextContent("Network");
     expect(screen.getByTestId("nav-settings")).toHaveTextContent("Settings");
@@ -33,37 +35,42 @@ describe("App layout", () => {
     expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-current", "page");
   });
 
-  it("Ctrl+2 opens Contacts, Ctrl+3 Network, Ctrl+4 Settings and Ctrl+1 goes back Home; Cmd works too", async () => {
+  it("Ctrl+2 opens Tallies, Ctrl+3 Contacts, Ctrl+4 Network, Ctrl+5 Settings and Ctrl+1 goes back Home; Cmd works too", async () => {
     renderApp();
     fireEvent.keyDown(window, { key: "2", code: "Digit2", ctrlKey: true });
-    expect(await screen.findByTestId("contacts-screen")).toBeInTheDocument();
+    expect(await screen.findByTestId("tallies-screen")).toBeInTheDocument();
+    expect(window.location.hash).toBe("#/tallies");
 
     fireEvent.keyDown(window, { key: "3", code: "Digit3", ctrlKey: true });
+    expect(await screen.findByTestId("contacts-screen")).toBeInTheDocument();
+
+    fireEvent.keyDown(window, { key: "4", code: "Digit4", ctrlKey: true });
     expect(await screen.findByTestId("network-screen")).toBeInTheDocument();
     expect(window.location.hash).toBe("#/network");
 
-    fireEvent.keyDown(window, { key: "4", code: "Digit4", ctrlKey: true });
+    fireEvent.keyDown(window, { key: "5", code: "Digit5", ctrlKey: true });
     expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
 
     fireEvent.keyDown(window, { key: "1", code: "Digit1", ctrlKey: true });
     expect(await screen.findByTestId("home-screen")).toBeInTheDocument();
 
-    fireEvent.keyDown(window, { key: "3", code: "Digit3", metaKey: true });
-    expect(await screen.findByTestId("network-screen")).toBeInTheDocument();
     fireEvent.keyDown(window, { key: "4", code: "Digit4", metaKey: true });
+    expect(await screen.findByTestId("network-screen")).toBeInTheDocument();
+    fireEvent.keyDown(window, { key: "5", code: "Digit5", metaKey: true });
     expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
   });
 
-  it("announces each entry's shortcut, Network's being Ctrl/Cmd+3 and Settings' Ctrl/Cmd+4", () => {
+  it("announces each entry's shortcut, Tallies' being Ctrl/Cmd+2 and Settings' Ctrl/Cmd+5", () => {
     renderApp();
-    expect(screen.getByTestId("nav-network")).toHaveAttribute("aria-keyshortcuts", "Control+3 Meta+3");
-    expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-keyshortcuts", "Control+4 Meta+4");
+    expect(screen.getByTestId("nav-tallies")).toHaveAttribute("aria-keyshortcuts", "Control+2 Meta+2");
+    expect(screen.getByTestId("nav-network")).toHaveAttribute("aria-keyshortcuts", "Control+4 Meta+4");
+    expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-keyshortcuts", "Control+5 Meta+5");
   });
 
   it("ignores a digit without Ctrl/Cmd, and Ctrl with a number past the last screen", async () => {
     renderApp();
     fireEvent.keyDown(window, { key: "2", code: "Digit2" });
-    fireEvent.keyDown(window, { key: "7", code: "Digit7", ctrlKey: true });
+    fireEvent.keyDown(window, { key: "8", code: "Digit8", ctrlKey: true });
     expect(screen.getByTestId("home-screen")).toBeInTheDocument();
   });
 

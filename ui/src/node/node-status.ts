@@ -7,10 +7,12 @@ import {
   type ContactPresence,
   type NodeEvent,
   type NodeStatus,
+  type TallyChangedEvent,
 } from "@/backend";
 import { cadreQueryKeys } from "@/cadre/queries";
 import { contactQueryKeys, myCardQueryKey, presenceOfEvent, withPresence } from "@/contacts/queries";
 import { identityQueryKeys } from "@/identity/identity";
+import { tallyQueryKeys } from "@/tallies/queries";
 import { peerQueryKeys } from "./peers";
 
 export const nodeQueryKeys = {
@@ -32,20 +34,27 @@ export function useNodeStatus() {
 
 /**
  * Subscribes to node events for the app's lifetime and refreshes what they
- * affect; a `tallymesh:` link handed to the node goes to `onLinkOpened`.
+ * affect; a `tallymesh:` link handed to the node goes to `onLinkOpened`, and
+ * every tally change, after the refresh, to `onTallyChanged`.
  */
-export function useNodeEventRefresh(onLinkOpened?: (link: string) => void): void {
+export function useNodeEventRefresh(
+  onLinkOpened?: (link: string) => void,
+  onTallyChanged?: (event: TallyChangedEvent) => void,
+): void {
   const backend = useBackend();
   const queryClient = useQueryClient();
   const linkHandler = useRef(onLinkOpened);
+  const tallyHandler = useRef(onTallyChanged);
   useEffect(() => {
     linkHandler.current = onLinkOpened;
-  }, [onLinkOpened]);
+    tallyHandler.current = onTallyChanged;
+  }, [onLinkOpened, onTallyChanged]);
   useEffect(
     () =>
       subscribeNodeEvents(backend, (event) => {
         if (event.kind === "linkOpened") linkHandler.current?.(event.link);
         else refreshAfter(event, queryClient);
+        if (event.kind === "tallyChanged") tallyHandler.current?.(event);
       }),
     [backend, queryClient],
   );
@@ -86,10 +95,14 @@ function refreshAfter(event: NodeEvent, queryClient: QueryClient): void {
     case "peerDisconnected":
       void queryClient.invalidateQueries({ queryKey: peerQueryKeys.list });
       break;
+    case "tallyChanged":
+      // The list, the tally, its chits and the net position all follow from it.
+      void queryClient.invalidateQueries({ queryKey: tallyQueryKeys.all });
+      return;
     case "blockCertified":
     case "entryCertified":
     case "entryRefused":
-      // Tally ledgers: no screen shows them yet.
+      // Ledger blocks: the tally screens hear of them as `tallyChanged`.
       return;
     default:
       break;
