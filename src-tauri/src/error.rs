@@ -5,6 +5,7 @@ use serde::Serialize;
 use tallymesh_node::cadre::CadreError;
 use tallymesh_node::contacts::{ContactError, RedeemError};
 use tallymesh_node::links::LinkError;
+use tallymesh_node::tallies::TallyError;
 use tallymesh_node::{IdentityError, KeystoreError, NodeError};
 
 /// What kind of failure a command met. The set stays small and grows only
@@ -46,7 +47,7 @@ impl ApiError {
 impl From<NodeError> for ApiError {
     fn from(error: NodeError) -> Self {
         let code = match &error {
-            NodeError::DataDir { .. } | NodeError::Store(_) => ApiErrorCode::Storage,
+            NodeError::DataDir { .. } | NodeError::Store(_) | NodeError::Ledger(_) => ApiErrorCode::Storage,
             NodeError::AlreadyRunning { .. } | NodeError::Net(_) | NodeError::Control { .. } | NodeError::Stopped => {
                 ApiErrorCode::Unavailable
             }
@@ -101,6 +102,17 @@ impl From<CadreError> for ApiError {
             CadreError::Unreachable { .. } => ApiError::new(ApiErrorCode::Unavailable, sentence(&error.to_string())),
             // The link, the device named or the main device's answer: the
             // message says what is wrong and what to do.
+            other => ApiError::new(ApiErrorCode::InvalidInput, sentence(&other.to_string())),
+        }
+    }
+}
+
+impl From<TallyError> for ApiError {
+    fn from(error: TallyError) -> Self {
+        match error {
+            TallyError::Node(error) => error.into(),
+            // The tally named, the amount, the terms or the rules: the message says what is
+            // wrong and what can be done.
             other => ApiError::new(ApiErrorCode::InvalidInput, sentence(&other.to_string())),
         }
     }

@@ -69,7 +69,7 @@ pub async fn identity_save_backup<R: Runtime>(
     app.dialog()
         .file()
         .set_title(dialog_title)
-        .set_file_name(format!("{}.{BACKUP_EXTENSION}", file_stem(&display_name)))
+        .set_file_name(format!("{}.{BACKUP_EXTENSION}", super::file_stem(&display_name)))
         .add_filter(file_kind, &[BACKUP_EXTENSION])
         .save_file(move |path| {
             let _ = chosen.send(path);
@@ -128,37 +128,4 @@ pub async fn identity_restore_backup(
         .identity()
         .restore_from_backup(&bytes, &Passphrase::new(passphrase))
         .await?)
-}
-
-/// A file name from a display name: letters, digits, `-` and `_`; others
-/// become `-`.
-fn file_stem(display_name: &str) -> String {
-    let stem: String = display_name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let stem = stem.trim_matches('-');
-    if stem.is_empty() {
-        "tallymesh".to_owned()
-    } else {
-        stem.to_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backup_file_names_come_from_the_display_name() {
-        assert_eq!(file_stem("Ana María"), "Ana-María");
-        assert_eq!(file_stem("../etc/passwd"), "etc-passwd");
-        assert_eq!(file_stem("  "), "tallymesh");
-    }
 }

@@ -7,6 +7,7 @@ pub mod identity;
 pub mod links;
 pub mod network;
 pub mod node;
+pub mod tallies;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -32,9 +33,37 @@ pub(crate) fn decode_base64(text: &str, max_bytes: usize, what: &str) -> Result<
         .map_err(|_| ApiError::new(ApiErrorCode::InvalidInput, format!("This {what} could not be read.")))
 }
 
+/// A file name from a display name: letters, digits, `-` and `_`; others
+/// become `-`.
+pub(crate) fn file_stem(display_name: &str) -> String {
+    let stem: String = display_name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let stem = stem.trim_matches('-');
+    if stem.is_empty() {
+        "tallymesh".to_owned()
+    } else {
+        stem.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_come_from_a_name_and_never_leave_the_folder() {
+        assert_eq!(file_stem("Ana María"), "Ana-María");
+        assert_eq!(file_stem("../etc/passwd"), "etc-passwd");
+        assert_eq!(file_stem("  "), "tallymesh");
+    }
 
     #[test]
     fn files_decode_within_their_limit_and_are_refused_beyond_it() {

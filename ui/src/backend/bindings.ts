@@ -87,6 +87,41 @@ export const commands = {
 	cadreList: () => typedError<CadreDevice[], ApiError>(__TAURI_INVOKE("cadre_list")),
 	/** Revokes an enrolled device: it drops off the party's card. */
 	cadreRevoke: (peerId: string) => typedError<null, ApiError>(__TAURI_INVOKE("cadre_revoke", { peerId })),
+	/** Every tally, the most recently changed first. */
+	talliesList: () => typedError<TallySummary_Serialize[], ApiError>(__TAURI_INVOKE("tallies_list")),
+	/** Everything about one tally. */
+	tallyGet: (id: string) => typedError<TallyDetail_Serialize, ApiError>(__TAURI_INVOKE("tally_get", { id })),
+	/** Offers a contact a new tally. */
+	tallyPropose: (offer: TallyOffer_Deserialize) => typedError<TallySummary_Serialize, ApiError>(__TAURI_INVOKE("tally_propose", { offer })),
+	/** Counters the partner's offer with our terms. */
+	tallyCounter: (id: string, terms: TallyTerms) => typedError<TallySummary_Serialize, ApiError>(__TAURI_INVOKE("tally_counter", { id, terms })),
+	/** Accepts the partner's offer: the tally opens. */
+	tallyAccept: (id: string) => typedError<TallySummary_Serialize, ApiError>(__TAURI_INVOKE("tally_accept", { id })),
+	/** Refuses the partner's offer, or withdraws ours. */
+	tallyRefuse: (id: string, reason: string) => typedError<TallySummary_Serialize, ApiError>(__TAURI_INVOKE("tally_refuse", { id, reason })),
+	/** Pays the partner `amount` (as typed, in the tally's unit). */
+	tallyPay: (id: string, amount: string, memo: string) => typedError<ChitView_Serialize, ApiError>(__TAURI_INVOKE("tally_pay", { id, amount, memo })),
+	/** Asks the partner to pay `amount`. */
+	tallyInvoice: (id: string, amount: string, memo: string) => typedError<ChitView_Serialize, ApiError>(__TAURI_INVOKE("tally_invoice", { id, amount, memo })),
+	/** Pays the partner's open invoice. */
+	tallyApprove: (id: string, invoice: string) => typedError<ChitView_Serialize, ApiError>(__TAURI_INVOKE("tally_approve", { id, invoice })),
+	/** Declines the partner's open invoice. */
+	tallyDecline: (id: string, invoice: string) => typedError<ChitView_Serialize, ApiError>(__TAURI_INVOKE("tally_decline", { id, invoice })),
+	/** Changes our trading variables or call. */
+	tallySet: (id: string, setting: SettingInput_Deserialize) => typedError<ChitView_Serialize, ApiError>(__TAURI_INVOKE("tally_set", { id, setting })),
+	/** Asks to close the tally: it closes when its balance is zero. */
+	tallyClose: (id: string) => typedError<ChitView_Serialize, ApiError>(__TAURI_INVOKE("tally_close", { id })),
+	/** A page of the tally's chits, newest first. */
+	tallyChits: (id: string, before: string | null, limit: number) => typedError<ChitPage_Serialize, ApiError>(__TAURI_INVOKE("tally_chits", { id, before, limit })),
+	/** Our net position per unit, now and over time. */
+	talliesPosition: () => typedError<NetPosition[], ApiError>(__TAURI_INVOKE("tallies_position")),
+	/**
+	 * Asks where to save the tally's chits as CSV (the system's save dialog,
+	 * with `dialog_title` and `file_kind` in the window's language) and writes
+	 * them there. Resolves to the file's path, or to `null` if the person
+	 * cancelled the dialog.
+	 */
+	tallyExportCsv: (id: string, dialogTitle: string, fileKind: string) => typedError<string | null, ApiError>(__TAURI_INVOKE("tally_export_csv", { id, dialogTitle, fileKind })),
 	/** The connected peers, contacts' devices first. */
 	networkPeers: () => typedError<PeerInfo_Serialize[], ApiError>(__TAURI_INVOKE("network_peers")),
 	/**
@@ -209,6 +244,102 @@ export type CardPreview_Serialize = {
 	link: string,
 };
 
+/** What a chit does. */
+export type ChitKind =
+/** A payment. */
+"transaction" |
+/** A request to be paid. */
+"invoice" |
+/** An invoice declined. */
+"decline" |
+/** Trading variables, call or close. */
+"setting";
+
+/** A page of a tally's chits, newest first. */
+export type ChitPage = ChitPage_Serialize | ChitPage_Deserialize;
+
+/** A page of a tally's chits, newest first. */
+export type ChitPage_Deserialize = {
+	/** The chits. */
+	chits: ChitView_Deserialize[],
+	/** Pass this to get the next page; `None` when there is none. */
+	before?: string | null,
+};
+
+/** A page of a tally's chits, newest first. */
+export type ChitPage_Serialize = {
+	/** The chits. */
+	chits: ChitView_Serialize[],
+	/** Pass this to get the next page; `None` when there is none. */
+	before: string | null,
+};
+
+/** Whether a chit is final. */
+export type ChitStatus =
+/** Signed, waiting for the tally network. */
+"pending" |
+/** Certified by the tally network. */
+"final" |
+/** Refused by the tally network. */
+"refused";
+
+/** A chit of a tally. */
+export type ChitView = ChitView_Serialize | ChitView_Deserialize;
+
+/** A chit of a tally. */
+export type ChitView_Deserialize = {
+	/** Its id, in hex. */
+	id: string,
+	/** Who signed it. */
+	by: Who,
+	/** What it does. */
+	kind: ChitKind,
+	/**
+	 * A payment: its change to our balance (we pay 12.5 CHIP: −12 500);
+	 * an invoice: the amount asked.
+	 */
+	units?: number | null,
+	/** Its author's note. */
+	memo: string,
+	/** When its author made it (ms). */
+	dateMs: number,
+	/** Pending, final or refused. */
+	status: ChitStatus,
+	/** Why the tally network refused it. */
+	refusedReason?: string | null,
+	/** Our balance after it, once final. */
+	balanceAfter?: number | null,
+	/** The invoice a payment pays or a decline declines, in hex. */
+	invoice?: string | null,
+};
+
+/** A chit of a tally. */
+export type ChitView_Serialize = {
+	/** Its id, in hex. */
+	id: string,
+	/** Who signed it. */
+	by: Who,
+	/** What it does. */
+	kind: ChitKind,
+	/**
+	 * A payment: its change to our balance (we pay 12.5 CHIP: −12 500);
+	 * an invoice: the amount asked.
+	 */
+	units: number | null,
+	/** Its author's note. */
+	memo: string,
+	/** When its author made it (ms). */
+	dateMs: number,
+	/** Pending, final or refused. */
+	status: ChitStatus,
+	/** Why the tally network refused it. */
+	refusedReason: string | null,
+	/** Our balance after it, once final. */
+	balanceAfter: number | null,
+	/** The invoice a payment pays or a decline declines, in hex. */
+	invoice: string | null,
+};
+
 /** A party this node knows, from its card. */
 export type Contact = {
 	/** The party id (`did:key:z6Mk…`), verified: the card is signed by it. */
@@ -258,6 +389,22 @@ export type ContactPresence_Serialize = {
 	 * epoch); `None` if never.
 	 */
 	lastSeenMs: number | null,
+};
+
+/** A contract's title and text. */
+export type ContractText = {
+	/** Its title. */
+	title: string,
+	/** Its text. */
+	text: string,
+};
+
+/** A contract a tally refers to. */
+export type ContractView = {
+	/** Its title. */
+	title: string,
+	/** The SHA-256 of its text, in hex. */
+	hash: string,
 };
 
 /**
@@ -364,6 +511,20 @@ export type InviteRequest_Serialize = {
 	expiresInSecs: number,
 };
 
+/** An invoice neither paid nor declined. */
+export type InvoiceView = {
+	/** The invoice chit's id, in hex. */
+	id: string,
+	/** Who asks to be paid. */
+	payee: Who,
+	/** How much. */
+	units: number,
+	/** The payee's note. */
+	memo: string,
+	/** When it was made (ms). */
+	dateMs: number,
+};
+
 /** This party's card, ready to share. */
 export type MyCard = MyCard_Serialize | MyCard_Deserialize;
 
@@ -378,6 +539,16 @@ export type MyCard_Serialize = {
 	/** The card as an SVG QR code. */
 	qrSvg: string,
 } & SharedCard_Serialize;
+
+/** Our net position in one unit, now and over time. */
+export type NetPosition = {
+	/** The unit. */
+	unit: UnitView,
+	/** The sum of our balances on tallies of this unit now. */
+	net: number,
+	/** How it moved, oldest first. */
+	points: PositionPoint[],
+};
 
 /** Something the node did or saw, for the UI and for scripts. */
 export type NodeEvent = NodeEvent_Serialize | NodeEvent_Deserialize;
@@ -457,6 +628,12 @@ tallyId: string;
 entryId: string;
 /** Why, in words a user can act on. */
 reason: string } |
+/** Something changed on one of the party's tallies. */
+{ kind: "tallyChanged";
+/** The tally id (a UUID). */
+tally: string;
+/** What changed. */
+change: TallyChange } |
 /** The node is stopping. */
 { kind: "shuttingDown" };
 
@@ -535,6 +712,12 @@ tallyId: string;
 entryId: string;
 /** Why, in words a user can act on. */
 reason: string } |
+/** Something changed on one of the party's tallies. */
+{ kind: "tallyChanged";
+/** The tally id (a UUID). */
+tally: string;
+/** What changed. */
+change: TallyChange } |
 /** The node is stopping. */
 { kind: "shuttingDown" };
 
@@ -621,6 +804,14 @@ export type PeerInfo_Serialize = {
 	strikes: number,
 };
 
+/** Our net position in one unit at one moment. */
+export type PositionPoint = {
+	/** When (ms). */
+	atMs: number,
+	/** The sum of our balances: above zero we are owed on the whole. */
+	net: number,
+};
+
 /**
  * Whether peers on the internet can dial this node, as AutoNAT probes last
  * found. Peers behind NAT still reach it through relays and hole punching.
@@ -634,6 +825,71 @@ address: string } |
 { kind: "private" } |
 /** No probe has answered yet. */
 { kind: "unknown" };
+
+/** A refusal of a tally's last revision. */
+export type RefusalView = {
+	/** Who refused (or withdrew). */
+	by: Who,
+	/** Their reason. */
+	reason: string,
+};
+
+/** One revision of a tally's negotiation. */
+export type RevisionView = RevisionView_Serialize | RevisionView_Deserialize;
+
+/** One revision of a tally's negotiation. */
+export type RevisionView_Deserialize = {
+	/** Its number, from 1. */
+	revision: number,
+	/** Who offered it. */
+	by: Who,
+	/** When it was made (ms). */
+	dateMs: number,
+	/** Until when it could be accepted (ms). */
+	expiresMs: number,
+	/** Its note. */
+	memo: string,
+	/** Its terms. */
+	terms: TermsView,
+	/** The contract it refers to. */
+	contract?: ContractView | null,
+	/**
+	 * What changed from the revision before: `memo`, `unit`, `contract`,
+	 * `weGrant`, `theyGrant`, `ourCall`, `theirCall`, `ourNodes`, `theirNodes`.
+	 */
+	changes: string[],
+};
+
+/** One revision of a tally's negotiation. */
+export type RevisionView_Serialize = {
+	/** Its number, from 1. */
+	revision: number,
+	/** Who offered it. */
+	by: Who,
+	/** When it was made (ms). */
+	dateMs: number,
+	/** Until when it could be accepted (ms). */
+	expiresMs: number,
+	/** Its note. */
+	memo: string,
+	/** Its terms. */
+	terms: TermsView,
+	/** The contract it refers to. */
+	contract: ContractView | null,
+	/**
+	 * What changed from the revision before: `memo`, `unit`, `contract`,
+	 * `weGrant`, `theyGrant`, `ourCall`, `theirCall`, `ourNodes`, `theirNodes`.
+	 */
+	changes: string[],
+};
+
+/** How much each side can still pay before reaching a limit. */
+export type RoomView = {
+	/** What we can still pay. */
+	weCanPay: number,
+	/** What the partner can still pay. */
+	theyCanPay: number,
+};
 
 /** Why a scan failed. */
 export type ScanFailure =
@@ -729,6 +985,37 @@ message: string } |
 /** The scan was stopped before it found a card. */
 { kind: "stopped" };
 
+/** Changes to our trading variables; what is `None` stays. */
+export type SettingInput = SettingInput_Serialize | SettingInput_Deserialize;
+
+/** Changes to our trading variables; what is `None` stays. */
+export type SettingInput_Deserialize = {
+	/** The balance we want to reach through lifts, as typed. */
+	target?: string | null,
+	/** The most we accept through lifts, as typed. */
+	bound?: string | null,
+	/** Our fee for lifting beyond the target, in percent (e.g. `0.5`). */
+	reward?: string | null,
+	/** Our fee for reverse lifts, in percent. */
+	clutch?: string | null,
+	/** Days of notice we give. */
+	call?: number | null,
+};
+
+/** Changes to our trading variables; what is `None` stays. */
+export type SettingInput_Serialize = {
+	/** The balance we want to reach through lifts, as typed. */
+	target: string | null,
+	/** The most we accept through lifts, as typed. */
+	bound: string | null,
+	/** Our fee for lifting beyond the target, in percent (e.g. `0.5`). */
+	reward: string | null,
+	/** Our fee for reverse lifts, in percent. */
+	clutch: string | null,
+	/** Days of notice we give. */
+	call: number | null,
+};
+
 /** This party's card as shared: its link, and the invite it carries. */
 export type SharedCard = SharedCard_Serialize | SharedCard_Deserialize;
 
@@ -751,6 +1038,270 @@ export type SharedCard_Serialize = {
 	/** The invite on the card, if any. */
 	invite: CardInvite | null,
 };
+
+/** What changed on a tally, for notifications. */
+export type TallyChange =
+/** A partner offered a new tally. */
+"offerReceived" |
+/** A partner countered our offer. */
+"counterReceived" |
+/** The tally is open. */
+"accepted" |
+/** The last revision was refused or withdrawn. */
+"refused" |
+/** A partner's chit arrived. */
+"chitReceived" |
+/** A partner's invoice arrived. */
+"invoiceReceived" |
+/** A chit became final. */
+"chitCertified" |
+/** A chit was refused by the tally network. */
+"chitRefused" |
+/** Something else changed (our own action). */
+"updated";
+
+/** Everything about one tally. */
+export type TallyDetail = TallyDetail_Serialize | TallyDetail_Deserialize;
+
+/** Everything about one tally. */
+export type TallyDetail_Deserialize = {
+	/** What a list shows. */
+	summary: TallySummary_Deserialize,
+	/** Every revision, oldest first. */
+	revisions: RevisionView_Deserialize[],
+	/** The refusal of the last revision, if refused. */
+	refusal?: RefusalView | null,
+	/** The peer ids of the nodes we named. */
+	ourNodes: string[],
+	/** The peer ids of the nodes the partner named. */
+	theirNodes: string[],
+	/** Both sides' trading variables, once open. */
+	variables?: VariablesView | null,
+	/** Invoices neither paid nor declined. */
+	openInvoices: InvoiceView[],
+	/** What each side can still pay, once open. */
+	room?: RoomView | null,
+};
+
+/** Everything about one tally. */
+export type TallyDetail_Serialize = {
+	/** What a list shows. */
+	summary: TallySummary_Serialize,
+	/** Every revision, oldest first. */
+	revisions: RevisionView_Serialize[],
+	/** The refusal of the last revision, if refused. */
+	refusal: RefusalView | null,
+	/** The peer ids of the nodes we named. */
+	ourNodes: string[],
+	/** The peer ids of the nodes the partner named. */
+	theirNodes: string[],
+	/** Both sides' trading variables, once open. */
+	variables: VariablesView | null,
+	/** Invoices neither paid nor declined. */
+	openInvoices: InvoiceView[],
+	/** What each side can still pay, once open. */
+	room: RoomView | null,
+};
+
+/** A new tally as offered. */
+export type TallyOffer = TallyOffer_Serialize | TallyOffer_Deserialize;
+
+/** A new tally as offered. */
+export type TallyOffer_Deserialize = {
+	/** The partner's party id: one of our contacts. */
+	partyId: string,
+	/** Our side. */
+	side: TallySide,
+	/** The most the partner may come to owe us, as typed (e.g. `50.000`). */
+	weGrant: string,
+	/** The most we may come to owe the partner, as typed. */
+	theyGrant: string,
+	/** Days of notice we give. */
+	ourCall: number,
+	/** Days of notice the partner gives. */
+	theirCall: number,
+	/** A note both see. */
+	memo: string,
+	/** A contract, with its full text (only its hash goes in the tally). */
+	contract?: ContractText | null,
+	/** Hours the partner has to accept. */
+	expiresInHours: number,
+};
+
+/** A new tally as offered. */
+export type TallyOffer_Serialize = {
+	/** The partner's party id: one of our contacts. */
+	partyId: string,
+	/** Our side. */
+	side: TallySide,
+	/** The most the partner may come to owe us, as typed (e.g. `50.000`). */
+	weGrant: string,
+	/** The most we may come to owe the partner, as typed. */
+	theyGrant: string,
+	/** Days of notice we give. */
+	ourCall: number,
+	/** Days of notice the partner gives. */
+	theirCall: number,
+	/** A note both see. */
+	memo: string,
+	/** A contract, with its full text (only its hash goes in the tally). */
+	contract: ContractText | null,
+	/** Hours the partner has to accept. */
+	expiresInHours: number,
+};
+
+/**
+ * A side of a tally: the stock is the expected creditor (vendor), the
+ * foil the expected debtor (client).
+ */
+export type TallySide =
+/** The expected creditor. */
+"stock" |
+/** The expected debtor. */
+"foil";
+
+/** Where a tally stands. */
+export type TallyStage =
+/** A revision waits for an answer. */
+"offered" |
+/** Both parties signed: chits run on it. */
+"open" |
+/** The last revision was refused or withdrawn. */
+"refused" |
+/** A party asked to close: it closes when the balance is zero. */
+"closing" |
+/** Closed at a zero balance. */
+"closed";
+
+/** A tally as a list shows it. */
+export type TallySummary = TallySummary_Serialize | TallySummary_Deserialize;
+
+/** A tally as a list shows it. */
+export type TallySummary_Deserialize = {
+	/** The tally id (a UUID). */
+	id: string,
+	/** The partner's party id. */
+	partyId: string,
+	/** The partner's name, from its card (or a short form of its id). */
+	partnerName: string,
+	/** Our side. */
+	side: TallySide,
+	/** Where it stands. */
+	stage: TallyStage,
+	/** While offered: whose answer the offer waits for. */
+	waitingFor?: Who | null,
+	/** Offered, and past its expiry: it can no longer be accepted. */
+	expired: boolean,
+	/** The newest revision's number. */
+	revision: number,
+	/** What amounts count. */
+	unit: UnitView,
+	/** Our balance: above zero the partner owes us, below zero we owe. */
+	balance: number,
+	/** The most the partner may come to owe us. */
+	weGrant: number,
+	/** The most we may come to owe the partner. */
+	theyGrant: number,
+	/** The tally's note. */
+	memo: string,
+	/** When it last changed (ms since the Unix epoch). */
+	updatedAtMs: number,
+};
+
+/** A tally as a list shows it. */
+export type TallySummary_Serialize = {
+	/** The tally id (a UUID). */
+	id: string,
+	/** The partner's party id. */
+	partyId: string,
+	/** The partner's name, from its card (or a short form of its id). */
+	partnerName: string,
+	/** Our side. */
+	side: TallySide,
+	/** Where it stands. */
+	stage: TallyStage,
+	/** While offered: whose answer the offer waits for. */
+	waitingFor: Who | null,
+	/** Offered, and past its expiry: it can no longer be accepted. */
+	expired: boolean,
+	/** The newest revision's number. */
+	revision: number,
+	/** What amounts count. */
+	unit: UnitView,
+	/** Our balance: above zero the partner owes us, below zero we owe. */
+	balance: number,
+	/** The most the partner may come to owe us. */
+	weGrant: number,
+	/** The most we may come to owe the partner. */
+	theyGrant: number,
+	/** The tally's note. */
+	memo: string,
+	/** When it last changed (ms since the Unix epoch). */
+	updatedAtMs: number,
+};
+
+/** The terms of a counter-offer, from our side. */
+export type TallyTerms = {
+	/** The most the partner may come to owe us, as typed. */
+	weGrant: string,
+	/** The most we may come to owe the partner, as typed. */
+	theyGrant: string,
+	/** Days of notice we give. */
+	ourCall: number,
+	/** Days of notice the partner gives. */
+	theirCall: number,
+	/** A note both see. */
+	memo: string,
+};
+
+/** The terms of a revision, from our side. */
+export type TermsView = {
+	/** The most the partner may come to owe us. */
+	weGrant: number,
+	/** The most we may come to owe the partner. */
+	theyGrant: number,
+	/** Days of notice we give before paying on demand. */
+	ourCall: number,
+	/** Days of notice the partner gives. */
+	theirCall: number,
+};
+
+/** One side's trading variables. */
+export type TradingVariablesView = {
+	/** The balance this side wants to reach through lifts. */
+	target: number,
+	/** The most this side accepts through lifts. */
+	bound: number,
+	/** The fee for lifting beyond the target, in millionths. */
+	rewardPpm: number,
+	/** The fee for reverse lifts, in millionths. */
+	clutchPpm: number,
+	/** Days of notice before paying on demand. */
+	call: number,
+};
+
+/** A tally's unit. */
+export type UnitView = {
+	/** Its code, e.g. `CHIP`. */
+	code: string,
+	/** Its decimal places: amounts are integers of 10^-scale units. */
+	scale: number,
+};
+
+/** Both sides' trading variables. */
+export type VariablesView = {
+	/** Ours. */
+	ours: TradingVariablesView,
+	/** The partner's. */
+	theirs: TradingVariablesView,
+};
+
+/** This party or its partner. */
+export type Who =
+/** This party. */
+"us" |
+/** The other party of the tally. */
+"partner";
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -1,4 +1,4 @@
-import { Channel, invoke } from "@tauri-apps/api/core";
+import { Channel } from "@tauri-apps/api/core";
 import { bytesToBase64 } from "./base64";
 import { commands, events, type ApiError, type Result, type ScanUpdate_Deserialize } from "./bindings";
 import {
@@ -40,19 +40,6 @@ async function call<T>(command: () => Promise<Result<T, ApiError>>): Promise<T> 
   }
   if (result.status === "error") throw BackendError.from(result.error);
   return result.data;
-}
-
-/**
- * Invokes a tally command by name, for the commands the generated bindings do
- * not carry yet; the node answers in the same `{code, message}` error shape.
- * Once they are generated, each call becomes `call(() => commands.tallyX(...))`.
- */
-async function invokeTally<T>(command: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(command, args);
-  } catch (cause) {
-    throw BackendError.from(cause);
-  }
 }
 
 /** A scan update as the channel delivers it, in the shape the screens read (no missing invite). */
@@ -183,63 +170,63 @@ export class TauriBackend implements Backend {
   }
 
   tallies(): Promise<TallySummary[]> {
-    return invokeTally("tallies_list");
+    return call(() => commands.talliesList());
   }
 
   tally(id: string): Promise<TallyDetail> {
-    return invokeTally("tally_get", { id });
+    return call(() => commands.tallyGet(id));
   }
 
   proposeTally(offer: TallyOffer): Promise<TallySummary> {
-    return invokeTally("tally_propose", { offer });
+    return call(() => commands.tallyPropose(offer));
   }
 
   counterTally(id: string, terms: TallyTerms): Promise<TallySummary> {
-    return invokeTally("tally_counter", { id, terms });
+    return call(() => commands.tallyCounter(id, terms));
   }
 
   acceptTally(id: string): Promise<TallySummary> {
-    return invokeTally("tally_accept", { id });
+    return call(() => commands.tallyAccept(id));
   }
 
   refuseTally(id: string, reason: string): Promise<TallySummary> {
-    return invokeTally("tally_refuse", { id, reason });
+    return call(() => commands.tallyRefuse(id, reason));
   }
 
   pay(id: string, amount: string, memo: string): Promise<ChitView> {
-    return invokeTally("tally_pay", { id, amount, memo });
+    return call(() => commands.tallyPay(id, amount, memo));
   }
 
   invoice(id: string, amount: string, memo: string): Promise<ChitView> {
-    return invokeTally("tally_invoice", { id, amount, memo });
+    return call(() => commands.tallyInvoice(id, amount, memo));
   }
 
   approveInvoice(id: string, invoice: string): Promise<ChitView> {
-    return invokeTally("tally_approve", { id, invoice });
+    return call(() => commands.tallyApprove(id, invoice));
   }
 
   declineInvoice(id: string, invoice: string): Promise<ChitView> {
-    return invokeTally("tally_decline", { id, invoice });
+    return call(() => commands.tallyDecline(id, invoice));
   }
 
   setTrading(id: string, setting: SettingInput): Promise<ChitView> {
-    return invokeTally("tally_set", { id, setting });
+    return call(() => commands.tallySet(id, setting));
   }
 
   closeTally(id: string): Promise<ChitView> {
-    return invokeTally("tally_close", { id });
+    return call(() => commands.tallyClose(id));
   }
 
   chits(id: string, before: string | null, limit: number): Promise<ChitPage> {
-    return invokeTally("tally_chits", { id, before, limit });
+    return call(() => commands.tallyChits(id, before, limit));
   }
 
   exportTallyCsv(id: string, dialog: SaveDialogText): Promise<string | null> {
-    return invokeTally("tally_export_csv", { id, dialogTitle: dialog.title, fileKind: dialog.fileKind });
+    return call(() => commands.tallyExportCsv(id, dialog.title, dialog.fileKind));
   }
 
   netPositions(): Promise<NetPosition[]> {
-    return invokeTally("tallies_position");
+    return call(() => commands.talliesPosition());
   }
 }
 

@@ -26,7 +26,6 @@ import type {
   ChitView,
   NetPosition,
   SettingInput,
-  TallyChangedEvent,
   TallyDetail,
   TallyOffer,
   TallySummary,
@@ -46,8 +45,8 @@ export type {
   ScanFailure,
 };
 
-/** Something the node did or saw; tally changes ride along until the bindings carry them. */
-export type NodeEvent = GeneratedNodeEvent | TallyChangedEvent;
+/** Something the node did or saw. */
+export type NodeEvent = GeneratedNodeEvent;
 
 /** A verified card that has not been added yet: what a person confirms before "Add contact". */
 export type CardPreview = CardPreview_Serialize;
