@@ -225,3 +225,44 @@ async fn a_refused_offer_is_refused_on_both_sides() {
         "no chits on a refused tally"
     );
 }
+
+#[tokio::test]
+async fn a_payment_made_while_the_partner_is_down_stays_pending_and_is_final_after_its_restart() {
+    let (alice, bob, _, bob_party) = contacts().await;
+    let id = alice.node.tallies().propose(offer(&bob_party)).await.unwrap().id;
+    until("bob to receive the offer", || async {
+        detail(&bob, &id)
+            .await
+            .filter(|d| d.summary.waiting_for == Some(Who::Us))
+    })
+    .await;
+    bob.node.tallies().accept(&id).await.unwrap();
+    until("alice to see the tally open", || async {
+        detail(&alice, &id)
+            .await
+            .filter(|d| d.summary.stage == TallyStage::Open)
+    })
+    .await;
+
+    // Bob's node stops; alice's payment cannot be certified without it.
+    let bob_dir = bob.dir;
+    let bob_config = bob.config;
+    bob.node.shutdown().await;
+    let paid = alice.node.tallies().pay(&id, "5", "while away").await.unwrap();
+    assert_eq!(paid.status, ChitStatus::Pending);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let chits = alice.node.tallies().chits(&id, None, 10).await.unwrap().chits;
+    assert_eq!(chits[0].status, ChitStatus::Pending, "no quorum without bob's node");
+
+    // Bob's node comes back on the same data directory (and a new port).
+    let bob = TestNode::start_in(bob_dir, bob_config).await.unwrap();
+    until("bob to see alice's payment final after his restart", || async {
+        detail(&bob, &id).await.filter(|d| d.summary.balance == 5_000)
+    })
+    .await;
+    until("alice to see her payment final", || async {
+        let chits = alice.node.tallies().chits(&id, None, 10).await.ok()?.chits;
+        chits.first().filter(|c| c.status == ChitStatus::Final).cloned()
+    })
+    .await;
+}
