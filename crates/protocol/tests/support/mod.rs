@@ -5,17 +5,20 @@
 // Each test target uses part of the harness.
 #![allow(dead_code)]
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use tallymesh_core::block::Genesis;
+use tallymesh_core::block::{Block, EncodedBlock, Genesis};
 use tallymesh_core::record::Signed;
 use tallymesh_core::tally_network::{TallyId, TallyNetwork};
+use tallymesh_core::vote::{Proposal, Step, Vote};
 use tallymesh_core::{Digest, PublicKey, SecretKey, Timestamp};
-use tallymesh_protocol::ledger::{Durable, Event, Input, Ledger, LedgerConfig, Output};
+use tallymesh_protocol::ledger::{Durable, Event, Input, Ledger, LedgerConfig, Message, Output};
 use tallymesh_protocol::sim::{SimChit, SimRules, SimState};
 
+/// The tally every test ledger keeps.
 pub const TALLY: TallyId = TallyId([3; 16]);
 
+/// The simulated clock: `ms` after the tally's genesis.
 pub fn at(ms: u64) -> Timestamp {
     Timestamp::from_millis(1_000_000 + ms)
 }
@@ -32,6 +35,8 @@ pub struct Tally {
     pub queue: VecDeque<(usize, PublicKey, Vec<u8>)>,
     /// Nodes whose incoming messages are dropped.
     pub cut: Vec<bool>,
+    /// Every message each node sent, delivered or not.
+    pub sent: Vec<Vec<Vec<u8>>>,
     pub now: u64,
     pub serial: u64,
 }
@@ -71,6 +76,7 @@ impl Tally {
             events: vec![Vec::new(); n],
             queue: VecDeque::new(),
             cut: vec![false; n],
+            sent: vec![Vec::new(); n],
             now: 0,
             serial: 0,
         };
@@ -119,6 +125,7 @@ impl Tally {
         self.events[i].extend(out.events);
         let from = self.keys[i].public();
         for message in out.send {
+            self.sent[i].push(message.bytes.clone());
             for to in message.to {
                 if let Some(j) = self.keys.iter().position(|k| k.public() == to) {
                     self.queue.push_back((j, from, message.bytes.clone()));
@@ -162,6 +169,218 @@ impl Tally {
             .iter()
             .filter_map(|e| match e {
                 Event::Refused { reason, .. } => Some(reason.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    // ------------------------------------------------- scripted nodes
+
+    /// Takes the machines of `nodes` away: from now on their keys sign only
+    /// what a test scripts, and messages to them are dropped.
+    pub fn script(&mut self, nodes: &[usize]) {
+        for &i in nodes {
+            self.nodes[i] = None;
+        }
+    }
+
+    /// Node `i`'s key.
+    pub fn key(&self, i: usize) -> PublicKey {
+        self.keys[i].public()
+    }
+
+    /// A block for height 1, made now by node `proposer`.
+    pub fn block(&self, proposer: usize, entries: Vec<Vec<u8>>) -> EncodedBlock {
+        EncodedBlock::new(Block {
+            tally: TALLY,
+            height: 1,
+            previous: self.genesis.hash,
+            time: at(self.now),
+            proposer: self.key(proposer),
+            entries,
+        })
+    }
+
+    /// A vote at height 1 signed by node `signer`: the signed record's bytes.
+    pub fn vote(&self, signer: usize, round: u64, step: Step, block: Option<Digest>) -> Vec<u8> {
+        let vote = Vote {
+            tally: TALLY,
+            height: 1,
+            round,
+            step,
+            block,
+        };
+        Signed::sign(vote, &self.keys[signer]).bytes().to_vec()
+    }
+
+    /// The `ledger/vote` message carrying [`Tally::vote`].
+    pub fn vote_message(&self, signer: usize, round: u64, step: Step, block: Option<Digest>) -> Vec<u8> {
+        Message::Vote {
+            tally: TALLY,
+            vote: self.vote(signer, round, step, block),
+        }
+        .encode()
+    }
+
+    /// The `ledger/proposal` message in which node `proposer` proposes
+    /// `block` in `round` of height 1, with a valid round and its proof.
+    pub fn proposal(
+        &self,
+        proposer: usize,
+        round: u64,
+        block: &EncodedBlock,
+        valid_round: Option<u64>,
+        proof: Vec<Vec<u8>>,
+    ) -> Vec<u8> {
+        let proposal = Proposal {
+            tally: TALLY,
+            height: 1,
+            round,
+            valid_round,
+            block: block.hash(),
+        };
+        Message::Proposal {
+            tally: TALLY,
+            proposal: Signed::sign(proposal, &self.keys[proposer]).bytes().to_vec(),
+            block: block.bytes().to_vec(),
+            proof,
+        }
+        .encode()
+    }
+
+    /// Node `to` receives `bytes` from node `from`, now; what it sends is
+    /// queued.
+    pub fn deliver(&mut self, to: usize, from: usize, bytes: Vec<u8>) {
+        let _ = self.deliver_out(to, from, bytes);
+    }
+
+    /// [`Tally::deliver`], returning the step's output.
+    pub fn deliver_out(&mut self, to: usize, from: usize, bytes: Vec<u8>) -> Output {
+        let from = self.key(from);
+        self.step_out(to, Input::Received { from, bytes })
+    }
+
+    /// Node `i` alone lets `millis` pass in ticks of 100 ms; what it sends
+    /// is queued, not delivered.
+    pub fn pass(&mut self, i: usize, millis: u64) {
+        let end = self.now + millis;
+        while self.now < end {
+            self.now = (self.now + 100).min(end);
+            self.step(i, Input::Tick);
+        }
+    }
+
+    // ------------------------------------------------------ observers
+
+    /// What node `i` voted in one step of one round of height 1, as its
+    /// durable records show: `None` if it has not voted, `Some(None)` for
+    /// nil. Panics if it signed two different votes for that step.
+    pub fn voted(&self, i: usize, round: u64, step: Step) -> Option<Option<Digest>> {
+        let values: BTreeSet<Option<Digest>> = self.durable[i]
+            .iter()
+            .filter_map(|d| match d {
+                Durable::Vote { vote, .. } => Some(Signed::<Vote>::from_bytes(vote).unwrap().record().clone()),
+                _ => None,
+            })
+            .filter(|v| v.height == 1 && v.round == round && v.step == step)
+            .map(|v| v.block)
+            .collect();
+        assert!(
+            values.len() <= 1,
+            "node {i} signed {values:?} in round {round} {step:?}"
+        );
+        values.into_iter().next()
+    }
+
+    /// Node `i`'s prevote in `round` of height 1 (see [`Tally::voted`]).
+    pub fn prevote(&self, i: usize, round: u64) -> Option<Option<Digest>> {
+        self.voted(i, round, Step::Prevote)
+    }
+
+    /// Node `i`'s precommit in `round` of height 1 (see [`Tally::voted`]).
+    pub fn precommit(&self, i: usize, round: u64) -> Option<Option<Digest>> {
+        self.voted(i, round, Step::Precommit)
+    }
+
+    /// The locks node `i` persisted: round and block hash, in order.
+    pub fn locks(&self, i: usize) -> Vec<(u64, Digest)> {
+        self.durable[i]
+            .iter()
+            .filter_map(|d| match d {
+                Durable::Lock { round, block, .. } => Some((*round, EncodedBlock::from_bytes(block).unwrap().hash())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The proposals node `i` persisted, with their blocks and proofs.
+    pub fn proposals(&self, i: usize) -> Vec<(Proposal, EncodedBlock, Vec<Signed<Vote>>)> {
+        self.durable[i]
+            .iter()
+            .filter_map(|d| match d {
+                Durable::Proposal { message, .. } => match Message::decode(message, &Default::default()) {
+                    Ok(Message::Proposal {
+                        proposal, block, proof, ..
+                    }) => Some((
+                        Signed::<Proposal>::from_bytes(&proposal).unwrap().record().clone(),
+                        EncodedBlock::from_bytes(&block).unwrap(),
+                        proof.iter().map(|v| Signed::<Vote>::from_bytes(v).unwrap()).collect(),
+                    )),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The blocks node `i` certified: hash and the round that decided it.
+    pub fn certified_blocks(&self, i: usize) -> Vec<(Digest, u64)> {
+        self.events[i]
+            .iter()
+            .filter_map(|e| match e {
+                Event::BlockCertified { hash, round, .. } => Some((*hash, *round)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every vote node `i` signed, from its durable records and from every
+    /// message it sent (votes, and the proofs of its proposals), by height,
+    /// round and step: an honest node has one value for each.
+    pub fn signed_by(&self, i: usize) -> BTreeMap<(u64, u64, Step), BTreeSet<Option<Digest>>> {
+        let mut votes: Vec<Vec<u8>> = self.durable[i]
+            .iter()
+            .filter_map(|d| match d {
+                Durable::Vote { vote, .. } => Some(vote.clone()),
+                _ => None,
+            })
+            .collect();
+        for bytes in &self.sent[i] {
+            match Message::decode(bytes, &Default::default()) {
+                Ok(Message::Vote { vote, .. }) => votes.push(vote),
+                Ok(Message::Proposal { proof, .. }) => votes.extend(proof),
+                _ => {}
+            }
+        }
+        let mut by_step: BTreeMap<(u64, u64, Step), BTreeSet<Option<Digest>>> = BTreeMap::new();
+        for bytes in votes {
+            let vote = Signed::<Vote>::from_bytes(&bytes).unwrap();
+            if *vote.signer() == self.key(i) {
+                let v = vote.record();
+                by_step.entry((v.height, v.round, v.step)).or_default().insert(v.block);
+            }
+        }
+        by_step
+    }
+
+    /// Proof that node `signer` signed two different records for one step,
+    /// reported by node `i`.
+    pub fn double_signed(&self, i: usize, signer: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let node = self.key(signer);
+        self.events[i]
+            .iter()
+            .filter_map(|e| match e {
+                Event::DoubleSigned { node: n, first, second } if *n == node => Some((first.clone(), second.clone())),
                 _ => None,
             })
             .collect()
