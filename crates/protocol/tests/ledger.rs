@@ -7,170 +7,20 @@
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
-use tallymesh_core::block::{EncodedBlock, Genesis};
+use tallymesh_core::block::EncodedBlock;
 use tallymesh_core::certificate::Certificate;
 use tallymesh_core::record::Signed;
 use tallymesh_core::rules::NetworkChange;
 use tallymesh_core::tally_network::{TallyId, TallyNetwork};
 use tallymesh_core::vote::{Step, Vote};
-use tallymesh_core::{Digest, ProtocolVersion, PublicKey, SecretKey, Timestamp};
+use tallymesh_core::{Digest, ProtocolVersion, PublicKey, SecretKey};
 use tallymesh_protocol::Envelope;
-use tallymesh_protocol::ledger::{Durable, Event, Input, Ledger, LedgerConfig, Message, Output};
-use tallymesh_protocol::sim::{SimChit, SimRules, SimState};
+use tallymesh_protocol::ledger::{Durable, Event, Input, Ledger, LedgerConfig, Message};
+use tallymesh_protocol::sim::SimState;
 
-const TALLY: TallyId = TallyId([3; 16]);
+mod support;
 
-fn at(ms: u64) -> Timestamp {
-    Timestamp::from_millis(1_000_000 + ms)
-}
-
-/// A tally between two parties, with `stock + foil` nodes and machines.
-struct Tally {
-    parties: [SecretKey; 2],
-    keys: Vec<SecretKey>,
-    genesis: Genesis,
-    rules: SimRules,
-    nodes: Vec<Option<Ledger<SimRules>>>,
-    durable: Vec<Vec<Durable>>,
-    events: Vec<Vec<Event>>,
-    queue: VecDeque<(usize, PublicKey, Vec<u8>)>,
-    /// Nodes whose incoming messages are dropped.
-    cut: Vec<bool>,
-    now: u64,
-    serial: u64,
-}
-
-impl Tally {
-    fn new(stock: usize, foil: usize) -> Tally {
-        Tally::with_spares(stock, foil, 0)
-    }
-
-    /// `spares` extra nodes that are not (yet) members.
-    fn with_spares(stock: usize, foil: usize, spares: usize) -> Tally {
-        let keys: Vec<SecretKey> = (0..stock + foil + spares)
-            .map(|i| SecretKey::from_seed(&[10 + i as u8; 32]))
-            .collect();
-        let public: Vec<PublicKey> = keys.iter().map(SecretKey::public).collect();
-        let network = TallyNetwork::new(public[..stock].to_vec(), public[stock..stock + foil].to_vec()).unwrap();
-        let parties = [SecretKey::from_seed(&[1; 32]), SecretKey::from_seed(&[2; 32])];
-        let genesis = Genesis {
-            tally: TALLY,
-            hash: Digest::of(b"the signed tally"),
-            time: at(0),
-            network,
-        };
-        let rules = SimRules {
-            tally: TALLY,
-            stock: parties[0].public(),
-            foil: parties[1].public(),
-        };
-        let n = keys.len();
-        let mut tally = Tally {
-            parties,
-            keys,
-            genesis,
-            rules,
-            nodes: Vec::new(),
-            durable: vec![Vec::new(); n],
-            events: vec![Vec::new(); n],
-            queue: VecDeque::new(),
-            cut: vec![false; n],
-            now: 0,
-            serial: 0,
-        };
-        tally.nodes = (0..n).map(|i| Some(tally.machine(i))).collect();
-        tally
-    }
-
-    fn machine(&self, i: usize) -> Ledger<SimRules> {
-        Ledger::new(
-            LedgerConfig::default(),
-            SecretKey::from_seed(&self.keys[i].seed()),
-            self.genesis.clone(),
-            self.rules.clone(),
-            SimState::default(),
-        )
-    }
-
-    fn node(&self, i: usize) -> &Ledger<SimRules> {
-        self.nodes[i].as_ref().unwrap()
-    }
-
-    fn chit(&mut self, party: usize) -> Vec<u8> {
-        self.serial += 1;
-        let chit = SimChit {
-            tally: TALLY,
-            serial: self.serial,
-        };
-        Signed::sign(chit, &self.parties[party]).bytes().to_vec()
-    }
-
-    fn step(&mut self, i: usize, input: Input) {
-        let _ = self.step_out(i, input);
-    }
-
-    fn step_out(&mut self, i: usize, input: Input) -> Output {
-        let Some(machine) = self.nodes[i].as_mut() else {
-            return Output::default();
-        };
-        let out = machine.step(at(self.now), input);
-        self.take(i, out.clone());
-        out
-    }
-
-    fn take(&mut self, i: usize, out: Output) {
-        self.durable[i].extend(out.persist);
-        self.events[i].extend(out.events);
-        let from = self.keys[i].public();
-        for message in out.send {
-            for to in message.to {
-                if let Some(j) = self.keys.iter().position(|k| k.public() == to) {
-                    self.queue.push_back((j, from, message.bytes.clone()));
-                }
-            }
-        }
-    }
-
-    /// Delivers messages until none are left, then lets time pass in
-    /// ticks of 100 ms for `millis`, delivering as it goes.
-    fn run(&mut self, millis: u64) {
-        let end = self.now + millis;
-        loop {
-            while let Some((to, from, bytes)) = self.queue.pop_front() {
-                if !self.cut[to] {
-                    self.step(to, Input::Received { from, bytes });
-                }
-            }
-            if self.now >= end {
-                break;
-            }
-            self.now += 100;
-            for i in 0..self.nodes.len() {
-                self.step(i, Input::Tick);
-            }
-        }
-    }
-
-    fn certified(&self, i: usize) -> Vec<Digest> {
-        self.events[i]
-            .iter()
-            .filter_map(|e| match e {
-                Event::EntryCertified { id, .. } => Some(*id),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn refusals(&self, i: usize) -> Vec<String> {
-        self.events[i]
-            .iter()
-            .filter_map(|e| match e {
-                Event::Refused { reason, .. } => Some(reason.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-}
+use support::{TALLY, Tally};
 
 fn vote_message(key: &SecretKey, tally: TallyId, height: u64, round: u64, step: Step) -> Vec<u8> {
     let vote = Vote {
