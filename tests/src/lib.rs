@@ -68,11 +68,18 @@ pub fn temp_data_dir() -> Result<TempDir, NodeError> {
 /// elsewhere always. Keychain scenarios skip themselves, saying so, when
 /// it is not.
 pub fn keychain_expected() -> bool {
-    if cfg!(target_os = "linux") {
+    let expected = if cfg!(target_os = "linux") {
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())
     } else {
         true
-    }
+    };
+    // `scripts/with-keyring.sh` (and so `make test`) requires them to run.
+    let required = std::env::var("TALLYMESH_KEYCHAIN_TESTS").is_ok_and(|v| v == "required");
+    assert!(
+        expected || !required,
+        "the keychain tests must run here, but there is no D-Bus session"
+    );
+    expected
 }
 
 /// Removes a node's entries from the OS keychain, so keychain scenarios

@@ -1,6 +1,6 @@
 //! Secret values in memory: wiped when dropped, never printed.
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::KeystoreError;
 
@@ -8,6 +8,7 @@ use super::KeystoreError;
 ///
 /// The bytes are wiped from memory when the value is dropped, and `Debug`
 /// prints only that it is redacted.
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct SecretSeed(Zeroizing<[u8; 32]>);
 
 impl SecretSeed {
@@ -50,7 +51,7 @@ impl std::fmt::Debug for SecretSeed {
 /// Wiped from memory when dropped; `Debug` never shows it. It crosses the
 /// control endpoint as a plain JSON string (the endpoint is private to the
 /// user), so it serialises as one.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Passphrase(Zeroizing<String>);
 
 /// The fewest characters a new passphrase may have.
@@ -133,17 +134,22 @@ mod tests {
         assert_eq!(SecretSeed::from_slice(&[1; 32]).unwrap().expose(), &[1; 32]);
     }
 
+    /// Compiles only for types that wipe themselves when dropped.
+    fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+
     #[test]
-    fn the_wiping_buffers_are_zeroed_when_dropped() {
-        // What a SecretSeed holds is a Zeroizing buffer: check that zeroize
-        // really clears it (the drop itself runs the same code).
-        use zeroize::Zeroize;
-        let mut inner = Zeroizing::new([0x5a_u8; 32]);
-        inner.zeroize();
-        assert_eq!(*inner, [0u8; 32]);
-        let mut text = Zeroizing::new(String::from("hunter2hunter2"));
-        text.zeroize();
-        assert!(text.is_empty());
+    fn seeds_and_passphrases_wipe_their_bytes() {
+        // Both types wipe themselves on drop (the bound below does not
+        // compile otherwise), and the drop runs this same `zeroize`.
+        wiped_on_drop::<SecretSeed>();
+        wiped_on_drop::<Passphrase>();
+
+        let mut seed = SecretSeed::from_slice(&[0x5a; 32]).unwrap();
+        seed.zeroize();
+        assert_eq!(seed.expose(), &[0u8; 32]);
+        let mut passphrase = Passphrase::new("hunter2hunter2");
+        passphrase.zeroize();
+        assert!(passphrase.expose().is_empty());
     }
 
     #[test]
