@@ -1,23 +1,10 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { expect } from "@wdio/globals";
 
+import { becomeContacts, contactRow, waitForOnline } from "../support/contacts.js";
 import { LOGS_DIR, dataDirOf } from "../support/harness.js";
 import { onboard, partyIdOf } from "../support/identity.js";
-import { byTestId, saveWindowScreenshot, textOf, windowOf } from "../support/windows.js";
-
-function contactRow(win: WebdriverIO.Browser, partyId: string) {
-  return win.$(`[data-testid="contact-row"][data-party-id="${partyId}"]`);
-}
-
-async function waitForOnline(win: WebdriverIO.Browser, partyId: string, online: boolean, who: string) {
-  const row = contactRow(win, partyId);
-  await row.waitForExist({ timeout: 30_000, timeoutMsg: `${who} never appeared as a contact` });
-  await win.waitUntil(async () => (await row.getAttribute("data-online")) === String(online), {
-    timeout: 45_000,
-    timeoutMsg: `${who} never showed as ${online ? "online" : "offline"}`,
-  });
-}
+import { saveWindowScreenshot, textOf, windowOf } from "../support/windows.js";
 
 describe("Contacts online", () => {
   let alicePartyId = "";
@@ -33,34 +20,7 @@ describe("Contacts online", () => {
   it("bob redeems alice's invite link and each sees the other online", async () => {
     const alice = windowOf("alice");
     const bob = windowOf("bob");
-
-    await byTestId(alice, "nav-contacts").click();
-    await byTestId(alice, "my-card-open").click();
-    await expect(byTestId(alice, "my-card-qr")).toBeDisplayed();
-    const plain = await textOf(alice, "my-card-link");
-    await byTestId(alice, "invite-oneTime").click();
-    await byTestId(alice, "my-card-new").click();
-    // A new card, signed with the invite on it, replaces the plain one.
-    let link = plain;
-    await alice.waitUntil(
-      async () => {
-        link = await textOf(alice, "my-card-link");
-        return link !== plain;
-      },
-      { timeoutMsg: "alice's card with an invite never appeared" },
-    );
-    await alice.keys("Escape");
-
-    await byTestId(bob, "nav-contacts").click();
-    await byTestId(bob, "add-contact-open").click();
-    await byTestId(bob, "add-paste-input").setValue(link);
-    await byTestId(bob, "add-paste-submit").click();
-    await expect(byTestId(bob, "card-preview-invite")).toBeDisplayed();
-    await byTestId(bob, "card-preview-add").click();
-
-    // The handshake left each with the other's card, and they stay connected.
-    await waitForOnline(bob, alicePartyId, true, "alice in bob's window");
-    await waitForOnline(alice, bobPartyId, true, "bob in alice's window");
+    await becomeContacts({ win: alice, partyId: alicePartyId, name: "alice" }, { win: bob, partyId: bobPartyId, name: "bob" });
     await saveWindowScreenshot(alice, path.join(LOGS_DIR, "presence-alice.png"));
   });
 

@@ -24,6 +24,30 @@ export function byTestId(win: WebdriverIO.Browser, id: string): ChainablePromise
   return win.$(`[data-testid="${id}"]`);
 }
 
+/** Closes every toast in `win`, as a person does when one covers what they want to click. */
+export async function dismissToasts(win: WebdriverIO.Browser): Promise<void> {
+  for (const button of await win.$$('[data-testid="toast-dismiss"]')) {
+    // A toast may have timed out meanwhile.
+    await button.click().catch(() => undefined);
+  }
+}
+
+/**
+ * Clicks the element marked `id`. Toasts come and go in a corner and can cover a button there;
+ * when one takes the click, the toasts are dismissed and the click made again.
+ */
+export async function clickTestId(win: WebdriverIO.Browser, id: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await byTestId(win, id).click();
+      return;
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("click intercepted")) throw error;
+      await dismissToasts(win);
+    }
+  }
+}
+
 /** The element's text as the DOM holds it (`textContent`, trimmed), whatever the layout. */
 export async function textOf(win: WebdriverIO.Browser, id: string): Promise<string> {
   const element = byTestId(win, id);

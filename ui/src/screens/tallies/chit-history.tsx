@@ -55,7 +55,7 @@ export function ChitHistory({ summary }: { summary: TallySummary }) {
           >
             <StatusIcon status={chit.status} />
             <span className="flex min-w-0 flex-col gap-0.5">
-              <span className="truncate text-sm font-medium">{chitTitle(chit, summary.partnerName, t)}</span>
+              <span className="truncate text-sm font-medium" data-testid="chit-title">{chitTitle(chit, summary.partnerName, t)}</span>
               <span className="flex min-w-0 flex-wrap items-center gap-x-2 text-xs text-muted-foreground">
                 <span className="tabular-nums">{formatDateTime(chit.dateMs, i18n.language)}</span>
                 {chit.memo && (
@@ -78,9 +78,16 @@ export function ChitHistory({ summary }: { summary: TallySummary }) {
             <span className="flex flex-col items-end gap-0.5 text-right">
               {chit.units !== null &&
                 (chit.kind === "transaction" ? (
-                  <SignedAmount units={chit.units} unit={summary.unit} className={cn("text-sm", chit.status !== "final" && "opacity-60")} />
+                  <SignedAmount
+                    units={chit.units}
+                    unit={summary.unit}
+                    className={cn("text-sm", chit.status !== "final" && "opacity-60")}
+                    testId="chit-amount"
+                  />
                 ) : (
-                  <span className="text-sm text-muted-foreground tabular-nums">{formatAmount(chit.units, summary.unit, i18n.language)}</span>
+                  <span className="text-sm text-muted-foreground tabular-nums" data-testid="chit-amount">
+                    {formatAmount(chit.units, summary.unit, i18n.language)}
+                  </span>
                 ))}
               {chit.balanceAfter !== null && (
                 <span className="text-xs text-muted-foreground tabular-nums">

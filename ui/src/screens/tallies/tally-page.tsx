@@ -40,7 +40,7 @@ export function TallyPage({ id, onBack }: { id: string; onBack: () => void }) {
   const { t } = useTranslation();
   const tally = useTally(id);
   return (
-    <div data-testid="tally-page">
+    <div data-testid="tally-page" data-tally-id={id}>
       <Button variant="ghost" size="sm" onClick={onBack} className="-ml-2 mb-3" data-testid="tally-back">
         <ArrowLeft aria-hidden />
         {t("tallies.back")}
