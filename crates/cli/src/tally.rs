@@ -11,7 +11,8 @@ use serde::Serialize;
 use tallymesh_core::{Unit, Units};
 use tallymesh_node::control::{Call, ControlClient};
 use tallymesh_node::tallies::{
-    ChitPage, ChitStatus, ChitView, SettingInput, TallyDetail, TallyOffer, TallySide, TallySummary, TallyTerms, Who,
+    ChitPage, ChitStatus, ChitView, ContractText, SettingInput, TallyDetail, TallyOffer, TallySide, TallySummary,
+    TallyTerms, Who,
 };
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +85,17 @@ pub struct OfferArgs {
     /// Hours the partner has to accept
     #[arg(long, value_name = "HOURS", default_value_t = 72)]
     expires_hours: u32,
+    /// A device of your cadre that keeps the tally (repeat for each); by
+    /// default every device of your party (`tallymesh cadre list`)
+    #[arg(long = "node", value_name = "PEER_ID")]
+    nodes: Vec<String>,
+    /// The title of a contract the tally refers to (with --contract-file)
+    #[arg(long, value_name = "TITLE", requires = "contract_file")]
+    contract_title: Option<String>,
+    /// A file holding the contract's text: its hash goes in the tally, the
+    /// text along with the offer
+    #[arg(long, value_name = "FILE", requires = "contract_title")]
+    contract_file: Option<PathBuf>,
     #[command(flatten)]
     out: JsonArgs,
 }
@@ -107,6 +119,10 @@ pub struct CounterArgs {
     /// A note both of you see
     #[arg(long, default_value = "")]
     memo: String,
+    /// A device of your cadre that keeps the tally (repeat for each); by
+    /// default every device of your party
+    #[arg(long = "node", value_name = "PEER_ID")]
+    nodes: Vec<String>,
     #[command(flatten)]
     out: JsonArgs,
 }
@@ -194,6 +210,14 @@ pub async fn run(data_dir: PathBuf, command: TallyCommand) -> Result<(), String>
     })?;
     match command {
         TallyCommand::Offer(args) => {
+            let contract = match (args.contract_title, args.contract_file) {
+                (Some(title), Some(file)) => Some(ContractText {
+                    title,
+                    text: std::fs::read_to_string(&file)
+                        .map_err(|e| format!("cannot read the contract file {}: {e}", file.display()))?,
+                }),
+                _ => None,
+            };
             let offer = TallyOffer {
                 party_id: args.to,
                 side: match args.side {
@@ -205,8 +229,9 @@ pub async fn run(data_dir: PathBuf, command: TallyCommand) -> Result<(), String>
                 our_call: args.our_call,
                 their_call: args.their_call,
                 memo: args.memo,
-                contract: None,
+                contract,
                 expires_in_hours: args.expires_hours,
+                our_nodes: (!args.nodes.is_empty()).then_some(args.nodes),
             };
             summary(ask(&mut client, Call::TallyOffer { offer }).await?, args.out.json)
         }
@@ -217,6 +242,7 @@ pub async fn run(data_dir: PathBuf, command: TallyCommand) -> Result<(), String>
                 our_call: args.our_call,
                 their_call: args.their_call,
                 memo: args.memo,
+                our_nodes: (!args.nodes.is_empty()).then_some(args.nodes),
             };
             let tally_id = args.tally_id;
             summary(

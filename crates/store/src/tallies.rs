@@ -271,6 +271,18 @@ impl Store {
         Ok(())
     }
 
+    /// How many chits of a tally wait to be certified: neither certified
+    /// nor refused.
+    pub async fn pending_chits(&self, tally: &[u8; 16]) -> Result<i64, StoreError> {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM tally_chits WHERE tally = ?1 AND height IS NULL AND refused IS NULL")
+                .bind(tally.as_slice())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| StoreError::query(&self.path, e))?;
+        Ok(count)
+    }
+
     /// A chit of a tally, if kept.
     pub async fn chit(&self, tally: &[u8; 16], id: &[u8; 32]) -> Result<Option<ChitRow>, StoreError> {
         let row = sqlx::query(&format!(

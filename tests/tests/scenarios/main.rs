@@ -18,3 +18,5 @@ mod links;
 mod node_pair;
 mod presence;
 mod tallies;
+mod tally_nodes;
+mod tally_support;

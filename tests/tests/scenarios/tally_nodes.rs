@@ -1,0 +1,83 @@
+//! Tallies kept by more than one node a party: every device a party names
+//! learns the tally and keeps its ledger, votes with its node key and
+//! follows the blocks; a tally keeps working while each side still has a
+//! majority of its nodes, waits (saying whose nodes) while a side has not,
+//! and goes on by itself when they return.
+
+use tallymesh_node::tallies::{ChitStatus, NodesWait, Who};
+use tallymesh_node::{IdentityError, NodeError};
+use tallymesh_scenarios::TestNode;
+
+use crate::tally_support::{Party, befriend, detail, open_tally, peer, until, until_balance};
+
+#[tokio::test]
+async fn a_member_device_alice_named_keeps_the_tally_votes_on_it_and_follows_its_blocks() {
+    // Alice: her laptop (main device) and an always-on box; Bob: one device.
+    let alice = Party::new("Alice", 1).await;
+    let bob = Party::new("Bob", 0).await;
+    befriend(&alice, &bob).await;
+    let id = open_tally(&alice, &bob).await;
+
+    // The offer named both of alice's devices, and bob's only one.
+    let at_bob = detail(&bob.main, &id).await.unwrap();
+    assert_eq!(at_bob.their_nodes, vec![peer(&alice.main), peer(&alice.members[0])]);
+    assert_eq!(at_bob.our_nodes, vec![peer(&bob.main)]);
+    let at_box = detail(&alice.members[0], &id).await.unwrap();
+    assert_eq!(at_box.our_nodes, at_bob.their_nodes);
+    assert!(
+        alice.members[0]
+            .node
+            .ledger()
+            .tallies()
+            .iter()
+            .any(|t| t.replace('-', "") == id.replace('-', "")),
+        "the box serves the tally's ledger"
+    );
+
+    // A majority of alice's two nodes is both: a payment certified proves
+    // the box voted. The box follows the blocks to the same balance.
+    alice.main.node.tallies().pay(&id, "5", "seeds").await.unwrap();
+    until_balance(&bob.main, &id, 5_000, "bob to see the payment final").await;
+    until_balance(&alice.main, &id, -5_000, "alice's laptop to see it final").await;
+    until_balance(&alice.members[0], &id, -5_000, "alice's box to follow the block").await;
+
+    // The box has no party key: it keeps the ledger but signs no chit.
+    let refused = alice.members[0].node.tallies().pay(&id, "1", "").await.unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            tallymesh_node::tallies::TallyError::Node(NodeError::Identity(IdentityError::NotTheMainDevice { .. }))
+        ),
+        "{refused}"
+    );
+
+    // Without the box, alice's side has one node of the two it needs: her
+    // next payment waits, and her laptop says for whose nodes.
+    let Party { main, mut members, .. } = alice;
+    let the_box = members.remove(0);
+    let (box_dir, box_config) = (the_box.dir, the_box.config);
+    the_box.node.shutdown().await;
+    main.node.tallies().pay(&id, "2", "while the box sleeps").await.unwrap();
+    let waiting = until("alice's laptop to say it waits for her own nodes", || async {
+        detail(&main, &id).await.and_then(|d| d.summary.waiting_for_nodes)
+    })
+    .await;
+    assert_eq!(
+        waiting,
+        NodesWait {
+            who: Who::Us,
+            name: "Alice".into(),
+            up: 1,
+            needed: 2
+        }
+    );
+    let chits = main.node.tallies().chits(&id, None, 10).await.unwrap().chits;
+    assert_eq!(chits[0].status, ChitStatus::Pending);
+
+    // The box comes back (on another port): the payment becomes final
+    // everywhere, without anyone doing anything.
+    let the_box = TestNode::start_in(box_dir, box_config).await.unwrap();
+    until_balance(&the_box, &id, -7_000, "the box to certify and follow the payment").await;
+    until_balance(&main, &id, -7_000, "alice's laptop to see it final").await;
+    until_balance(&bob.main, &id, 7_000, "bob to see it final").await;
+}
