@@ -8,7 +8,9 @@ use tallymesh_node::tallies::{ChitStatus, NodesWait, Who};
 use tallymesh_node::{IdentityError, NodeError};
 use tallymesh_scenarios::TestNode;
 
-use crate::tally_support::{Party, befriend, detail, open_tally, peer, until, until_balance};
+use crate::tally_support::{
+    Party, befriend, detail, offer, open_tally, open_tally_with, peer, start_again, stop, until, until_balance,
+};
 
 #[tokio::test]
 async fn a_member_device_alice_named_keeps_the_tally_votes_on_it_and_follows_its_blocks() {
@@ -80,4 +82,99 @@ async fn a_member_device_alice_named_keeps_the_tally_votes_on_it_and_follows_its
     until_balance(&the_box, &id, -7_000, "the box to certify and follow the payment").await;
     until_balance(&main, &id, -7_000, "alice's laptop to see it final").await;
     until_balance(&bob.main, &id, 7_000, "bob to see it final").await;
+}
+
+#[tokio::test]
+async fn a_three_and_three_tally_certifies_with_alices_laptop_and_one_of_bobs_boxes_down() {
+    // A majority of three is two: each side may lose one node.
+    let alice = Party::new("Alice", 2).await;
+    let bob = Party::new("Bob", 2).await;
+    befriend(&alice, &bob).await;
+    let mut both_ways = offer(&bob.id);
+    both_ways.we_grant = "50".into();
+    let id = open_tally_with(&alice, &bob, both_ways).await;
+    let at_bob = detail(&bob.main, &id).await.unwrap();
+    assert_eq!((at_bob.our_nodes.len(), at_bob.their_nodes.len()), (3, 3));
+
+    // Alice's laptop sleeps and one of Bob's boxes is off.
+    let Party {
+        main: alice_laptop,
+        members: alice_boxes,
+        ..
+    } = alice;
+    let Party {
+        main: bob_laptop,
+        members: mut bob_boxes,
+        ..
+    } = bob;
+    let laptop = stop(alice_laptop).await;
+    let bob_box = stop(bob_boxes.remove(0)).await;
+
+    // Bob pays Alice 3: her two boxes and his laptop and remaining box
+    // certify it.
+    bob_laptop.node.tallies().pay(&id, "3", "refund").await.unwrap();
+    until_balance(&bob_laptop, &id, -3_000, "bob's laptop to see his payment final").await;
+    until_balance(&bob_boxes[0], &id, -3_000, "bob's other box to follow it").await;
+    for the_box in &alice_boxes {
+        until_balance(the_box, &id, 3_000, "alice's boxes to certify it").await;
+    }
+
+    // Alice's laptop wakes up and catches up; then she pays, with Bob's
+    // box still off.
+    let alice_laptop = start_again(laptop).await;
+    until_balance(&alice_laptop, &id, 3_000, "alice's laptop to catch up").await;
+    alice_laptop.node.tallies().pay(&id, "1", "").await.unwrap();
+    until_balance(&bob_laptop, &id, -2_000, "bob to see alice's payment final").await;
+    until_balance(&alice_laptop, &id, 2_000, "alice to see it final").await;
+    let bob_box = start_again(bob_box).await;
+    until_balance(&bob_box, &id, -2_000, "bob's box to catch up when it is back").await;
+}
+
+#[tokio::test]
+async fn a_two_and_two_tally_waits_for_bobs_nodes_while_he_has_one_of_two_and_goes_on_when_it_returns() {
+    let alice = Party::new("Alice", 1).await;
+    let bob = Party::new("Bob", 1).await;
+    befriend(&alice, &bob).await;
+    let id = open_tally(&alice, &bob).await;
+    let Party {
+        main: bob_laptop,
+        members: mut bob_boxes,
+        ..
+    } = bob;
+    let bob_box = stop(bob_boxes.remove(0)).await;
+
+    alice.main.node.tallies().pay(&id, "4", "").await.unwrap();
+    let waiting = until("alice's laptop to say it waits for bob's nodes", || async {
+        detail(&alice.main, &id).await.and_then(|d| d.summary.waiting_for_nodes)
+    })
+    .await;
+    assert_eq!(
+        waiting,
+        NodesWait {
+            who: Who::Partner,
+            name: "Bob".into(),
+            up: 1,
+            needed: 2
+        }
+    );
+    let listed = alice.main.node.tallies().list().await.unwrap();
+    assert_eq!(listed[0].waiting_for_nodes, Some(waiting), "the list says so too");
+    let at_bob = until("bob's laptop to say it waits for his own nodes", || async {
+        detail(&bob_laptop, &id).await.and_then(|d| d.summary.waiting_for_nodes)
+    })
+    .await;
+    assert_eq!((at_bob.who, at_bob.up, at_bob.needed), (Who::Us, 1, 2));
+    let chits = alice.main.node.tallies().chits(&id, None, 10).await.unwrap().chits;
+    assert_eq!(
+        chits[0].status,
+        ChitStatus::Pending,
+        "no certificate without a majority of bob's nodes"
+    );
+
+    // Bob's box comes back: nobody does anything, and the payment is final.
+    let bob_box = start_again(bob_box).await;
+    until_balance(&alice.main, &id, -4_000, "alice to see her payment final").await;
+    until_balance(&bob_laptop, &id, 4_000, "bob's laptop to see it final").await;
+    until_balance(&bob_box, &id, 4_000, "bob's box to see it final").await;
+    assert_eq!(detail(&alice.main, &id).await.unwrap().summary.waiting_for_nodes, None);
 }

@@ -108,6 +108,18 @@ pub async fn detail(node: &TestNode, id: &str) -> Option<TallyDetail> {
     node.node.tallies().get(id).await.ok()
 }
 
+/// Stops a device; [`start_again`] brings it back on the same data
+/// directory.
+pub async fn stop(node: TestNode) -> (tempfile::TempDir, tallymesh_node::NodeConfig) {
+    node.node.shutdown().await;
+    (node.dir, node.config)
+}
+
+/// Starts a device [`stop`] stopped (on another port).
+pub async fn start_again(stopped: (tempfile::TempDir, tallymesh_node::NodeConfig)) -> TestNode {
+    TestNode::start_in(stopped.0, stopped.1).await.unwrap()
+}
+
 /// Waits until `node` shows the tally with our balance `balance`.
 pub async fn until_balance(node: &TestNode, id: &str, balance: i64, what: &str) -> TallyDetail {
     until(what, || async {
@@ -139,7 +151,12 @@ pub fn offer(to: &str) -> TallyOffer {
 /// `seller` accepts; waits until every device of both holds it open.
 /// Returns its id.
 pub async fn open_tally(buyer: &Party, seller: &Party) -> String {
-    let id = buyer.main.node.tallies().propose(offer(&seller.id)).await.unwrap().id;
+    open_tally_with(buyer, seller, offer(&seller.id)).await
+}
+
+/// Like [`open_tally`], with the buyer's offer as given.
+pub async fn open_tally_with(buyer: &Party, seller: &Party, offer: TallyOffer) -> String {
+    let id = buyer.main.node.tallies().propose(offer).await.unwrap().id;
     until("the seller to receive the offer", || async {
         detail(&seller.main, &id)
             .await
