@@ -20,3 +20,4 @@ mod presence;
 mod tallies;
 mod tally_nodes;
 mod tally_support;
+mod tally_wire;
