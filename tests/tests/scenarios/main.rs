@@ -18,6 +18,7 @@ mod links;
 mod node_pair;
 mod presence;
 mod tallies;
+mod tally_negotiation;
 mod tally_nodes;
 mod tally_support;
 mod tally_wire;
