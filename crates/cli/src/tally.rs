@@ -68,10 +68,10 @@ pub struct OfferArgs {
     #[arg(long, value_enum)]
     side: SideArg,
     /// The most the partner may come to owe you
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     we_grant: String,
     /// The most you may come to owe the partner
-    #[arg(long, value_name = "AMOUNT", default_value = "0")]
+    #[arg(long, value_name = "AMOUNT", default_value = "0", allow_negative_numbers = true)]
     they_grant: String,
     /// Days of notice you give before paying on demand
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
@@ -105,10 +105,10 @@ pub struct CounterArgs {
     /// The tally id
     tally_id: String,
     /// The most the partner may come to owe you
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     we_grant: String,
     /// The most you may come to owe the partner
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     they_grant: String,
     /// Days of notice you give
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
@@ -151,6 +151,7 @@ pub struct AmountArgs {
     /// The tally id
     tally_id: String,
     /// The amount, in the tally's unit (e.g. 12.5)
+    #[arg(allow_negative_numbers = true)]
     amount: String,
     /// A note the partner sees
     #[arg(long, default_value = "")]
@@ -174,10 +175,10 @@ pub struct SetArgs {
     /// The tally id
     tally_id: String,
     /// The balance you want to reach through lifts
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     target: Option<String>,
     /// The most you accept through lifts
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     bound: Option<String>,
     /// Your fee for lifting beyond the target, in percent
     #[arg(long, value_name = "PERCENT", allow_hyphen_values = true)]
@@ -404,7 +405,7 @@ pub fn describe_summary(tally: &TallySummary) -> String {
         (_, Some(Who::Partner), false) => "offered, waiting for the partner".to_owned(),
         (stage, None, _) => format!("{stage:?}").to_lowercase(),
     };
-    format!(
+    let mut line = format!(
         "{}  {}  {}  balance {} (they may owe up to {}, you up to {})",
         tally.id,
         tally.partner_name,
@@ -412,7 +413,18 @@ pub fn describe_summary(tally: &TallySummary) -> String {
         unit.format(Units::new(tally.balance)),
         unit.format(Units::new(tally.we_grant)),
         unit.format(Units::new(tally.they_grant)),
-    )
+    );
+    if let Some(wait) = &tally.waiting_for_nodes {
+        let whose = match wait.who {
+            Who::Us => "your".to_owned(),
+            Who::Partner => format!("{}'s", wait.name),
+        };
+        line.push_str(&format!(
+            "\n  waiting for {whose} nodes ({} of {} up)",
+            wait.up, wait.needed
+        ));
+    }
+    line
 }
 
 /// A tally and its latest chits, as text.

@@ -72,7 +72,11 @@ async fn an_offer_sent_while_the_partner_is_down_reaches_it_when_it_returns_and_
     }
     let again = detail(&bob, &id).await.unwrap();
     assert_eq!(again.revisions, at_bob.revisions);
-    assert_eq!(kept_messages(&bob, &id).await.len(), 1, "a repeat is answered, not kept");
+    assert_eq!(
+        kept_messages(&bob, &id).await.len(),
+        1,
+        "a repeat is answered, not kept"
+    );
 
     // Bob counters; the first offer arriving late after it changes nothing.
     let terms = TallyTerms {

@@ -67,7 +67,7 @@ pub enum TallyError {
     #[error("{0}")]
     Invalid(String),
     /// The negotiation refused the step.
-    #[error("{0}")]
+    #[error("{}", sentence(&.0.to_string()))]
     Negotiation(#[from] NegotiationError),
     /// The tally's rules refuse the chit.
     #[error("{0}")]
