@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use tallymesh_net::ProtocolName;
-use tallymesh_node::tallies::{TallyStage, TallyTerms, Who};
+use tallymesh_node::tallies::{ContractText, TallyStage, TallyTerms, Who};
 use tallymesh_protocol::negotiation::{TallyMessage, limits};
 use tallymesh_scenarios::TestNode;
 use tallymesh_store::Store;
@@ -165,4 +165,56 @@ async fn nodes_restarted_between_offer_and_accept_replay_their_messages_and_the_
     alice_main.node.tallies().pay(&id, "12.5", "lunch").await.unwrap();
     until_balance(&bob_main, &id, 12_500, "bob to see the payment final").await;
     until_balance(&alice_main, &id, -12_500, "alice to see it final").await;
+}
+
+#[tokio::test]
+async fn a_contracts_text_travels_with_the_offer_and_a_text_that_does_not_match_its_hash_is_refused() {
+    let alice = Party::new("Alice", 0).await;
+    let bob = Party::new("Bob", 0).await;
+    befriend(&alice, &bob).await;
+    let text = "Vegetables are delivered on Saturdays.\nPayment within 30 days.";
+    let mut with_contract = offer(&bob.id);
+    with_contract.contract = Some(ContractText {
+        title: "Delivery terms".into(),
+        text: text.into(),
+    });
+    let id = alice.main.node.tallies().propose(with_contract).await.unwrap().id;
+    let kept = detail(&alice.main, &id).await.unwrap().revisions[0]
+        .contract
+        .clone()
+        .unwrap();
+    assert_eq!(kept.text.as_deref(), Some(text), "kept with our offer");
+
+    let at_bob = until("bob to receive the offer with its contract's text", || async {
+        detail(&bob.main, &id)
+            .await
+            .and_then(|d| d.revisions.first().and_then(|r| r.contract.clone()))
+            .filter(|c| c.text.is_some())
+    })
+    .await;
+    assert_eq!(at_bob.title, "Delivery terms");
+    assert_eq!(at_bob.text.as_deref(), Some(text));
+    assert_eq!(at_bob.hash, kept.hash);
+
+    // Another text for the same tally does not match the signed hash.
+    let tally = match TallyMessage::decode(&kept_messages(&alice.main, &id).await[1], &limits()).unwrap() {
+        TallyMessage::Contract(contract) => contract.tally,
+        other => panic!("the offer's second message is its contract: {other:?}"),
+    };
+    let forged = TallyMessage::Contract(tallymesh_protocol::negotiation::ContractText {
+        tally,
+        text: "Vegetables are free.".into(),
+    });
+    let answer = deliver_again(&alice.main, &bob.main, &forged.encode()).await;
+    assert!(
+        String::from_utf8_lossy(&answer).contains("its SHA-256 differs"),
+        "{answer:?}"
+    );
+    // The text is kept across a restart.
+    let bob_main = bob.main.restart().await.unwrap();
+    let after = detail(&bob_main, &id).await.unwrap().revisions[0]
+        .contract
+        .clone()
+        .unwrap();
+    assert_eq!(after.text.as_deref(), Some(text));
 }
