@@ -4,7 +4,7 @@
 //! majority of its nodes, waits (saying whose nodes) while a side has not,
 //! and goes on by itself when they return.
 
-use tallymesh_node::tallies::{ChitStatus, NodesWait, Who};
+use tallymesh_node::tallies::{ChitStatus, NodesWait, TallyStage, TallyTerms, Who};
 use tallymesh_node::{IdentityError, NodeError};
 use tallymesh_scenarios::TestNode;
 
@@ -177,4 +177,74 @@ async fn a_two_and_two_tally_waits_for_bobs_nodes_while_he_has_one_of_two_and_go
     until_balance(&bob_laptop, &id, 4_000, "bob's laptop to see it final").await;
     until_balance(&bob_box, &id, 4_000, "bob's box to see it final").await;
     assert_eq!(detail(&alice.main, &id).await.unwrap().summary.waiting_for_nodes, None);
+}
+
+#[tokio::test]
+async fn each_party_names_its_own_nodes_and_an_offer_naming_a_revoked_device_is_countered_not_accepted() {
+    let alice = Party::new("Alice", 1).await;
+    let bob = Party::new("Bob", 1).await;
+    befriend(&alice, &bob).await;
+
+    // Alice may name only devices of her cadre, and always her laptop,
+    // which signs her chits.
+    let mut only_the_box = offer(&bob.id);
+    only_the_box.our_nodes = Some(vec![peer(&alice.members[0])]);
+    let refused = alice.main.node.tallies().propose(only_the_box).await.unwrap_err();
+    assert!(refused.to_string().contains("must be one of your nodes"), "{refused}");
+    let mut laptop_only = offer(&bob.id);
+    laptop_only.our_nodes = Some(vec![peer(&alice.main)]);
+    let id = alice.main.node.tallies().propose(laptop_only).await.unwrap().id;
+    let at_bob = until("bob to receive the offer", || async {
+        detail(&bob.main, &id)
+            .await
+            .filter(|d| d.summary.waiting_for == Some(Who::Us))
+    })
+    .await;
+    assert_eq!(at_bob.their_nodes, vec![peer(&alice.main)]);
+    assert_eq!(
+        at_bob.our_nodes,
+        vec![peer(&bob.main), peer(&bob.members[0])],
+        "from bob's card"
+    );
+
+    // Bob revoked his box since: he cannot accept an offer naming it, and
+    // counters with the nodes he has now.
+    bob.main.node.cadre().revoke(&peer(&bob.members[0])).await.unwrap();
+    let refused = bob.main.node.tallies().accept(&id).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("not devices of your cadre now"),
+        "{refused}"
+    );
+    let terms = TallyTerms {
+        we_grant: "50".into(),
+        they_grant: "0".into(),
+        our_call: 30,
+        their_call: 30,
+        memo: "groceries".into(),
+        our_nodes: None,
+    };
+    bob.main.node.tallies().counter(&id, terms).await.unwrap();
+    let countered = until("alice to receive bob's counter", || async {
+        detail(&alice.main, &id).await.filter(|d| d.summary.revision == 2)
+    })
+    .await;
+    assert_eq!(countered.revisions[1].changes, vec!["theirNodes"]);
+    assert_eq!(countered.their_nodes, vec![peer(&bob.main)]);
+    alice.main.node.tallies().accept(&id).await.unwrap();
+    until("bob to see the tally open", || async {
+        detail(&bob.main, &id)
+            .await
+            .filter(|d| d.summary.stage == TallyStage::Open)
+    })
+    .await;
+    alice.main.node.tallies().pay(&id, "1", "").await.unwrap();
+    until_balance(&bob.main, &id, 1_000, "bob to see the payment final on a 1+1 tally").await;
+    assert!(
+        detail(&bob.members[0], &id).await.is_none(),
+        "the revoked box was named by no revision both signed"
+    );
+    assert!(
+        detail(&alice.members[0], &id).await.is_none(),
+        "alice named only her laptop"
+    );
 }
