@@ -59,6 +59,8 @@ pub(crate) struct Inner {
     pub(crate) tally_book: Mutex<crate::tallies::TallyBook>,
     /// Wakes the tally outbox when a message of ours is ready.
     pub(crate) tally_outbox: Arc<tokio::sync::Notify>,
+    /// What the nodes of our open tallies took from us about each other.
+    pub(crate) node_notices: std::sync::Mutex<crate::tallies::NodeNotices>,
     running: Mutex<Option<Running>>,
 }
 
@@ -175,6 +177,7 @@ impl Node {
                 ledger_max_pending: config.ledger.ledger.max_pending,
                 tally_book: Mutex::default(),
                 tally_outbox: Arc::default(),
+                node_notices: std::sync::Mutex::default(),
                 running: Mutex::new(None),
             }),
         };

@@ -72,6 +72,7 @@ fn offer(to: &str) -> TallyOffer {
         memo: "groceries".into(),
         contract: None,
         expires_in_hours: 72,
+        our_nodes: None,
     }
 }
 
@@ -99,6 +100,7 @@ async fn an_offer_countered_accepted_paid_and_invoiced_shows_the_same_history_on
         our_call: 30,
         their_call: 30,
         memo: "groceries".into(),
+        our_nodes: None,
     };
     bob.node.tallies().counter(&id, terms).await.unwrap();
     let countered = until("alice to receive the counter", || async {
