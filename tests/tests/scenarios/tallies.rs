@@ -2,15 +2,13 @@
 //! accepted, payments and an invoice certified by both parties' nodes, a
 //! payment past the limit refused at once, and a refusal.
 
-use std::future::Future;
 use std::time::Duration;
 
 use tallymesh_node::contacts::InviteSpec;
 use tallymesh_node::tallies::{ChitKind, ChitStatus, TallyDetail, TallyOffer, TallySide, TallyStage, TallyTerms, Who};
 use tallymesh_scenarios::TestNode;
 
-/// Generous: a hang guard, not a speed requirement.
-const PATIENCE: Duration = Duration::from_secs(90);
+use super::tally_support::until;
 
 async fn node_of(name: &str) -> TestNode {
     let node = TestNode::start().await.unwrap();
@@ -34,27 +32,6 @@ async fn contacts() -> (TestNode, TestNode, String, String) {
     let alice_party = bob.node.contacts().redeem_link(&link).await.unwrap().party_id;
     let bob_party = alice.node.contacts().list().await.unwrap()[0].party_id.clone();
     (alice, bob, alice_party, bob_party)
-}
-
-/// Polls `check` until it gives a value, or fails the test after [`PATIENCE`].
-async fn until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let waited = tokio::time::timeout(PATIENCE, async {
-        loop {
-            if let Some(value) = check().await {
-                return value;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await;
-    match waited {
-        Ok(value) => value,
-        Err(_) => panic!("gave up waiting for {what}"),
-    }
 }
 
 async fn detail(node: &TestNode, id: &str) -> Option<TallyDetail> {
