@@ -110,6 +110,7 @@ impl NodeConfig {
             request_protocols,
             mdns: self.lan_discovery,
             relay_server: self.relay_server,
+            record_policy: Some(crate::card_records::record_policy()),
             kademlia_mode: match self.dht_server {
                 None => KademliaMode::Automatic,
                 Some(true) => KademliaMode::Server,
@@ -153,6 +154,7 @@ mod tests {
         let desktop = NodeConfig::new("/data".into()).net_config(Vec::new());
         assert!(desktop.mdns);
         assert!(!desktop.relay_server);
+        assert!(desktop.record_policy.is_some(), "the DHT keeps only valid cards");
         assert_eq!(desktop.kademlia_mode, KademliaMode::Automatic);
 
         let server = NodeConfig::new("/data".into())
