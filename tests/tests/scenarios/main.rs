@@ -5,12 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cadre;
+mod cadre_relay;
 mod camera;
 mod cli;
 mod cli_contacts;
 mod cli_identity;
 mod contacts;
 mod control;
+mod dht_cards;
 mod handshake;
 mod identity;
 mod ledger;
