@@ -17,6 +17,7 @@ mod handshake;
 mod identity;
 mod ledger;
 mod links;
+mod misbehaviour;
 mod node_pair;
 mod presence;
 mod tallies;

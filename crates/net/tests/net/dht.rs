@@ -106,8 +106,5 @@ async fn a_node_with_a_record_policy_stores_only_what_it_allows_and_reports_the_
         keeper.client.get_record(b"good".to_vec()).await,
         Ok(vec![b"ok, a card".to_vec()])
     );
-    assert_eq!(
-        keeper.client.get_record(b"bad".to_vec()).await,
-        Err(DhtError::NotFound)
-    );
+    assert_eq!(keeper.client.get_record(b"bad".to_vec()).await, Err(DhtError::NotFound));
 }
