@@ -18,7 +18,9 @@ use tallymesh_node::contacts::{ContactError, InviteSpec, RedeemError, RefusalKin
 use tallymesh_node::{IdentityError, IdentityState, NodeError};
 use tallymesh_protocol::cadre::{CadreRefusal, CadreRequest, CadreResponse, limits};
 use tallymesh_protocol::contact::{ContactRequest, ContactResponse, Refusal, limits as contact_limits};
-use tallymesh_scenarios::{TestNode, spawn_headless_node, stop_with_sigterm, succeeded, wait_for_control};
+use tallymesh_scenarios::{
+    TestNode, spawn_headless_node, spawn_headless_node_with, stop_with_sigterm, succeeded, wait_for_control,
+};
 
 const HOUR: Duration = Duration::from_secs(3_600);
 
@@ -510,15 +512,27 @@ fn tallymesh(args: &[&str], data_dir: &Path) -> Output {
         .unwrap()
 }
 
+/// Polls `check` with a pause between tries, for state another process
+/// settles. The bound is a hang guard, not a measurement.
+fn eventually_blocking(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("never happened: {what}");
+}
+
 #[test]
-fn a_headless_node_enrolls_another_with_the_command_line() {
+fn a_headless_node_enrolls_a_relaying_box_and_revokes_it_with_the_command_line() {
     let alice = tempfile::tempdir().unwrap();
     let home_box = tempfile::tempdir().unwrap();
     succeeded(&tallymesh(&["id", "create", "Alice"], alice.path()));
-    let nodes: Vec<_> = [alice.path(), home_box.path()]
-        .iter()
-        .map(|dir| spawn_headless_node(dir, KEY_PASSPHRASE).unwrap())
-        .collect();
+    let nodes = vec![
+        spawn_headless_node(alice.path(), KEY_PASSPHRASE).unwrap(),
+        spawn_headless_node_with(home_box.path(), KEY_PASSPHRASE, &["--relay"]).unwrap(),
+    ];
     for dir in [alice.path(), home_box.path()] {
         assert!(wait_for_control(dir), "the node in {} never answered", dir.display());
     }
@@ -549,6 +563,39 @@ fn a_headless_node_enrolls_another_with_the_command_line() {
     let phrase = tallymesh(&["id", "phrase"], home_box.path());
     assert_eq!(phrase.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&phrase.stderr).contains("main device"));
+
+    // The box relays for alice's node, which listens through it.
+    let box_peer = shown["devicePeerId"].as_str().unwrap().to_owned();
+    let through_box = format!("/p2p/{box_peer}/p2p-circuit");
+    eventually_blocking("alice's node listens through the box's relay", || {
+        let status = Command::new(tallymesh_scenarios::cli_binary())
+            .args(["status", "--json", "--data-dir"])
+            .arg(alice.path())
+            .env_remove("TALLYMESH_DATA_DIR")
+            .output()
+            .unwrap();
+        let status: serde_json::Value = serde_json::from_str(&succeeded(&status)).unwrap();
+        status["listenAddrs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().unwrap().contains(&through_box))
+    });
+
+    // Revoked on the live main device: marked there, and the box learns it.
+    let revoked = tallymesh(&["cadre", "revoke", &box_peer], alice.path());
+    succeeded(&revoked);
+    let told = String::from_utf8_lossy(&revoked.stderr);
+    assert!(told.contains(&format!("Revoked {box_peer}")), "{told}");
+    let on_alice = list(alice.path());
+    assert_eq!(on_alice[1]["peerId"], box_peer.as_str());
+    assert_eq!(on_alice[1]["revoked"], true);
+    eventually_blocking("the box sees itself revoked", || {
+        let on_box = list(home_box.path());
+        on_box[0]["thisDevice"] == true && on_box[0]["revoked"] == true
+    });
+    let again = tallymesh(&["cadre", "revoke", &box_peer], alice.path());
+    assert_eq!(again.status.code(), Some(1));
 
     for node in nodes {
         assert!(stop_with_sigterm(node).unwrap().status.success());
