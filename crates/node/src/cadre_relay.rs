@@ -135,6 +135,12 @@ impl Node {
         if self.inner.relay_server {
             return;
         }
+        {
+            let book = self.relays();
+            if book.offered.is_empty() && book.asked.is_empty() {
+                return;
+            }
+        }
         let devices = self.party_devices().await;
         let now = Instant::now();
         let (ask, give_up) = {
