@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cadre;
+mod cadre_relay;
 mod camera;
 mod cli;
 mod cli_contacts;
@@ -12,10 +13,12 @@ mod cli_identity;
 mod cli_tallies;
 mod contacts;
 mod control;
+mod dht_cards;
 mod handshake;
 mod identity;
 mod ledger;
 mod links;
+mod misbehaviour;
 mod node_pair;
 mod presence;
 mod tallies;
