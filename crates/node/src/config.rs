@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use tallymesh_net::{KademliaMode, Multiaddr, NetConfig, RequestProtocol};
 
+use crate::cadre::DeviceKind;
 use crate::keystore::{KdfParams, KeystoreConfig};
 
 /// Everything needed to start a [`crate::Node`].
@@ -24,6 +25,11 @@ pub struct NodeConfig {
     /// The name this device's certificate gives it ("Laptop"); `None` uses
     /// the computer's name.
     pub device_name: Option<String>,
+    /// What kind of device this node is: the desktop shell says
+    /// [`DeviceKind::Desktop`]; headless by default. A device tells the
+    /// main device when it joins a cadre, so the party's windows can tell
+    /// its devices apart.
+    pub device_kind: DeviceKind,
     /// Whether to find other nodes on the local network by multicast DNS.
     /// On for people's machines; tests turn it off, since it multicasts on
     /// the real interfaces.
@@ -54,6 +60,7 @@ impl NodeConfig {
             keystore: KeystoreConfig::OsKeychain,
             file_kdf: KdfParams::RECOMMENDED,
             device_name: None,
+            device_kind: DeviceKind::Headless,
             lan_discovery: true,
             dht_server: None,
             relay_server: false,
@@ -83,6 +90,12 @@ impl NodeConfig {
     /// [`KdfParams::INSECURE_FOR_TESTS`]).
     pub fn with_file_kdf(mut self, kdf: KdfParams) -> Self {
         self.file_kdf = kdf;
+        self
+    }
+
+    /// The same node, as a device of kind `kind`.
+    pub fn with_device_kind(mut self, kind: DeviceKind) -> Self {
+        self.device_kind = kind;
         self
     }
 

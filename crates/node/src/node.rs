@@ -343,6 +343,7 @@ async fn prepare(config: &NodeConfig, data_dir: &DataDir, store: &Store, now_ms:
         peer_id: key.public().to_peer_id(),
         name: identity::device_name(&wanted, FALLBACK_DEVICE_NAME),
         file_kdf: config.file_kdf,
+        kind: config.device_kind,
     };
     let identity = identity::load(store, &keystore, &device, now_ms).await?;
     Ok(Prepared {

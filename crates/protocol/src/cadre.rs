@@ -4,8 +4,8 @@
 //! The party's main device (the one holding the party secret) makes an
 //! enrollment link: its signed card, carrying a one-time token. A fresh
 //! node with no identity reads the link, connects to one of the devices
-//! the card certifies and sends a [`CadreRequest::Join`]: the token and the
-//! name it wants to be known by. The main device checks the token (known,
+//! the card certifies and sends a [`CadreRequest::Join`]: the token, the
+//! name it wants to be known by, and what kind of device it is. The main device checks the token (known,
 //! not expired, not used), signs a device certificate naming the peer id of
 //! the connection the request came on, keeps it, and answers
 //! [`CadreResponse::Joined`] with the certificate and the party's card that
@@ -16,9 +16,13 @@
 //! Certificates and cards stay the bytes their party signed.
 //!
 //! ```
-//! use tallymesh_protocol::cadre::{CadreRequest, limits};
+//! use tallymesh_protocol::cadre::{CadreRequest, DeviceKind, limits};
 //!
-//! let request = CadreRequest::Join { token: [7; 16], name: "Home server".into() };
+//! let request = CadreRequest::Join {
+//!     token: [7; 16],
+//!     name: "Home server".into(),
+//!     kind: Some(DeviceKind::Headless),
+//! };
 //! assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
 //! ```
 
@@ -59,6 +63,10 @@ pub enum CadreRequest {
         /// The name the device wants on its certificate (1 to 64
         /// characters).
         name: String,
+        /// What kind of device asks: the desktop app or a headless node.
+        /// `None` when the request does not say (a node of an older v1)
+        /// or names a kind this version does not know.
+        kind: Option<DeviceKind>,
     },
     /// `cadre/card`: "here is the party's current card" — sent by the main
     /// device to its enrolled devices after an enrollment or a revocation,
@@ -68,6 +76,34 @@ pub enum CadreRequest {
         /// The party's signed card, as signed.
         card: Vec<u8>,
     },
+}
+
+/// What kind of device joins a cadre, as it says itself. It decides
+/// nothing; the main device keeps it so its window can tell the party's
+/// devices apart (an always-on headless node from a second laptop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    /// The desktop app, with a window.
+    Desktop,
+    /// A headless node (`tallymesh node run`), usually always on.
+    Headless,
+}
+
+impl DeviceKind {
+    fn code(self) -> u64 {
+        match self {
+            DeviceKind::Desktop => 0,
+            DeviceKind::Headless => 1,
+        }
+    }
+
+    fn from_code(code: u64) -> Option<DeviceKind> {
+        match code {
+            0 => Some(DeviceKind::Desktop),
+            1 => Some(DeviceKind::Headless),
+            _ => None,
+        }
+    }
 }
 
 /// The answer to a [`CadreRequest`].
@@ -199,16 +235,23 @@ impl CadreRequest {
     /// The envelope bytes of the request.
     pub fn encode(&self) -> Vec<u8> {
         match self {
-            CadreRequest::Join { token, name } => seal(
-                JOIN,
-                &Value::map([(0, Value::Bytes(token.to_vec())), (1, Value::Text(name.clone()))]),
-            ),
+            CadreRequest::Join { token, name, kind } => {
+                let mut fields = vec![
+                    (Value::Uint(0), Value::Bytes(token.to_vec())),
+                    (Value::Uint(1), Value::Text(name.clone())),
+                ];
+                if let Some(kind) = kind {
+                    fields.push((Value::Uint(2), Value::Uint(kind.code())));
+                }
+                seal(JOIN, &Value::map_of(fields))
+            }
             CadreRequest::Card { card } => seal(CARD, &Value::map([(0, Value::Bytes(card.clone()))])),
         }
     }
 
     /// Reads a request from untrusted bytes: the token is 16 bytes, the
-    /// name 1 to 64 characters with no control characters.
+    /// name 1 to 64 characters with no control characters; a device kind
+    /// this version does not know reads as `None`.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<CadreRequest, CadreMessageError> {
         let (kind, value) = body_of(bytes, limits)?;
         let f = Fields::named("cadre request", &value)?;
@@ -226,9 +269,11 @@ impl CadreRequest {
                     ))
                     .into());
                 }
+                let kind = f.opt_uint(2)?.and_then(DeviceKind::from_code);
                 Ok(CadreRequest::Join {
                     token,
                     name: name.to_owned(),
+                    kind,
                 })
             }
             CARD => Ok(CadreRequest::Card {
@@ -347,6 +392,7 @@ mod tests {
         let request = CadreRequest::Join {
             token: [1; 16],
             name: "Box".into(),
+            kind: None,
         }
         .encode();
         assert!(matches!(
@@ -395,6 +441,54 @@ mod tests {
     }
 
     #[test]
+    fn a_join_that_names_no_kind_or_an_unknown_one_reads_as_not_known() {
+        let bare = seal(
+            JOIN,
+            &Value::map([(0, Value::Bytes(vec![1; 16])), (1, Value::Text("Box".into()))]),
+        );
+        let newer = seal(
+            JOIN,
+            &Value::map([
+                (0, Value::Bytes(vec![1; 16])),
+                (1, Value::Text("Box".into())),
+                (2, Value::Uint(7)),
+            ]),
+        );
+        for bytes in [bare, newer] {
+            assert_eq!(
+                CadreRequest::decode(&bytes, &limits()).unwrap(),
+                CadreRequest::Join {
+                    token: [1; 16],
+                    name: "Box".into(),
+                    kind: None
+                }
+            );
+        }
+        let headless = CadreRequest::Join {
+            token: [1; 16],
+            name: "Box".into(),
+            kind: Some(DeviceKind::Headless),
+        };
+        assert_eq!(CadreRequest::decode(&headless.encode(), &limits()).unwrap(), headless);
+    }
+
+    #[test]
+    fn a_join_whose_kind_is_not_a_number_is_refused() {
+        let bytes = seal(
+            JOIN,
+            &Value::map([
+                (0, Value::Bytes(vec![1; 16])),
+                (1, Value::Text("Box".into())),
+                (2, Value::Text("headless".into())),
+            ]),
+        );
+        assert!(matches!(
+            CadreRequest::decode(&bytes, &limits()),
+            Err(CadreMessageError::Body(_))
+        ));
+    }
+
+    #[test]
     fn a_bad_token_or_name_is_refused() {
         let short = seal(
             JOIN,
@@ -418,8 +512,12 @@ mod tests {
 
     proptest! {
         #[test]
-        fn requests_round_trip(token in any::<[u8; 16]>(), name in "[A-Za-z0-9][A-Za-z0-9 ]{0,63}") {
-            let request = CadreRequest::Join { token, name };
+        fn requests_round_trip(
+            token in any::<[u8; 16]>(),
+            name in "[A-Za-z0-9][A-Za-z0-9 ]{0,63}",
+            kind in proptest::option::of(prop_oneof![Just(DeviceKind::Desktop), Just(DeviceKind::Headless)]),
+        ) {
+            let request = CadreRequest::Join { token, name, kind };
             prop_assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
         }
 

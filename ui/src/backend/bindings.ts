@@ -84,7 +84,7 @@ export const commands = {
 	 */
 	cadreInvite: (expiresInSecs: number | null) => typedError<EnrollmentLink_Serialize, ApiError>(__TAURI_INVOKE("cadre_invite", { expiresInSecs })),
 	/** The party's devices, this one first; revoked ones marked. */
-	cadreList: () => typedError<CadreDevice[], ApiError>(__TAURI_INVOKE("cadre_list")),
+	cadreList: () => typedError<CadreDevice_Serialize[], ApiError>(__TAURI_INVOKE("cadre_list")),
 	/** Revokes an enrolled device: it drops off the party's card. */
 	cadreRevoke: (peerId: string) => typedError<null, ApiError>(__TAURI_INVOKE("cadre_revoke", { peerId })),
 	/** Every tally, the most recently changed first. */
@@ -165,7 +165,10 @@ export type ApiErrorCode =
 "internal";
 
 /** A device of this party, as `tallymesh cadre list` shows it. */
-export type CadreDevice = {
+export type CadreDevice = CadreDevice_Serialize | CadreDevice_Deserialize;
+
+/** A device of this party, as `tallymesh cadre list` shows it. */
+export type CadreDevice_Deserialize = {
 	/** The device's libp2p peer id. */
 	peerId: string,
 	/** The name its certificate gives it. */
@@ -176,6 +179,32 @@ export type CadreDevice = {
 	revoked: boolean,
 	/** Whether it is the device this list comes from. */
 	thisDevice: boolean,
+	/**
+	 * What kind of device it is, as it said when it joined; `None` when
+	 * not known (a device enrolled by an older version, or another device
+	 * listed on a member device, which only has the party's card).
+	 */
+	kind?: DeviceKind | null,
+};
+
+/** A device of this party, as `tallymesh cadre list` shows it. */
+export type CadreDevice_Serialize = {
+	/** The device's libp2p peer id. */
+	peerId: string,
+	/** The name its certificate gives it. */
+	name: string,
+	/** When the party certified it (ms since the Unix epoch). */
+	enrolledAtMs: number,
+	/** Whether the party revoked it: it is off the party's card. */
+	revoked: boolean,
+	/** Whether it is the device this list comes from. */
+	thisDevice: boolean,
+	/**
+	 * What kind of device it is, as it said when it joined; `None` when
+	 * not known (a device enrolled by an older version, or another device
+	 * listed on a member device, which only has the party's card).
+	 */
+	kind: DeviceKind | null,
 };
 
 /** The invite a shared card carries. */
@@ -429,6 +458,16 @@ export type ContractView_Serialize = {
 	 */
 	text: string | null,
 };
+
+/**
+ * What kind of device a node is: the desktop app or a headless node. A
+ * device says it when it joins a cadre (`cadre/join`); it decides nothing.
+ */
+export type DeviceKind =
+/** The desktop app, with a window. */
+"desktop" |
+/** A headless node (`tallymesh node run`), usually always on. */
+"headless";
 
 /**
  * An enrollment link as the main device's window shows it: the link, when

@@ -47,6 +47,7 @@ export {
   type ApiErrorCode,
   type Backend,
   type CadreDevice,
+  type DeviceKind,
   type CardInvite,
   type CardPreview,
   type ChitKind,

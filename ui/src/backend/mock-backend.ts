@@ -31,6 +31,7 @@ import {
   type Backend,
   BackendError,
   type CadreDevice,
+  type DeviceKind,
   type CardPreview,
   type ChitPage,
   type ChitView,
@@ -243,6 +244,7 @@ export class MockBackend implements Backend {
         emit: (tally, change) => this.emit({ kind: "tallyChanged", tally, change }),
         contact: (partyId) => this.contactCards.get(partyId),
         ourPeerId: () => this.state.peerId,
+        cadreNodes: () => [this.state.peerId, ...this.cadre.filter((device) => !device.revoked).map((device) => device.peerId)],
         ourName: () => (this.identity.state === "none" ? "" : this.identity.displayName),
         certifyMs: options.tallyCertifyMs ?? 600,
         replyMs: options.autoEvents ? 4_000 : null,
@@ -501,6 +503,8 @@ export class MockBackend implements Backend {
       enrolledAtMs,
       revoked: identity.state === "member" && this.thisDeviceRevoked,
       thisDevice: true,
+      // This device is the app.
+      kind: "desktop",
     };
     // A member knows the devices the party's card lists: never a revoked one.
     const others = identity.state === "member" ? this.cadre.filter((device) => !device.revoked) : this.cadre;
@@ -745,10 +749,15 @@ export class MockBackend implements Backend {
 
   /**
    * A device runs `tallymesh cadre join LINK`: the main device checks the token,
-   * enrolls it under `name` and tells the window. Returns the device, or throws
-   * the main device's refusal.
+   * enrolls it under `name`, of the kind it says (a headless node unless told),
+   * and tells the window. Returns the device, or throws the main device's refusal.
    */
-  enrollDevice(link: string, name: string, peerId = mockPeerId(`enrolled:${name}:${this.cadre.length}`)): CadreDevice {
+  enrollDevice(
+    link: string,
+    name: string,
+    peerId = mockPeerId(`enrolled:${name}:${this.cadre.length}`),
+    kind: DeviceKind = "headless",
+  ): CadreDevice {
     const invite = parseMockCadreLink(link);
     if (!invite) throw invalid("This is not a Tallymesh enrollment link (they start with tallymesh:cadre?).");
     const token = this.cadreTokens.get(invite.token);
@@ -756,7 +765,7 @@ export class MockBackend implements Backend {
     if (token.used) throw invalid("This enrollment link was already used; make a new one on the main device.");
     if (this.now() >= token.expiresAtMs) throw invalid("This enrollment link has expired; make a new one on the main device.");
     token.used = true;
-    const device: CadreDevice = { peerId, name, enrolledAtMs: this.now(), revoked: false, thisDevice: false };
+    const device: CadreDevice = { peerId, name, enrolledAtMs: this.now(), revoked: false, thisDevice: false, kind };
     this.cadre.push(device);
     this.emit({ kind: "cadreChanged" });
     return { ...device };
@@ -843,6 +852,8 @@ export class MockBackend implements Backend {
           enrolledAtMs: this.now() - 40 * DAY_MS,
           revoked: false,
           thisDevice: false,
+          // A member has only the party's card, which carries no kinds.
+          kind: null,
         },
       ];
     }

@@ -4,10 +4,11 @@
  */
 import type {
   ApiError,
-  CadreDevice,
+  CadreDevice_Serialize,
   CardInvite,
   CardPreview_Serialize,
   Contact,
+  DeviceKind,
   EnrollmentLink_Serialize,
   ContactPresence_Serialize,
   IdentityState,
@@ -35,9 +36,9 @@ import type {
 export type * from "./tally-types";
 
 export type {
-  CadreDevice,
   CardInvite,
   Contact,
+  DeviceKind,
   IdentityState,
   NodeStatus,
   OwnInvite,
@@ -56,6 +57,8 @@ export type MyCard = MyCard_Serialize;
 export type ScanUpdate = ScanUpdate_Serialize;
 /** How a contact can be reached right now: online with a round trip, or when it was last seen. */
 export type ContactPresence = ContactPresence_Serialize;
+/** A device of the party: its name, its kind when known, whether it is this one or was revoked. */
+export type CadreDevice = CadreDevice_Serialize;
 /** A one-time enrollment link: the link, when it expires, and a QR code of it (`null` when too long for one). */
 export type EnrollmentLink = EnrollmentLink_Serialize;
 /** A connected peer: its addresses, round trip, and the contact it belongs to, if any. */

@@ -241,6 +241,8 @@ pub(crate) struct DeviceFacts {
     pub(crate) name: String,
     /// The Argon2id settings of backups this node makes.
     pub(crate) file_kdf: KdfParams,
+    /// Whether this node is the desktop app or a headless node.
+    pub(crate) kind: crate::cadre::DeviceKind,
 }
 
 /// Loads the node's identity at start: the public facts from the database,
