@@ -39,6 +39,7 @@ pub mod presence;
 mod protocols;
 mod status;
 pub mod tallies;
+pub mod trust;
 
 pub use config::NodeConfig;
 pub use data_dir::DataDir;

@@ -18,3 +18,4 @@ mod links;
 mod node_pair;
 mod presence;
 mod tallies;
+mod trust;
