@@ -25,6 +25,8 @@ function carol(args: string[]): string {
     env: { ...process.env, TALLYMESH_PASSPHRASE: KEY_PASSPHRASE },
     encoding: "utf8",
     timeout: 60_000,
+    // What it prints on failure is in the thrown error; polling while the node starts fails quietly.
+    stdio: ["ignore", "pipe", "pipe"],
   });
 }
 
