@@ -65,6 +65,8 @@ impl Run {
 /// Runs one `bench` command.
 pub async fn run(command: BenchCommand) -> Result<(), String> {
     let BenchCommand::Ledger(args) = command;
+    // Quiet unless asked: `RUST_LOG=debug` shows what the nodes do.
+    let _logs = std::env::var_os("RUST_LOG").map(|_| tallymesh_node::logging::init(None));
     let root = std::env::temp_dir().join(format!("tallymesh-bench-{}", std::process::id()));
     let result = bench_ledger(&root, &args).await;
     let _ = std::fs::remove_dir_all(&root);

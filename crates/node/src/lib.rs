@@ -20,6 +20,8 @@
 //! ```
 
 pub mod cadre;
+mod cadre_relay;
+mod card_records;
 mod config;
 pub mod contacts;
 pub mod control;
@@ -37,6 +39,7 @@ mod node;
 pub mod peers;
 pub mod presence;
 mod protocols;
+mod retry;
 mod status;
 pub mod tallies;
 pub mod trust;
