@@ -6,7 +6,8 @@
 //! version 1: `trust/attestation` (body: a signed attestation) or
 //! `trust/evidence` (body: evidence bytes). The exchange's request and
 //! answer are `trust/share` envelopes whose body is the map
-//! `{0: [attestation, …], 1: [evidence, …]}`.
+//! `{0: [attestation, …], 1: [evidence, …]}`; a request of another version
+//! is answered `trust/refused` with `{0: message}`.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use tallymesh_core::cbor::{self, Value};
 use tallymesh_core::record::Fields;
 use tallymesh_core::trust::{AttestationError, EvidenceError};
 use tallymesh_net::{GossipError, GossipValidation, PeerId, ProtocolName, RequestProtocol};
-use tallymesh_protocol::{Envelope, Limits};
+use tallymesh_protocol::{Envelope, EnvelopeError, Limits};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::Trust;
@@ -37,6 +38,7 @@ const VERSION: ProtocolVersion = ProtocolVersion(1);
 const ATTESTATION: &str = "trust/attestation";
 const EVIDENCE: &str = "trust/evidence";
 const SHARE: &str = "trust/share";
+const REFUSED: &str = "trust/refused";
 
 /// The largest gossip message (the gossip limit).
 const MAX_GOSSIP_BYTES: usize = 64 * 1024;
@@ -246,6 +248,9 @@ impl Trust {
                 };
                 match Envelope::decode(&answer, &limits, &[VERSION]) {
                     Ok(envelope) if envelope.kind == SHARE => self.take_share(peer, &envelope.body).await,
+                    Ok(envelope) if envelope.kind == REFUSED => {
+                        tracing::info!(%peer, "a contact refused a trust exchange (another version?)");
+                    }
                     Ok(_) => self.node.strike(peer, "a trust answer of another kind"),
                     Err(error) => self.node.strike(peer, &format!("an unreadable trust answer: {error}")),
                 }
@@ -270,6 +275,12 @@ impl Trust {
             Ok(_) => {
                 self.node.strike(peer, "a trust request of another kind");
                 None
+            }
+            Err(error @ EnvelopeError::Version(_)) => {
+                // Another version is told so, in words, as on every protocol.
+                self.node.strike(peer, &format!("a trust request: {error}"));
+                let message = Value::map([(0, Value::Text(error.to_string().chars().take(256).collect()))]);
+                Some(envelope(REFUSED, cbor::encode(&message)))
             }
             Err(error) => {
                 self.node.strike(peer, &format!("an unreadable trust request: {error}"));
@@ -435,6 +446,17 @@ pub(crate) async fn run(node: Weak<Inner>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_version_refusal_names_the_version() {
+        let future = Envelope::new(ProtocolVersion(2), SHARE, Vec::new()).encode();
+        let limits = Limits {
+            max_frame_bytes: MAX_SHARE_BYTES,
+        };
+        let error = Envelope::decode(&future, &limits, &[VERSION]).unwrap_err();
+        assert!(matches!(error, EnvelopeError::Version(_)));
+        assert!(error.to_string().contains("unsupported protocol version v2"), "{error}");
+    }
 
     #[test]
     fn a_share_reads_back_and_refuses_too_many_records() {
