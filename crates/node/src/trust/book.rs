@@ -330,9 +330,7 @@ impl Trust {
         let _ = self.node.inner.events.send(NodeEvent::TrustChanged {
             subject: subject.to_owned(),
         });
-        if after < config.disconnect_below {
-            self.evict(subject).await;
-        }
+        self.follow_connections(subject, after).await;
         Ok(after)
     }
 
@@ -373,31 +371,43 @@ impl Trust {
         }
     }
 
-    /// Closes the connections of every connected peer of `subject`.
-    pub(crate) async fn evict(&self, subject: &str) {
+    /// Brings the connections of `subject`'s connected peers in line with
+    /// its new `score`: their priority for the incoming slots follows it,
+    /// and below the disconnect threshold they are closed.
+    async fn follow_connections(&self, subject: &str, score: f64) {
         let Ok(connected) = self.node.inner.net.connected_peers().await else {
             return;
         };
         for peer in connected {
             if self.subject_of(peer).await.key().as_deref() == Some(subject) {
-                tracing::info!(%peer, subject, "disconnecting a peer trusted too little");
-                let _ = self.node.inner.net.disconnect(peer).await;
+                self.follow_peer(peer, subject, score).await;
             }
         }
     }
 
-    /// Closes a new connection of a peer whose subject is trusted too
-    /// little.
+    async fn follow_peer(&self, peer: PeerId, subject: &str, score: f64) {
+        let net = &self.node.inner.net;
+        if score < self.book().config.disconnect_below {
+            tracing::info!(%peer, subject, score, "disconnecting a peer trusted too little");
+            let _ = net.disconnect(peer).await;
+        } else {
+            let _ = net.set_peer_priority(peer, priority_of(score)).await;
+        }
+    }
+
+    /// A new connection: its priority for the incoming slots is its
+    /// subject's score; it is closed at once when that is too low. This
+    /// party's own devices get the highest priority.
     pub(crate) async fn check_connected(&self, peer: PeerId) {
-        let Some(subject) = self.subject_of(peer).await.key() else {
-            return;
-        };
-        match self.score_now(&subject).await {
-            Ok(score) if score < self.book().config.disconnect_below => {
-                tracing::info!(%peer, subject, score, "closing a connection of a peer trusted too little");
-                let _ = self.node.inner.net.disconnect(peer).await;
+        match self.subject_of(peer).await.key() {
+            Some(subject) => {
+                if let Ok(score) = self.score_now(&subject).await {
+                    self.follow_peer(peer, &subject, score).await;
+                }
             }
-            _ => {}
+            None => {
+                let _ = self.node.inner.net.set_peer_priority(peer, u8::MAX).await;
+            }
         }
     }
 
@@ -836,6 +846,14 @@ fn attestation_view(row: AttestationRow, names: &HashMap<String, String>, own: O
 
 async fn is_contact(store: &Store, party: &str) -> bool {
     store.contact(party).await.ok().flatten().is_some()
+}
+
+/// A score as the swarm's priority for incoming slots: 0 to 255.
+fn priority_of(score: f64) -> u8 {
+    // Clamped to [0, 255] first, so the cast is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let priority = (tallymesh_core::trust::clamp(score) * 255.0).round() as u8;
+    priority
 }
 
 /// A subject as the API takes it: a party id or a peer id, normalised.
