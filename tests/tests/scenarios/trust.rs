@@ -3,7 +3,6 @@
 //! attestation from a trusted party raises a third party's score by the
 //! formula; a flood of invalid messages gets a peer evicted.
 
-use std::future::Future;
 use std::time::Duration;
 
 use tallymesh_core::record::Signed;
@@ -18,8 +17,7 @@ use tallymesh_node::trust::Attest;
 use tallymesh_protocol::ledger::Message;
 use tallymesh_scenarios::{TEST_PASSPHRASE, TestNode};
 
-/// Generous: a hang guard, not a speed requirement.
-const PATIENCE: Duration = Duration::from_secs(90);
+use crate::tally_support::{PATIENCE, until};
 
 async fn node_of(name: &str) -> TestNode {
     let node = TestNode::start().await.unwrap();
@@ -74,27 +72,6 @@ async fn connect(from: &TestNode, to: &TestNode) {
         (seen_here && seen_there).then_some(())
     })
     .await;
-}
-
-/// Polls `check` until it gives a value, or fails the test after [`PATIENCE`].
-async fn until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let waited = tokio::time::timeout(PATIENCE, async {
-        loop {
-            if let Some(value) = check().await {
-                return value;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await;
-    match waited {
-        Ok(value) => value,
-        Err(_) => panic!("gave up waiting for {what}"),
-    }
 }
 
 /// The device key of a test node, read from its key file.
