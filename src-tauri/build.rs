@@ -50,6 +50,10 @@ const COMMANDS: &[&str] = &[
     "tallies_position",
     "tally_export_csv",
     "network_peers",
+    "trust_list",
+    "trust_show",
+    "trust_attest",
+    "trust_evidence",
     "links_take",
 ];
 

@@ -55,6 +55,10 @@ pub(crate) fn builder() -> Builder<Wry> {
             commands::tallies::tallies_position,
             commands::tallies::tally_export_csv::<Wry>,
             commands::network::network_peers,
+            commands::trust::trust_list,
+            commands::trust::trust_show,
+            commands::trust::trust_attest,
+            commands::trust::trust_evidence,
             commands::links::links_take,
         ])
         .events(collect_events![NodeEventMessage])

@@ -19,6 +19,7 @@ import { NetworkScreen } from "@/screens/network/network-screen";
 import { Onboarding } from "@/screens/onboarding/onboarding";
 import { SettingsScreen } from "@/screens/settings/settings-screen";
 import { TalliesScreen } from "@/screens/tallies/tallies-screen";
+import { TrustScreen } from "@/screens/trust/trust-screen";
 import { useTallyNotifier } from "@/tallies/notifications";
 
 export function createQueryClient(options: { retry?: number | false } = {}): QueryClient {
@@ -62,6 +63,7 @@ const SCREEN_COMPONENTS: Record<ScreenId, () => ReactNode> = {
   home: HomeScreen,
   tallies: TalliesScreen,
   contacts: ContactsScreen,
+  trust: TrustScreen,
   network: NetworkScreen,
   settings: SettingsScreen,
 };

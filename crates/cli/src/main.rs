@@ -10,6 +10,7 @@ mod id;
 mod ledger;
 mod secrets;
 mod tally;
+mod trust;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -75,6 +76,12 @@ enum Command {
     /// the app), which carries messages to the partner's devices.
     #[command(subcommand)]
     Tally(tally::TallyCommand),
+    /// Trust in other parties: scores and their history, attestations, evidence
+    ///
+    /// Trust commands go through the running node (`tallymesh node run` or
+    /// the app), which feeds the scores from what it sees.
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
     /// Measure this machine: throughput and latency figures, not pass/fail
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -188,6 +195,7 @@ fn main() -> ExitCode {
             Command::Cadre(command) => cadre::run(data_dir, command).await,
             Command::Ledger(command) => ledger::run(data_dir, command).await,
             Command::Tally(command) => tally::run(data_dir, command).await,
+            Command::Trust(command) => trust::run(data_dir, command).await,
             Command::Bench(command) => bench::run(command).await,
         }
     });

@@ -8,7 +8,7 @@ use crate::cadre::DeviceKind;
 use crate::keystore::{KdfParams, KeystoreConfig};
 
 /// Everything needed to start a [`crate::Node`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NodeConfig {
     /// Where the node keeps its database, logs and control endpoint.
     pub data_dir: PathBuf,
@@ -46,6 +46,8 @@ pub struct NodeConfig {
     /// How the tally ledgers run: the consensus timeouts and limits, how
     /// often journals are pruned.
     pub ledger: crate::ledger::TallyLedgersConfig,
+    /// How trust scores move and where they change what the node does.
+    pub trust: tallymesh_core::trust::TrustConfig,
 }
 
 impl NodeConfig {
@@ -65,12 +67,19 @@ impl NodeConfig {
             dht_server: None,
             relay_server: false,
             ledger: crate::ledger::TallyLedgersConfig::default(),
+            trust: tallymesh_core::trust::TrustConfig::default(),
         }
     }
 
     /// The same node, running its tally ledgers with `ledger`.
     pub fn with_ledger_config(mut self, ledger: crate::ledger::TallyLedgersConfig) -> Self {
         self.ledger = ledger;
+        self
+    }
+
+    /// The same node, scoring trust with `trust`.
+    pub fn with_trust_config(mut self, trust: tallymesh_core::trust::TrustConfig) -> Self {
+        self.trust = trust;
         self
     }
 

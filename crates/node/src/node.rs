@@ -55,6 +55,8 @@ pub(crate) struct Inner {
     /// The party's relays this node uses, or the devices it relays for.
     pub(crate) relays: std::sync::Mutex<crate::cadre_relay::RelayBook>,
     pub(crate) events: broadcast::Sender<NodeEvent>,
+    /// Trust in other parties: what feeds the scores, kept in memory.
+    pub(crate) trust: crate::trust::TrustBook,
     /// The ledgers of the tallies this node serves.
     pub(crate) ledgers: TallyLedgers<NodeRules>,
     /// The ledger machines' pending pool size, for pacing submissions.
@@ -76,6 +78,8 @@ struct Running {
     keep_in_touch: JoinHandle<()>,
     /// The tally outbox and the follower of the tallies' ledgers.
     tally_tasks: [JoinHandle<()>; 2],
+    /// The task that feeds the trust scores.
+    trust_task: JoinHandle<()>,
     net_loop: JoinHandle<()>,
     store: Store,
     data_dir: DataDir,
@@ -178,6 +182,7 @@ impl Node {
                 reachability: std::sync::Mutex::default(),
                 relay_server: config.relay_server,
                 relays: std::sync::Mutex::default(),
+                trust: crate::trust::TrustBook::new(config.trust),
                 events,
                 ledgers,
                 ledger_max_pending: config.ledger.ledger.max_pending,
@@ -193,6 +198,7 @@ impl Node {
             tokio::spawn(crate::tallies::wire::deliver(Arc::downgrade(&node.inner))),
             tokio::spawn(crate::tallies::wire::follow_ledgers(Arc::downgrade(&node.inner))),
         ];
+        let trust_task = tokio::spawn(crate::trust::run(Arc::downgrade(&node.inner)));
         let control = if config.control_endpoint {
             match ControlServer::serve(data_dir.path(), node.clone()) {
                 Ok(server) => Some(server),
@@ -203,6 +209,7 @@ impl Node {
                     forwarder.abort();
                     keep_in_touch.abort();
                     tally_tasks.iter().for_each(JoinHandle::abort);
+                    trust_task.abort();
                     store.close().await;
                     return Err(e);
                 }
@@ -215,6 +222,7 @@ impl Node {
             forwarder,
             keep_in_touch,
             tally_tasks,
+            trust_task,
             net_loop,
             store,
             data_dir,
@@ -298,6 +306,7 @@ impl Node {
             control.stop().await;
         }
         running.tally_tasks.iter().for_each(JoinHandle::abort);
+        running.trust_task.abort();
         // The ledgers carry out what is queued (records stored, messages
         // handed to the network) while store and network still run.
         self.inner.ledgers.shutdown().await;

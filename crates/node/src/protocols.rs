@@ -16,6 +16,8 @@ pub(crate) struct Protocols {
     /// `/tallymesh/ledger/1`: ledger consensus between the nodes of a
     /// tally network.
     pub(crate) ledger: ProtocolName,
+    /// `/tallymesh/trust/1`: contacts exchanging attestations and evidence.
+    pub(crate) trust: ProtocolName,
 }
 
 impl Protocols {
@@ -27,6 +29,7 @@ impl Protocols {
             cadre: name("cadre")?,
             tally: name("tally")?,
             ledger: name("ledger")?,
+            trust: name("trust")?,
         })
     }
 
@@ -37,6 +40,7 @@ impl Protocols {
             crate::cadre::request_protocol(self.cadre.clone()),
             crate::tallies::wire::request_protocol(self.tally.clone()),
             crate::ledger::wire::request_protocol(self.ledger.clone()),
+            crate::trust::request_protocol(self.trust.clone()),
         ]
     }
 }
@@ -58,5 +62,6 @@ mod tests {
             tallymesh_protocol::negotiation::TALLY_PROTOCOL
         );
         assert_eq!(protocols.ledger.as_str(), "/tallymesh/ledger/1");
+        assert_eq!(protocols.trust.as_str(), crate::trust::TRUST_PROTOCOL);
     }
 }

@@ -42,9 +42,16 @@ export {
   type MockPeer,
 } from "./mock-data";
 export { createBackend } from "./select";
+export { MockTrust } from "./mock-trust";
 export {
   BackendError,
   type ApiErrorCode,
+  type Attest,
+  type AttestationView,
+  type EvidenceView,
+  type TrustDetail,
+  type TrustEvent,
+  type TrustScore,
   type Backend,
   type CadreDevice,
   type DeviceKind,

@@ -26,9 +26,15 @@ import {
   type MockPeer,
 } from "./mock-data";
 import { MockTallies } from "./mock-tallies";
+import { MockTrust } from "./mock-trust";
 import {
   type ApiErrorCode,
+  type Attest,
+  type AttestationView,
   type Backend,
+  type EvidenceView,
+  type TrustDetail,
+  type TrustScore,
   BackendError,
   type CadreDevice,
   type DeviceKind,
@@ -122,6 +128,8 @@ export interface MockBackendOptions {
   tallies?: MockTally[];
   /** How long a chit stays pending before it is final (ms). */
   tallyCertifyMs?: number;
+  /** Whether the contacts start with a trust history; by default only the sample contacts do. */
+  trustHistory?: boolean;
 }
 
 const MINUTE_MS = 60_000;
@@ -206,6 +214,8 @@ export class MockBackend implements Backend {
   private cadreTokens = new Map<string, { expiresAtMs: number; used: boolean }>();
   /** The tallies, and the partners' side of them, which tests steer. */
   readonly talliesBook: MockTallies;
+  /** Trust scores, attestations and evidence, and the rest of the network's side of them, which tests steer. */
+  readonly trustBook: MockTrust;
 
   constructor(options: MockBackendOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -251,6 +261,18 @@ export class MockBackend implements Backend {
       },
       tallies,
     );
+    this.trustBook = new MockTrust({
+      now: this.now,
+      emit: (event) => this.emit(event),
+      contacts: () => [...this.contactCards.values()],
+      own: () =>
+        this.identity.state === "ready" || this.identity.state === "member"
+          ? { partyId: this.identity.partyId, displayName: this.identity.displayName }
+          : null,
+    });
+    if (options.trustHistory ?? (options.contacts === undefined && this.identity.state !== "none")) {
+      this.trustBook.seedSample();
+    }
     if (options.autoEvents) this.startAutoEvents();
   }
 
@@ -601,6 +623,32 @@ export class MockBackend implements Backend {
     return async () => {
       if (this.scan === scan) this.endScan({ kind: "stopped" });
     };
+  }
+
+  async trustList(): Promise<TrustScore[]> {
+    await this.ready();
+    return this.trustBook.list();
+  }
+
+  async trust(subject: string): Promise<TrustDetail> {
+    await this.ready();
+    return this.trustBook.show(subject);
+  }
+
+  async attest(attest: Attest): Promise<AttestationView> {
+    await this.ready();
+    if (this.identity.state === "member") {
+      throw new BackendError(
+        "invalidInput",
+        `This device acts for ${this.identity.displayName} without the party's secret; do this on the main device.`,
+      );
+    }
+    return this.trustBook.attest(attest);
+  }
+
+  async evidence(): Promise<EvidenceView[]> {
+    await this.ready();
+    return this.trustBook.evidence();
   }
 
   async takeOpenedLinks(): Promise<string[]> {

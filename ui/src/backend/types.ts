@@ -4,6 +4,7 @@
  */
 import type {
   ApiError,
+  AttestationView_Serialize as GeneratedAttestationView,
   CadreDevice_Serialize,
   CardInvite,
   CardPreview_Serialize,
@@ -20,6 +21,9 @@ import type {
   Reachability,
   ScanFailure,
   ScanUpdate_Serialize,
+  TrustEvent as GeneratedTrustEvent,
+  TrustScore_Serialize as GeneratedTrustScore,
+  EvidenceView_Serialize,
 } from "./bindings";
 
 import type {
@@ -45,6 +49,34 @@ export type {
   Reachability,
   ScanFailure,
 };
+
+/**
+ * The generated types give every float as `number | null` (JSON has no NaN);
+ * the node's trust numbers are always finite, so the UI reads them as numbers.
+ */
+type Finite<T> = { [K in keyof T]: null extends T[K] ? (NonNullable<T[K]> extends number ? number : T[K]) : T[K] };
+/** A party's (or a device's) standing: score, trend, tally record, reputation, whether evidence names it. */
+export type TrustScore = Finite<GeneratedTrustScore>;
+/** One change of a score, with its reason. */
+export type TrustEvent = Finite<GeneratedTrustEvent>;
+/** An attestation: who vouches for whom, for what, how much, until when, and the boost it gave here. */
+export type AttestationView = Finite<GeneratedAttestationView>;
+/** Verified evidence of misbehaviour, as kept. */
+export type EvidenceView = EvidenceView_Serialize;
+/** Everything behind one score. */
+export interface TrustDetail {
+  score: TrustScore;
+  events: TrustEvent[];
+  attestations: AttestationView[];
+  evidence: EvidenceView[];
+}
+/** What to attest: a party, `identity`/`trade`/`service`, a score from 0 to 1, for how many days. */
+export interface Attest {
+  partyId: string;
+  kind: string;
+  score: number;
+  validDays: number;
+}
 
 /** Something the node did or saw. */
 export type NodeEvent = GeneratedNodeEvent;
@@ -225,4 +257,13 @@ export interface Backend {
   exportTallyCsv(id: string, dialog: SaveDialogText): Promise<string | null>;
   /** Net position per unit over the open tallies, with its history. */
   netPositions(): Promise<NetPosition[]>;
+
+  /** Every party (or device) this node scores, and every contact, contacts first. */
+  trustList(): Promise<TrustScore[]>;
+  /** Everything behind one score: its events newest first, the attestations about it, the evidence against it. */
+  trust(subject: string): Promise<TrustDetail>;
+  /** Signs an attestation about a party and hands it to contacts and the network. Only on the main device. */
+  attest(attest: Attest): Promise<AttestationView>;
+  /** The verified evidence of misbehaviour the node keeps, newest first. */
+  evidence(): Promise<EvidenceView[]>;
 }

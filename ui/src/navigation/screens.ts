@@ -1,4 +1,4 @@
-import { House, Network, NotebookTabs, Settings, Users, type LucideIcon } from "lucide-react";
+import { House, Network, NotebookTabs, Settings, ShieldCheck, Users, type LucideIcon } from "lucide-react";
 
 /**
  * The screens in the sidebar, in order; Ctrl/Cmd+1… follows this order.
@@ -8,6 +8,7 @@ export const SCREENS = [
   { id: "home", icon: House, labelKey: "nav.home" },
   { id: "tallies", icon: NotebookTabs, labelKey: "nav.tallies" },
   { id: "contacts", icon: Users, labelKey: "nav.contacts" },
+  { id: "trust", icon: ShieldCheck, labelKey: "nav.trust" },
   { id: "network", icon: Network, labelKey: "nav.network" },
   { id: "settings", icon: Settings, labelKey: "nav.settings" },
 ] as const satisfies readonly { id: string; icon: LucideIcon; labelKey: string }[];

@@ -275,6 +275,26 @@ async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, Box<dyn
         Call::TallyDecline { tally_id, invoice } => json(&node.tallies().decline(&tally_id, &invoice).await?),
         Call::TallySet { tally_id, setting } => json(&node.tallies().set(&tally_id, &setting).await?),
         Call::TallyClose { tally_id } => json(&node.tallies().close(&tally_id).await?),
+        Call::TrustList => json(&node.trust().list().await?),
+        Call::TrustShow { subject } => json(&node.trust().show(&subject).await?),
+        Call::TrustAttest {
+            party_id,
+            kind,
+            score,
+            valid_days,
+        } => json(
+            &node
+                .trust()
+                .attest(crate::trust::Attest {
+                    party_id,
+                    kind,
+                    score,
+                    valid_days: valid_days.unwrap_or(365),
+                })
+                .await?,
+        ),
+        Call::TrustAttestations => json(&node.trust().attestations().await?),
+        Call::TrustEvidence => json(&node.trust().evidence().await?),
     })
 }
 

@@ -32,6 +32,7 @@ import { ChitHistory } from "./chit-history";
 import { MoneyDialog, type MoneyKind } from "./money-dialog";
 import { Negotiation, RevisionHistory, TermsCompare } from "./negotiation";
 import { TradingForm } from "./trading-form";
+import { TrustBadge } from "@/trust/trust-badge";
 
 /** One tally: its header with the balance and limits, what waits for us, and its tabs. */
 export function TallyPage({ id, onBack }: { id: string; onBack: () => void }) {
@@ -133,6 +134,7 @@ function TallyHeader({ detail, onMoney }: { detail: TallyDetail; onMoney: (kind:
                 {summary.partnerName}
               </h1>
               <StageBadge tally={summary} />
+              <TrustBadge partyId={summary.partyId} name={summary.partnerName} />
             </div>
             <p className="flex items-center gap-1 text-xs text-muted-foreground">
               <span className="font-mono" title={summary.partyId}>
