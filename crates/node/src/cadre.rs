@@ -334,6 +334,7 @@ impl Cadre {
         let request = CadreRequest::Join {
             token: invite.token,
             name: device_name,
+            chat_key: self.node.inner.device.chat_identity_key,
         }
         .encode();
 
@@ -412,8 +413,8 @@ impl Cadre {
     }
 
     async fn decide(&self, peer: PeerId, request: CadreRequest) -> CadreResponse {
-        let (token, name) = match request {
-            CadreRequest::Join { token, name } => (token, name),
+        let (token, name, chat_key) = match request {
+            CadreRequest::Join { token, name, chat_key } => (token, name, chat_key),
             CadreRequest::Card { card } => return self.take_card(peer, &card).await,
         };
         let identity = self.node.identity();
@@ -464,7 +465,7 @@ impl Cadre {
                 peer_id: peer.to_bytes(),
                 name: name.clone(),
                 issued_at: now,
-                chat_identity_key: None,
+                chat_identity_key: chat_key,
                 expires_at: None,
             },
             &party_key,

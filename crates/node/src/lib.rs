@@ -20,6 +20,7 @@
 //! ```
 
 pub mod cadre;
+pub mod chat;
 mod config;
 pub mod contacts;
 pub mod control;

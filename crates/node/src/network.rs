@@ -48,6 +48,13 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                             tracing::debug!(%peer, "a tally answer was not sent: {error}");
                         }
                     });
+                } else if protocol == node.inner.protocols.chat {
+                    tokio::spawn(async move {
+                        let answer = node.chat().answer(peer, &bytes).await;
+                        if let Err(error) = responder.respond(answer) {
+                            tracing::debug!(%peer, "a chat answer was not sent: {error}");
+                        }
+                    });
                 } else if protocol == node.inner.protocols.ledger {
                     // Never waits: the bytes are queued for the tally's task.
                     let received = match crate::ledger::wire::node_key_of(&peer) {
@@ -83,6 +90,8 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                     NetEvent::PeerConnected(peer) => {
                         let cadre = node.cadre();
                         tokio::spawn(async move { cadre.device_connected(peer).await });
+                        let chat = node.chat();
+                        tokio::spawn(async move { chat.device_connected(peer).await });
                         node.device_connected(peer).await;
                     }
                     NetEvent::PeerDisconnected(peer) => node.device_disconnected(peer).await,

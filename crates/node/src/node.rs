@@ -59,6 +59,9 @@ pub(crate) struct Inner {
     pub(crate) tally_book: Mutex<crate::tallies::TallyBook>,
     /// Wakes the tally outbox when a message of ours is ready.
     pub(crate) tally_outbox: Arc<tokio::sync::Notify>,
+    /// Chat: the Olm and Megolm state, its committing task's handle, the
+    /// outbox's wake-up.
+    pub(crate) chat: crate::chat::ChatState,
     running: Mutex<Option<Running>>,
 }
 
@@ -70,6 +73,9 @@ struct Running {
     keep_in_touch: JoinHandle<()>,
     /// The tally outbox and the follower of the tallies' ledgers.
     tally_tasks: [JoinHandle<()>; 2],
+    /// The chat outbox, the mailbox upkeep, the tally notes, and the
+    /// chat's committing task (last: it stops after the others).
+    chat_tasks: [JoinHandle<()>; 4],
     net_loop: JoinHandle<()>,
     store: Store,
     data_dir: DataDir,
@@ -101,6 +107,8 @@ impl Node {
             node_key,
             device,
             identity,
+            chat,
+            chat_writer,
         } = prepared;
 
         let protocols = match Protocols::new() {
@@ -175,6 +183,7 @@ impl Node {
                 ledger_max_pending: config.ledger.ledger.max_pending,
                 tally_book: Mutex::default(),
                 tally_outbox: Arc::default(),
+                chat,
                 running: Mutex::new(None),
             }),
         };
@@ -183,6 +192,12 @@ impl Node {
         let tally_tasks = [
             tokio::spawn(crate::tallies::wire::deliver(Arc::downgrade(&node.inner))),
             tokio::spawn(crate::tallies::wire::follow_ledgers(Arc::downgrade(&node.inner))),
+        ];
+        let chat_tasks = [
+            tokio::spawn(crate::chat::deliver(Arc::downgrade(&node.inner))),
+            tokio::spawn(crate::chat::keep_mailboxes(Arc::downgrade(&node.inner))),
+            tokio::spawn(crate::chat::note_tallies(Arc::downgrade(&node.inner))),
+            chat_writer,
         ];
         let control = if config.control_endpoint {
             match ControlServer::serve(data_dir.path(), node.clone()) {
@@ -194,6 +209,7 @@ impl Node {
                     forwarder.abort();
                     keep_in_touch.abort();
                     tally_tasks.iter().for_each(JoinHandle::abort);
+                    chat_tasks.iter().for_each(JoinHandle::abort);
                     store.close().await;
                     return Err(e);
                 }
@@ -206,6 +222,7 @@ impl Node {
             forwarder,
             keep_in_touch,
             tally_tasks,
+            chat_tasks,
             net_loop,
             store,
             data_dir,
@@ -289,6 +306,7 @@ impl Node {
             control.stop().await;
         }
         running.tally_tasks.iter().for_each(JoinHandle::abort);
+        running.chat_tasks.iter().for_each(JoinHandle::abort);
         // The ledgers carry out what is queued (records stored, messages
         // handed to the network) while store and network still run.
         self.inner.ledgers.shutdown().await;
@@ -313,6 +331,8 @@ struct Prepared {
     node_key: tallymesh_core::SecretKey,
     device: DeviceFacts,
     identity: IdentityCache,
+    chat: crate::chat::ChatState,
+    chat_writer: JoinHandle<()>,
 }
 
 /// Opens the keystore, loads or makes the device key, records the start
@@ -330,12 +350,21 @@ async fn prepare(config: &NodeConfig, data_dir: &DataDir, store: &Store, now_ms:
         .or_else(|| whoami::fallible::devicename().ok())
         .or_else(|| whoami::fallible::hostname().ok())
         .unwrap_or_default();
+    let chat_key = tallymesh_core::SecretKey::from_seed(&node_key.seed());
+    let (chat, chat_writer) = crate::chat::ChatState::load(config.chat.clone(), store, &keystore, chat_key).await?;
     let device = DeviceFacts {
         peer_id: key.public().to_peer_id(),
         name: identity::device_name(&wanted, FALLBACK_DEVICE_NAME),
         file_kdf: config.file_kdf,
+        chat_identity_key: chat.identity_key,
     };
-    let identity = identity::load(store, &keystore, &device, now_ms).await?;
+    let identity = match identity::load(store, &keystore, &device, now_ms).await {
+        Ok(identity) => identity,
+        Err(e) => {
+            chat_writer.abort();
+            return Err(e);
+        }
+    };
     Ok(Prepared {
         keystore,
         keystore_id,
@@ -343,6 +372,8 @@ async fn prepare(config: &NodeConfig, data_dir: &DataDir, store: &Store, now_ms:
         node_key,
         device,
         identity,
+        chat,
+        chat_writer,
     })
 }
 

@@ -18,7 +18,7 @@
 //! ```
 //! use tallymesh_protocol::cadre::{CadreRequest, limits};
 //!
-//! let request = CadreRequest::Join { token: [7; 16], name: "Home server".into() };
+//! let request = CadreRequest::Join { token: [7; 16], name: "Home server".into(), chat_key: None };
 //! assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
 //! ```
 
@@ -59,6 +59,9 @@ pub enum CadreRequest {
         /// The name the device wants on its certificate (1 to 64
         /// characters).
         name: String,
+        /// The device's chat identity key (Curve25519), for its certificate
+        /// to carry; none on a device that keeps mail only.
+        chat_key: Option<[u8; 32]>,
     },
     /// `cadre/card`: "here is the party's current card" — sent by the main
     /// device to its enrolled devices after an enrollment or a revocation,
@@ -187,10 +190,16 @@ impl CadreRequest {
     /// The envelope bytes of the request.
     pub fn encode(&self) -> Vec<u8> {
         match self {
-            CadreRequest::Join { token, name } => seal(
-                JOIN,
-                &Value::map([(0, Value::Bytes(token.to_vec())), (1, Value::Text(name.clone()))]),
-            ),
+            CadreRequest::Join { token, name, chat_key } => {
+                let mut entries = vec![
+                    (Value::Uint(0), Value::Bytes(token.to_vec())),
+                    (Value::Uint(1), Value::Text(name.clone())),
+                ];
+                if let Some(key) = chat_key {
+                    entries.push((Value::Uint(2), Value::Bytes(key.to_vec())));
+                }
+                seal(JOIN, &Value::map_of(entries))
+            }
             CadreRequest::Card { card } => seal(CARD, &Value::map([(0, Value::Bytes(card.clone()))])),
         }
     }
@@ -214,9 +223,17 @@ impl CadreRequest {
                     ))
                     .into());
                 }
+                let chat_key = match f.opt_bytes(2)? {
+                    Some(key) => Some(
+                        key.try_into()
+                            .map_err(|_| RecordError::Invalid("a chat identity key is 32 bytes".into()))?,
+                    ),
+                    None => None,
+                };
                 Ok(CadreRequest::Join {
                     token,
                     name: name.to_owned(),
+                    chat_key,
                 })
             }
             CARD => Ok(CadreRequest::Card {
@@ -334,6 +351,7 @@ mod tests {
         let request = CadreRequest::Join {
             token: [1; 16],
             name: "Box".into(),
+            chat_key: None,
         }
         .encode();
         assert!(matches!(
@@ -407,7 +425,7 @@ mod tests {
     proptest! {
         #[test]
         fn requests_round_trip(token in any::<[u8; 16]>(), name in "[A-Za-z0-9][A-Za-z0-9 ]{0,63}") {
-            let request = CadreRequest::Join { token, name };
+            let request = CadreRequest::Join { token, name, chat_key: Some([3; 32]) };
             prop_assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
         }
 

@@ -26,6 +26,7 @@
 //! let event = ChatEvent::Message {
 //!     conversation: [7; 16],
 //!     id: Ulid::from_parts(1_795_000_000_000, [1; 10]).to_bytes(),
+//!     peer: None,
 //!     body: Body::Text("lunch at one?".into()),
 //! };
 //! let bytes = event.encode();
@@ -770,6 +771,9 @@ pub enum ChatEvent {
         conversation: ConversationId,
         /// The message's id (a [`Ulid`]).
         id: MessageId,
+        /// On the copy a sender gives its own other devices of a one-to-one
+        /// message: the other party's key, so they know the conversation.
+        peer: Option<[u8; 32]>,
         /// What it says.
         body: Body,
     },
@@ -816,13 +820,24 @@ impl ChatEvent {
     /// The deterministic CBOR the sender encrypts.
     pub fn encode(&self) -> Vec<u8> {
         let value = match self {
-            ChatEvent::Message { conversation, id, body } => Value::map([
-                (0, Value::Uint(1)),
-                (1, Value::Uint(0)),
-                (2, Value::Bytes(conversation.to_vec())),
-                (3, Value::Bytes(id.to_vec())),
-                (4, body.to_value()),
-            ]),
+            ChatEvent::Message {
+                conversation,
+                id,
+                peer,
+                body,
+            } => {
+                let mut entries = vec![
+                    (Value::Uint(0), Value::Uint(1)),
+                    (Value::Uint(1), Value::Uint(0)),
+                    (Value::Uint(2), Value::Bytes(conversation.to_vec())),
+                    (Value::Uint(3), Value::Bytes(id.to_vec())),
+                    (Value::Uint(4), body.to_value()),
+                ];
+                if let Some(peer) = peer {
+                    entries.push((Value::Uint(10), Value::Bytes(peer.to_vec())));
+                }
+                Value::map_of(entries)
+            }
             ChatEvent::Receipt {
                 conversation,
                 ids,
@@ -869,6 +884,10 @@ impl ChatEvent {
             0 => ChatEvent::Message {
                 conversation,
                 id: array(f.bytes(3)?, "a message id is 16 bytes")?,
+                peer: f
+                    .opt_bytes(10)?
+                    .map(|peer| array(peer, "a party key is 32 bytes"))
+                    .transpose()?,
                 body: Body::from_value(f.required(4)?)?,
             },
             1 => {
@@ -1148,6 +1167,7 @@ mod tests {
         let event = ChatEvent::Message {
             conversation: [1; 16],
             id: [2; 16],
+            peer: None,
             body: long,
         };
         assert!(ChatEvent::decode(&event.encode()).is_err());
@@ -1159,6 +1179,7 @@ mod tests {
             ChatEvent::Message {
                 conversation: [1; 16],
                 id: [2; 16],
+                peer: Some([6; 32]),
                 body: Body::PaymentRequest {
                     tally: [3; 16],
                     units: 12_500,
@@ -1168,6 +1189,7 @@ mod tests {
             ChatEvent::Message {
                 conversation: [1; 16],
                 id: [2; 16],
+                peer: None,
                 body: Body::Payment {
                     request: [4; 16],
                     tally: [3; 16],
@@ -1178,6 +1200,7 @@ mod tests {
             ChatEvent::Message {
                 conversation: [1; 16],
                 id: [2; 16],
+                peer: None,
                 body: Body::TokenOffer { offer: vec![1, 2, 3] },
             },
             ChatEvent::Receipt {
@@ -1253,6 +1276,7 @@ mod tests {
             let event = ChatEvent::Message {
                 conversation: [1; 16],
                 id: [2; 16],
+                peer: None,
                 body: Body::PaymentRequest { tally: [3; 16], units: 5, memo: "m".into() },
             };
             let mut bytes = event.encode();
@@ -1264,7 +1288,7 @@ mod tests {
         #[test]
         fn text_round_trips(text in "[^\u{0}]{1,200}") {
             prop_assume!(!text.trim().is_empty());
-            let event = ChatEvent::Message { conversation: [0; 16], id: [9; 16], body: Body::Text(text) };
+            let event = ChatEvent::Message { conversation: [0; 16], id: [9; 16], peer: None, body: Body::Text(text) };
             prop_assert_eq!(ChatEvent::decode(&event.encode()).unwrap(), event);
         }
 

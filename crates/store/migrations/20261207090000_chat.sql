@@ -79,7 +79,9 @@ CREATE TABLE chat_outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     to_peer TEXT NOT NULL,
     to_party TEXT NOT NULL,
-    -- The encoded sealed item.
+    -- 1: the encoded sealed item; 0: the event's plaintext, to be sealed
+    -- with an Olm session once one with the device exists.
+    sealed INTEGER NOT NULL CHECK (sealed IN (0, 1)),
     item BLOB NOT NULL,
     -- The message it carries, if it carries one (for its status).
     conversation BLOB,
@@ -115,4 +117,12 @@ CREATE TABLE chat_mailboxes (
     peer_id TEXT PRIMARY KEY NOT NULL,
     addresses TEXT NOT NULL,
     updated_at_ms INTEGER NOT NULL
+) STRICT;
+
+-- Items this device took (decrypted and kept), so a second copy — a retry
+-- after a lost answer, or the same item from a mailbox — is answered as
+-- taken without decrypting it again.
+CREATE TABLE chat_seen (
+    item_id BLOB PRIMARY KEY NOT NULL CHECK (length(item_id) = 16),
+    seen_at_ms INTEGER NOT NULL
 ) STRICT;

@@ -63,7 +63,10 @@ pub struct OutboxRow {
     pub to_peer: String,
     /// That device's party.
     pub to_party: String,
-    /// The encoded sealed item.
+    /// Whether `item` is sealed: else it is the event's plaintext, to be
+    /// sealed with an Olm session for the device.
+    pub sealed: bool,
+    /// The encoded sealed item, or the plaintext.
     pub item: Vec<u8>,
     /// The message it carries: conversation and id.
     pub message: Option<([u8; 16], [u8; 16])>,
@@ -165,6 +168,13 @@ pub enum ChatWrite {
     },
     /// An item for the outbox.
     Outbox(OutboxRow),
+    /// An outbox item's plaintext was sealed for its device.
+    OutboxSealed {
+        /// Its place in the queue.
+        seq: i64,
+        /// The encoded sealed item.
+        item: Vec<u8>,
+    },
     /// An outbox item reached its device (or was given up).
     OutboxDone {
         /// Its place in the queue.
@@ -199,6 +209,13 @@ pub enum ChatWrite {
         for_peer: String,
         /// Signed key records, each with whether it is a fallback key.
         keys: Vec<(Vec<u8>, bool)>,
+        /// Now (ms).
+        now_ms: i64,
+    },
+    /// An item this device took.
+    Seen {
+        /// The item's id.
+        item_id: [u8; 16],
         /// Now (ms).
         now_ms: i64,
     },
@@ -370,8 +387,8 @@ impl Store {
                         .map_err(query)?
                 }
                 ChatWrite::Outbox(row) => sqlx::query(
-                    "INSERT INTO chat_outbox (to_peer, to_party, item, conversation, message, created_at_ms, expires_at_ms) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO chat_outbox (to_peer, to_party, sealed, item, conversation, message, created_at_ms, expires_at_ms) \
+                     VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .bind(&row.to_peer)
                 .bind(&row.to_party)
@@ -380,9 +397,18 @@ impl Store {
                 .bind(row.message.map(|(_, m)| m.to_vec()))
                 .bind(row.created_at_ms)
                 .bind(row.expires_at_ms)
+                .bind(i64::from(row.sealed))
                 .execute(&mut *tx)
                 .await
                 .map_err(query)?,
+                ChatWrite::OutboxSealed { seq, item } => {
+                    sqlx::query("UPDATE chat_outbox SET sealed = 1, item = ?2 WHERE seq = ?1 AND sealed = 0")
+                        .bind(seq)
+                        .bind(item)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(query)?
+                }
                 ChatWrite::OutboxDone { seq } => sqlx::query("DELETE FROM chat_outbox WHERE seq = ?")
                     .bind(seq)
                     .execute(&mut *tx)
@@ -441,6 +467,14 @@ impl Store {
                     }
                     changed.push(affected > 0);
                     continue;
+                }
+                ChatWrite::Seen { item_id, now_ms } => {
+                    sqlx::query("INSERT INTO chat_seen (item_id, seen_at_ms) VALUES (?1, ?2) ON CONFLICT(item_id) DO NOTHING")
+                        .bind(item_id.as_slice())
+                        .bind(now_ms)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(query)?
                 }
                 ChatWrite::Mailbox {
                     peer_id,
@@ -630,7 +664,7 @@ impl Store {
     /// Up to `limit` outbox items, oldest first.
     pub async fn chat_outbox(&self, limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, to_peer, to_party, item, conversation, message, created_at_ms, expires_at_ms \
+            "SELECT seq, to_peer, to_party, sealed, item, conversation, message, created_at_ms, expires_at_ms \
              FROM chat_outbox ORDER BY seq LIMIT ?",
         )
         .bind(i64::from(limit))
@@ -645,8 +679,10 @@ impl Store {
                     (Some(c), Some(m)) => Some((self.chat_array(c)?, self.chat_array(m)?)),
                     _ => None,
                 };
+                let sealed: i64 = self.chat_get(row, "sealed")?;
                 Ok(OutboxRow {
                     seq: self.chat_get(row, "seq")?,
+                    sealed: sealed != 0,
                     to_peer: self.chat_get(row, "to_peer")?,
                     to_party: self.chat_get(row, "to_party")?,
                     item: self.chat_get(row, "item")?,
@@ -770,6 +806,28 @@ impl Store {
             .await
             .map_err(|e| StoreError::query(&self.path, e))?;
         Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// Whether this device took the item `item_id` already.
+    pub async fn chat_seen(&self, item_id: &[u8; 16]) -> Result<bool, StoreError> {
+        let seen: Option<i64> = sqlx::query_scalar("SELECT seen_at_ms FROM chat_seen WHERE item_id = ?")
+            .bind(item_id.as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| StoreError::query(&self.path, e))?;
+        Ok(seen.is_some())
+    }
+
+    /// Forgets items taken before `before_ms` (no copy of them can arrive
+    /// any more) and drops held items expired at `now_ms`; how many held
+    /// items were dropped.
+    pub async fn chat_expire(&self, before_ms: i64, now_ms: i64) -> Result<u64, StoreError> {
+        sqlx::query("DELETE FROM chat_seen WHERE seen_at_ms < ?")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| StoreError::query(&self.path, e))?;
+        self.chat_mailbox_expire(now_ms).await
     }
 
     /// The devices of this party that hold our mail: peer id and

@@ -176,6 +176,7 @@ async fn an_enrollment_token_works_once_and_never_after_it_expires() {
     let request = CadreRequest::Join {
         token,
         name: "Second".into(),
+        chat_key: None,
     }
     .encode();
     let answer = second.node.net().request(peer, &protocol, request).await.unwrap();

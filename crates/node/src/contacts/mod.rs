@@ -363,7 +363,21 @@ impl Contacts {
             .map(ToString::to_string)
             .filter(|a| is_concrete(a) && a.len() <= MAX_ADDRESS_BYTES)
             .take(CARD_ADDRESSES)
-            .collect();
+            .collect::<Vec<String>>();
+        // Where the party's mailboxes listen (docs/protocol/chat.md), so a
+        // contact can leave mail there while this device is away.
+        let mut addresses = addresses;
+        for (_, mailbox) in store.chat_mailboxes().await? {
+            for address in mailbox {
+                if addresses.len() < 2 * CARD_ADDRESSES
+                    && is_concrete(&address)
+                    && address.len() <= MAX_ADDRESS_BYTES
+                    && !addresses.contains(&address)
+                {
+                    addresses.push(address);
+                }
+            }
+        }
         let card = ContactCard {
             name: display_name,
             party,
