@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cadre;
+mod chat;
 mod camera;
 mod cli;
 mod cli_contacts;
