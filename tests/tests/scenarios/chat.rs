@@ -134,3 +134,387 @@ async fn two_parties_exchange_messages_both_ways_with_delivery_and_read_receipts
     alice.node.shutdown().await;
     bob.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_group_of_three_parties_reaches_every_member() {
+    let alice = node_of("Alice").await;
+    let bob = node_of("Bob").await;
+    let carol = node_of("Carol").await;
+    befriend(&alice, &bob).await;
+    befriend(&alice, &carol).await;
+    befriend(&bob, &carol).await;
+    let (bob_party, carol_party) = (party_of(&bob).await, party_of(&carol).await);
+
+    let group = alice
+        .node
+        .chat()
+        .create_group("Market stall", &[bob_party.clone(), carol_party.clone()])
+        .await
+        .unwrap();
+    assert_eq!(group.members.len(), 3);
+    alice.node.chat().send_text(&group.id, "Market at nine").await.unwrap();
+    for member in [&bob, &carol] {
+        until("the group's first message to reach every member", || async {
+            thread(member, &group.id)
+                .await
+                .iter()
+                .any(|m| text_of(m) == "Market at nine")
+                .then_some(())
+        })
+        .await;
+        let seen = member.node.chat().conversation(&group.id).await.unwrap();
+        assert_eq!(seen.title, "Market stall");
+        assert_eq!(seen.members.len(), 3);
+    }
+
+    carol.node.chat().send_text(&group.id, "I'll bring apples").await.unwrap();
+    for member in [&alice, &bob] {
+        until("Carol's answer to reach the others", || async {
+            thread(member, &group.id)
+                .await
+                .iter()
+                .any(|m| text_of(m) == "I'll bring apples" && m.sender_party_id.as_deref() == Some(carol_party.as_str()))
+                .then_some(())
+        })
+        .await;
+    }
+    for node in [alice, bob, carol] {
+        node.node.shutdown().await;
+    }
+}
+
+/// A device the test plays itself, for a party whose key the test holds:
+/// its Olm account, its certificate and the node that carries its bytes.
+struct Dora {
+    party_key: SecretKey,
+    account: vodozemac::olm::Account,
+    carrier: TestNode,
+}
+
+impl Dora {
+    async fn new() -> Dora {
+        Dora {
+            party_key: SecretKey::from_seed(&[0x0d; 32]),
+            account: vodozemac::olm::Account::new(),
+            carrier: TestNode::start().await.unwrap(),
+        }
+    }
+
+    fn party(&self) -> PartyId {
+        PartyId::new(self.party_key.public())
+    }
+
+    /// A certificate of Dora's device, signed by `signer`.
+    fn certificate(&self, signer: &SecretKey) -> Signed<DeviceCertificate> {
+        Signed::sign(
+            DeviceCertificate {
+                party: self.party(),
+                peer_id: self.carrier.node.net().local_peer_id().to_bytes(),
+                name: "Dora's phone".into(),
+                issued_at: Timestamp::from_millis(now_ms()),
+                chat_identity_key: Some(self.account.curve25519_key().to_bytes()),
+                expires_at: None,
+            },
+            signer,
+        )
+    }
+
+    /// Makes Dora a contact of `node`, and connects her carrier to it.
+    async fn introduce(&self, node: &TestNode) {
+        let card = Signed::sign(
+            tallymesh_core::card::ContactCard {
+                name: "Dora".into(),
+                party: self.party(),
+                devices: vec![self.certificate(&self.party_key)],
+                addresses: Vec::new(),
+                issued_at: Timestamp::from_millis(now_ms()),
+                invite: None,
+            },
+            &self.party_key,
+        );
+        node.node.contacts().add(card).await.unwrap();
+        let peer = node.node.net().local_peer_id();
+        for address in node.node.net().listen_addrs().await.unwrap() {
+            self.carrier.node.net().add_address(peer, address).await.unwrap();
+        }
+    }
+
+    async fn ask(&self, to: &TestNode, request: &ChatRequest) -> ChatResponse {
+        let protocol = ProtocolName::new("chat").unwrap();
+        let answer = self
+            .carrier
+            .node
+            .net()
+            .request(to.node.net().local_peer_id(), &protocol, request.encode())
+            .await
+            .unwrap();
+        ChatResponse::decode(&answer).unwrap()
+    }
+
+    /// An Olm session with `to`'s device, from a one-time key it hands out.
+    async fn session_with(&self, to: &TestNode) -> vodozemac::olm::Session {
+        let claim = ChatRequest::Claim {
+            device: to.node.net().local_peer_id().to_bytes(),
+        };
+        let ChatResponse::Key { key } = self.ask(to, &claim).await else {
+            panic!("no one-time key was handed out");
+        };
+        let key = Signed::<tallymesh_protocol::chat::ChatKey>::from_bytes(&key).unwrap();
+        self.account
+            .create_outbound_session(
+                vodozemac::olm::SessionConfig::version_1(),
+                vodozemac::Curve25519PublicKey::from_bytes(key.record().identity_key),
+                vodozemac::Curve25519PublicKey::from_bytes(key.record().key),
+            )
+            .unwrap()
+    }
+
+    fn item(&self, certificate: &Signed<DeviceCertificate>, sealed: Sealed, id: u8) -> SealedItem {
+        SealedItem {
+            id: [id; 16],
+            certificate: certificate.bytes().to_vec(),
+            sealed,
+            expires_at_ms: now_ms() + 60_000,
+            ephemeral: false,
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        .try_into()
+        .unwrap()
+}
+
+async fn strikes_of(node: &TestNode, peer: &str) -> u32 {
+    node.node
+        .peers()
+        .await
+        .unwrap()
+        .iter()
+        .find(|p| p.peer_id == peer)
+        .map_or(0, |p| p.strikes)
+}
+
+#[tokio::test]
+async fn altered_ciphertext_and_a_forged_device_certificate_are_refused_and_counted() {
+    let bob = node_of("Bob").await;
+    let dora = Dora::new().await;
+    dora.introduce(&bob).await;
+    let bob_key = *party_of(&bob).await.parse::<PartyId>().unwrap().key().as_bytes();
+    let to = bob.node.net().local_peer_id().to_bytes();
+    let carrier = dora.carrier.node.net().local_peer_id().to_string();
+
+    let mut session = dora.session_with(&bob).await;
+    let event = tallymesh_protocol::chat::ChatEvent::Message {
+        conversation: tallymesh_protocol::chat::direct_conversation(dora.party().key().as_bytes(), &bob_key),
+        id: tallymesh_protocol::chat::Ulid::from_parts(now_ms(), [1; 10]).to_bytes(),
+        peer: None,
+        body: tallymesh_protocol::chat::Body::Text("Genuine words".into()),
+    };
+    let vodozemac::olm::OlmMessage::PreKey(message) = session.encrypt(event.encode()).unwrap() else {
+        panic!("the first message of a session is a pre-key message");
+    };
+    let genuine = message.to_bytes();
+    let certificate = dora.certificate(&dora.party_key);
+
+    // One byte of the ciphertext changed: it does not decrypt.
+    let mut altered = genuine.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 0x01;
+    let item = dora.item(&certificate, Sealed::OlmPreKey(altered), 1);
+    let answer = dora.ask(&bob, &ChatRequest::Deliver { to: to.clone(), item }).await;
+    assert!(
+        matches!(answer, ChatResponse::Refused { reason: ChatRefusal::Undecryptable, .. }),
+        "{answer:?}"
+    );
+    assert_eq!(strikes_of(&bob, &carrier).await, 1);
+
+    // A certificate naming Dora's party, signed by someone else.
+    let mallory = SecretKey::from_seed(&[0x66; 32]);
+    let item = dora.item(&dora.certificate(&mallory), Sealed::OlmPreKey(genuine.clone()), 2);
+    let answer = dora.ask(&bob, &ChatRequest::Deliver { to: to.clone(), item }).await;
+    assert!(
+        matches!(answer, ChatResponse::Refused { reason: ChatRefusal::BadCertificate, .. }),
+        "{answer:?}"
+    );
+    assert_eq!(strikes_of(&bob, &carrier).await, 2);
+
+    // Nothing of either was kept; the genuine item is.
+    let dora_party = dora.party().to_string();
+    let conversation = bob.node.chat().conversation_with(&dora_party).await.unwrap().id;
+    assert!(thread(&bob, &conversation).await.is_empty());
+    let item = dora.item(&certificate, Sealed::OlmPreKey(genuine), 3);
+    let answer = dora.ask(&bob, &ChatRequest::Deliver { to, item }).await;
+    assert_eq!(answer, ChatResponse::Taken { held: false });
+    let kept = thread(&bob, &conversation).await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(text_of(&kept[0]), "Genuine words");
+    assert_eq!(kept[0].sender_party_id.as_deref(), Some(dora_party.as_str()));
+    bob.node.shutdown().await;
+    dora.carrier.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_restart_keeps_the_sessions_and_the_chat_key() {
+    let alice = node_of("Alice").await;
+    let bob = node_of("Bob").await;
+    befriend(&alice, &bob).await;
+    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    alice.node.chat().send_text(&bob_party, "Before the restart").await.unwrap();
+    received(&bob, &alice_party, "Before the restart").await;
+    bob.node.chat().send_text(&alice_party, "Got it").await.unwrap();
+    received(&alice, &bob_party, "Got it").await;
+    let key_before = bob.node.identity().device_certificate().await.unwrap().record().chat_identity_key;
+    assert!(key_before.is_some());
+
+    let bob = bob.restart().await.unwrap();
+    let key_after = bob.node.identity().device_certificate().await.unwrap().record().chat_identity_key;
+    assert_eq!(key_before, key_after, "the chat identity key survives a restart");
+    // Bob listens on new ports: Alice learns them from his newer card.
+    alice
+        .node
+        .contacts()
+        .add(bob.node.contacts().my_card(None).await.unwrap())
+        .await
+        .unwrap();
+    alice.node.chat().send_text(&bob_party, "After the restart").await.unwrap();
+    received(&bob, &alice_party, "After the restart").await;
+    bob.node.chat().send_text(&alice_party, "Still here").await.unwrap();
+    received(&alice, &bob_party, "Still here").await;
+    let earlier = received(&bob, &alice_party, "Before the restart").await;
+    assert_eq!(earlier.status, MessageStatus::Received);
+    alice.node.shutdown().await;
+    bob.node.shutdown().await;
+}
+
+/// Bob's main device, and his always-on box that only holds mail.
+async fn bob_with_a_mailbox(chat: ChatConfig) -> (TestNode, TestNode) {
+    let bob = node_of("Bob").await;
+    let dir = temp_data_dir().unwrap();
+    let config = test_config(dir.path()).with_chat(ChatConfig {
+        participate: false,
+        ..chat
+    });
+    let bob_box = TestNode::start_in(dir, config).await.unwrap();
+    let link = bob.node.cadre().invite(Duration::from_secs(3_600)).await.unwrap();
+    bob_box.node.cadre().join(&link, Some("Home box")).await.unwrap();
+    let box_peer = bob_box.node.net().local_peer_id().to_string();
+    let bob_peer = bob.node.net().local_peer_id().to_string();
+    until("Bob's device to hear of its mailbox, and the box to hold Bob's keys", || async {
+        let knows = bob.node.chat().mailbox_status().await.ok()?.mailboxes.contains(&box_peer);
+        let keys = bob_box
+            .node
+            .chat()
+            .mailbox_status()
+            .await
+            .ok()?
+            .held
+            .iter()
+            .any(|h| h.peer_id == bob_peer && h.keys > 0);
+        (knows && keys).then_some(())
+    })
+    .await;
+    (bob, bob_box)
+}
+
+async fn held_for(bob_box: &TestNode, device: &str) -> u64 {
+    bob_box
+        .node
+        .chat()
+        .mailbox_status()
+        .await
+        .unwrap()
+        .held
+        .iter()
+        .find(|h| h.peer_id == device)
+        .map_or(0, |h| h.items)
+}
+
+#[tokio::test]
+async fn a_message_to_an_offline_device_is_held_by_its_mailbox_and_delivered_when_it_returns() {
+    let alice = node_of("Alice").await;
+    let (bob, bob_box) = bob_with_a_mailbox(ChatConfig::default()).await;
+    befriend(&alice, &bob).await;
+    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    let bob_peer = bob.node.net().local_peer_id().to_string();
+    assert!(bob_box.node.chat().send_text(&alice_party, "x").await.is_err(), "a mailbox does not chat");
+
+    // Bob goes away before Alice ever wrote to him: the session starts from
+    // a one-time key his mailbox hands out.
+    let TestNode { node, dir, config } = bob;
+    node.shutdown().await;
+    let sent = alice.node.chat().send_text(&bob_party, "Sent while you were away").await.unwrap();
+    until("the mailbox to hold it", || async {
+        (status_of(&alice, &sent.conversation, &sent.id).await == Some(MessageStatus::Held)).then_some(())
+    })
+    .await;
+    assert_eq!(held_for(&bob_box, &bob_peer).await, 1);
+
+    let bob = TestNode::start_in(dir, config).await.unwrap();
+    let got = received(&bob, &alice_party, "Sent while you were away").await;
+    assert_eq!(got.id, sent.id);
+    until("the mailbox to drop what it handed over", || async {
+        (held_for(&bob_box, &bob_peer).await == 0).then_some(())
+    })
+    .await;
+    until("Alice to see it delivered", || async {
+        (status_of(&alice, &sent.conversation, &sent.id).await == Some(MessageStatus::Delivered)).then_some(())
+    })
+    .await;
+    for node in [alice, bob, bob_box] {
+        node.node.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_mailbox_drops_what_expires_before_its_device_returns() {
+    let dir = temp_data_dir().unwrap();
+    let config = test_config(dir.path()).with_chat(ChatConfig {
+        item_lifetime: Duration::from_secs(3),
+        ..ChatConfig::default()
+    });
+    let alice = TestNode::start_in(dir, config).await.unwrap();
+    alice.node.identity().create("Alice").await.unwrap();
+    let (bob, bob_box) = bob_with_a_mailbox(ChatConfig::default()).await;
+    befriend(&alice, &bob).await;
+    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    let bob_peer = bob.node.net().local_peer_id().to_string();
+
+    let TestNode { node, dir, config } = bob;
+    node.shutdown().await;
+    let sent = alice.node.chat().send_text(&bob_party, "This will expire").await.unwrap();
+    until("the mailbox to hold it", || async {
+        (status_of(&alice, &sent.conversation, &sent.id).await == Some(MessageStatus::Held)).then_some(())
+    })
+    .await;
+    // Bob is still away, so the item can only leave the mailbox by expiring.
+    until("the mailbox to drop the expired item", || async {
+        (held_for(&bob_box, &bob_peer).await == 0).then_some(())
+    })
+    .await;
+
+    let bob = TestNode::start_in(dir, config).await.unwrap();
+    alice.node.chat().send_text(&bob_party, "After the expiry").await.unwrap();
+    received(&bob, &alice_party, "After the expiry").await;
+    let conversation = bob.node.chat().conversation_with(&alice_party).await.unwrap().id;
+    assert!(
+        !thread(&bob, &conversation).await.iter().any(|m| text_of(m) == "This will expire"),
+        "an expired item is never handed over"
+    );
+    for node in [alice, bob, bob_box] {
+        node.node.shutdown().await;
+    }
+}
+
+/// Whether a chat event for `conversation` reached `events`.
+#[allow(dead_code)]
+fn told(events: &mut tokio::sync::broadcast::Receiver<NodeEvent>) -> bool {
+    std::iter::from_fn(|| events.try_recv().ok()).any(|e| matches!(e, NodeEvent::ChatMessage { .. }))
+}
+
+#[allow(dead_code)]
+fn unused(_: NodeConfig) {}

@@ -453,13 +453,15 @@ impl Chat {
         if !self.is_own_device(&peer).await {
             return;
         }
-        self.announce(peer).await;
+        if self.announce(peer).await {
+            self.state().announced.lock().unwrap_or_else(PoisonError::into_inner).insert(peer);
+        }
         self.fetch_from(peer).await;
     }
 
     /// Tells `peer`, a device of the party, where this device listens: it
     /// holds mail for it.
-    async fn announce(&self, peer: PeerId) {
+    async fn announce(&self, peer: PeerId) -> bool {
         let addresses: Vec<String> = match self.node.net().listen_addrs().await {
             Ok(addresses) => addresses
                 .iter()
@@ -467,10 +469,14 @@ impl Chat {
                 .filter(|a| !a.contains("/0.0.0.0/") && !a.contains("/::/"))
                 .take(tallymesh_protocol::chat::MAX_MAILBOX_ADDRESSES)
                 .collect(),
-            Err(_) => return,
+            Err(_) => return false,
         };
-        if let Err(error) = self.request(peer, &ChatRequest::Mailbox { addresses }).await {
-            tracing::debug!(%peer, "a device of the party was not told of this mailbox: {error:?}");
+        match self.request(peer, &ChatRequest::Mailbox { addresses }).await {
+            Ok(ChatResponse::Done { .. }) => true,
+            other => {
+                tracing::debug!(%peer, "a device of the party was not told of this mailbox: {other:?}");
+                false
+            }
         }
     }
 
@@ -553,9 +559,6 @@ impl Chat {
             Ok(dropped) => tracing::info!(dropped, "the mailbox dropped expired items"),
             Err(error) => tracing::debug!("mailbox upkeep failed: {error}"),
         }
-        if self.state().crypto.is_none() {
-            return;
-        }
         let Ok(own) = self.own_party().await else {
             return;
         };
@@ -565,7 +568,13 @@ impl Chat {
             // Devices not connected are dialled less often.
             if connected.contains(&peer) || round % 6 == 0 {
                 let chat = self.clone();
-                tokio::spawn(async move { chat.fetch_from(peer).await });
+                tokio::spawn(async move {
+                    let told = chat.state().announced.lock().unwrap_or_else(PoisonError::into_inner).contains(&peer);
+                    if !told && chat.announce(peer).await {
+                        chat.state().announced.lock().unwrap_or_else(PoisonError::into_inner).insert(peer);
+                    }
+                    chat.fetch_from(peer).await;
+                });
             }
         }
     }

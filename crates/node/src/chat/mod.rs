@@ -344,6 +344,8 @@ pub(crate) struct ChatState {
     pub(crate) keys_held: Mutex<HashMap<PeerId, u64>>,
     /// Mailboxes being fetched from now.
     pub(crate) fetching: Mutex<HashSet<PeerId>>,
+    /// Devices of the party told since the start where this one holds mail.
+    pub(crate) announced: Mutex<HashSet<PeerId>>,
 }
 
 impl std::fmt::Debug for ChatState {
@@ -396,6 +398,7 @@ impl ChatState {
                 last_id: Mutex::new(None),
                 keys_held: Mutex::default(),
                 fetching: Mutex::default(),
+                announced: Mutex::default(),
             },
             task,
         ))

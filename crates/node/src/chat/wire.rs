@@ -96,7 +96,9 @@ impl Chat {
         if item.ephemeral {
             return Err(refused(ChatRefusal::NotHere, "A typing indicator is never held."));
         }
-        self.sender_of(peer, &item.certificate).await?;
+        // A mailbox (a member device keeps no contacts) checks only that the
+        // sending device is its party's; the receiving device checks more.
+        self.sender_of(peer, &item.certificate, false).await?;
         let store = self.store().await.map_err(unavailable)?;
         let for_peer = to.to_string();
         let held = store.chat_mailbox_count(&for_peer).await.map_err(unavailable)?;
@@ -130,9 +132,14 @@ impl Chat {
 
     /// The verified certificate of an item's sending device, and its party;
     /// refused (with a strike against `peer` when it does not verify) when
-    /// the certificate is not its party's, or the party is neither a
-    /// contact nor this party.
-    async fn sender_of(&self, peer: PeerId, certificate: &[u8]) -> Result<(Signed<DeviceCertificate>, PartyId), Refused> {
+    /// the certificate is not its party's, or (with `contacts_only`) the
+    /// party is neither a contact nor this party.
+    async fn sender_of(
+        &self,
+        peer: PeerId,
+        certificate: &[u8],
+        contacts_only: bool,
+    ) -> Result<(Signed<DeviceCertificate>, PartyId), Refused> {
         let checked = Signed::<DeviceCertificate>::from_bytes(certificate)
             .map_err(|e| e.to_string())
             .and_then(|c| DeviceCertificate::verify(&c, None, now()).map(|()| c).map_err(|e| e.to_string()));
@@ -148,6 +155,9 @@ impl Chat {
             }
         };
         let party = certificate.record().party.clone();
+        if !contacts_only {
+            return Ok((certificate, party));
+        }
         let own = self.own_party().await.map_err(unavailable)?;
         if party != own && self.node.contacts().get(&party.to_string()).await.is_err() {
             return Err(refused(ChatRefusal::NotAContact, "The sending party is not a contact."));
@@ -162,7 +172,7 @@ impl Chat {
         if store.chat_seen(&item.id).await.map_err(unavailable)? {
             return Ok(());
         }
-        let (certificate, party) = self.sender_of(peer, &item.certificate).await?;
+        let (certificate, party) = self.sender_of(peer, &item.certificate, true).await?;
         let Some(key) = certificate.record().chat_identity_key else {
             self.node.strike(peer, "a chat item from a device without a chat key");
             return Err(refused(ChatRefusal::BadCertificate, "The sending device has no chat key."));
