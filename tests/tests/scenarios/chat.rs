@@ -14,9 +14,8 @@ use tallymesh_core::{PartyId, SecretKey, Timestamp};
 use tallymesh_net::ProtocolName;
 use tallymesh_node::chat::{ChatConfig, MessageBody, MessageStatus, MessageView};
 use tallymesh_node::contacts::InviteSpec;
-use tallymesh_node::{NodeConfig, NodeEvent};
 use tallymesh_protocol::chat::{ChatRefusal, ChatRequest, ChatResponse, Sealed, SealedItem};
-use tallymesh_scenarios::{TestNode, temp_data_dir, test_config};
+use tallymesh_scenarios::{TEST_PASSPHRASE, TestNode, cli_binary, temp_data_dir, test_config, wait_for_control};
 
 /// Generous: a hang guard, not a speed requirement.
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -510,11 +509,171 @@ async fn a_mailbox_drops_what_expires_before_its_device_returns() {
     }
 }
 
-/// Whether a chat event for `conversation` reached `events`.
-#[allow(dead_code)]
-fn told(events: &mut tokio::sync::broadcast::Receiver<NodeEvent>) -> bool {
-    std::iter::from_fn(|| events.try_recv().ok()).any(|e| matches!(e, NodeEvent::ChatMessage { .. }))
+
+/// Log output, kept in memory.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
-#[allow(dead_code)]
-fn unused(_: NodeConfig) {}
+/// `tallymesh node run --mailbox-only` in `dir` on `listen`, logging
+/// everything; its stderr goes to the file `stderr` (a pipe nobody reads
+/// would fill up). An always-on mailbox keeps its address across restarts.
+fn spawn_mailbox(dir: &std::path::Path, listen: &str, stderr: &std::path::Path) -> std::process::Child {
+    std::process::Command::new(cli_binary())
+        .args([
+            "node",
+            "run",
+            "--key-file",
+            "--mailbox-only",
+            "--listen",
+            listen,
+            "--no-lan-discovery",
+            "--dht-server",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env_remove("TALLYMESH_DATA_DIR")
+        .env("TALLYMESH_PASSPHRASE", TEST_PASSPHRASE)
+        .env("RUST_LOG", "trace")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(stderr).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// Stops a node with SIGTERM and waits for it.
+async fn stop(mut node: std::process::Child) {
+    let pid = node.id().to_string();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        node.wait().unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+/// Runs the `tallymesh` binary with `args` on the data directory `dir`.
+async fn cli(dir: &std::path::Path, args: &[&str]) -> String {
+    let mut command = std::process::Command::new(cli_binary());
+    command.args(args).arg("--data-dir").arg(dir).env_remove("TALLYMESH_DATA_DIR");
+    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
+    tallymesh_scenarios::succeeded(&output)
+}
+
+async fn ready(dir: &std::path::Path) {
+    let dir = dir.to_owned();
+    assert!(tokio::task::spawn_blocking(move || wait_for_control(&dir)).await.unwrap());
+}
+
+/// Every file under `dir`, with its bytes.
+fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            found.push((path, bytes));
+        }
+    }
+    found
+}
+
+fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
+    const SECRET: &str = "Meet me by the old mill at dawn, 7431";
+    let captured = Captured::default();
+    let memory = captured.clone();
+    let subscriber = {
+        use tracing_subscriber::layer::SubscriberExt;
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new("trace"))
+            .with(tracing_subscriber::fmt::layer().with_writer(move || memory.clone()).with_ansi(false))
+    };
+    // The test's runtime runs every task of the two nodes on this thread.
+    let _recording = tracing::subscriber::set_default(subscriber);
+
+    let alice = node_of("Alice").await;
+    let bob = node_of("Bob").await;
+    let box_dir = temp_data_dir().unwrap();
+    let stderr_dir = temp_data_dir().unwrap();
+    let stderr_file = stderr_dir.path().join("mailbox.stderr");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("/ip4/127.0.0.1/tcp/{port}");
+    let mailbox = spawn_mailbox(box_dir.path(), &listen, &stderr_file);
+    ready(box_dir.path()).await;
+    let link = bob.node.cadre().invite(Duration::from_secs(3_600)).await.unwrap();
+    cli(box_dir.path(), &["cadre", "join", &link, "--name", "Home box"]).await;
+    let bob_peer = bob.node.net().local_peer_id().to_string();
+    until("the headless mailbox to hold Bob's keys", || async {
+        let status = cli(box_dir.path(), &["mailbox", "status", "--json"]).await;
+        let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+        let keys = status["held"]
+            .as_array()?
+            .iter()
+            .any(|h| h["peerId"] == bob_peer.as_str() && h["keys"].as_u64() > Some(0));
+        let known = !bob.node.chat().mailbox_status().await.ok()?.mailboxes.is_empty();
+        (keys && known).then_some(())
+    })
+    .await;
+    befriend(&alice, &bob).await;
+    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+
+    let TestNode { node, dir, config } = bob;
+    node.shutdown().await;
+    let sent = alice.node.chat().send_text(&bob_party, SECRET).await.unwrap();
+    until("the headless mailbox to hold it", || async {
+        (status_of(&alice, &sent.conversation, &sent.id).await == Some(MessageStatus::Held)).then_some(())
+    })
+    .await;
+    let status = cli(box_dir.path(), &["mailbox", "status"]).await;
+    assert!(status.contains("1 items"), "{status}");
+
+    // Stopped, the mailbox's database and logs are all on disk.
+    stop(mailbox).await;
+    let stderr = std::fs::read(&stderr_file).unwrap();
+    assert!(
+        holds(&stderr, b"holding an item for a device of the party"),
+        "the mailbox logged at trace level while it held the item"
+    );
+    let files = files_under(box_dir.path());
+    assert!(files.iter().any(|(path, _)| path.to_string_lossy().ends_with(".sqlite")));
+    assert!(files.iter().any(|(path, _)| path.to_string_lossy().contains("logs")));
+    for (path, bytes) in &files {
+        assert!(!holds(bytes, SECRET.as_bytes()), "the message text is in {}", path.display());
+    }
+    assert!(!holds(&stderr, SECRET.as_bytes()), "the message text is in the mailbox's stderr");
+
+    // The mailbox comes back, then Bob: he gets what it held.
+    let mailbox = spawn_mailbox(box_dir.path(), &listen, &stderr_file);
+    ready(box_dir.path()).await;
+    let bob = TestNode::start_in(dir, config).await.unwrap();
+    let got = received(&bob, &alice_party, SECRET).await;
+    assert_eq!(got.id, sent.id);
+    stop(mailbox).await;
+    let stderr = std::fs::read(&stderr_file).unwrap();
+    assert!(!holds(&stderr, SECRET.as_bytes()), "the message text is in the mailbox's stderr");
+    for (path, bytes) in files_under(box_dir.path()) {
+        assert!(!holds(&bytes, SECRET.as_bytes()), "the message text is in {}", path.display());
+    }
+    alice.node.shutdown().await;
+    bob.node.shutdown().await;
+
+    let logs = captured.0.lock().unwrap().clone();
+    assert!(holds(&logs, b"took items a mailbox held for this device"), "the nodes' logs were recorded");
+    assert!(!holds(&logs, SECRET.as_bytes()), "the message text is in the nodes' logs");
+}
