@@ -126,7 +126,14 @@ pub async fn run(data_dir: PathBuf, command: ChatCommand) -> Result<(), String> 
     let mut client = client(&data_dir).await?;
     match command {
         ChatCommand::Send(args) => {
-            let message: MessageView = ask(&mut client, Call::ChatSend { to: args.to, text: args.text }).await?;
+            let message: MessageView = ask(
+                &mut client,
+                Call::ChatSend {
+                    to: args.to,
+                    text: args.text,
+                },
+            )
+            .await?;
             show_message(&message, args.out.json)
         }
         ChatCommand::List(out) => {
@@ -210,7 +217,12 @@ pub async fn run(data_dir: PathBuf, command: ChatCommand) -> Result<(), String> 
             if args.out.json {
                 return print_json(&conversation);
             }
-            println!("{}  {}  {} members", conversation.id, conversation.title, conversation.members.len());
+            println!(
+                "{}  {}  {} members",
+                conversation.id,
+                conversation.title,
+                conversation.members.len()
+            );
             Ok(())
         }
     }
@@ -227,7 +239,11 @@ pub async fn run_mailbox(data_dir: PathBuf, command: MailboxCommand) -> Result<(
             }
             println!(
                 "this device {}",
-                if status.chats { "chats and holds mail for the party's other devices" } else { "holds mail only" }
+                if status.chats {
+                    "chats and holds mail for the party's other devices"
+                } else {
+                    "holds mail only"
+                }
             );
             if status.held.is_empty() {
                 println!("holding nothing");
@@ -274,9 +290,18 @@ fn line(message: &MessageView) -> String {
     };
     let what = match &message.body {
         MessageBody::Text { text } => text.clone(),
-        MessageBody::PaymentRequest { amount, memo, paid_chit, .. } => format!(
+        MessageBody::PaymentRequest {
+            amount,
+            memo,
+            paid_chit,
+            ..
+        } => format!(
             "asks to be paid {amount}{}{}",
-            if memo.is_empty() { String::new() } else { format!(" for {memo}") },
+            if memo.is_empty() {
+                String::new()
+            } else {
+                format!(" for {memo}")
+            },
             if paid_chit.is_some() { " (paid)" } else { "" }
         ),
         MessageBody::Payment { amount, .. } => format!("paid {amount}"),

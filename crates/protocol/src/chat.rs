@@ -408,9 +408,10 @@ impl ChatRequest {
     /// The envelope bytes of the request.
     pub fn encode(&self) -> Vec<u8> {
         match self {
-            ChatRequest::Deliver { to, item } => {
-                seal(DELIVER, &Value::map([(0, Value::Bytes(to.clone())), (1, item.to_value())]))
-            }
+            ChatRequest::Deliver { to, item } => seal(
+                DELIVER,
+                &Value::map([(0, Value::Bytes(to.clone())), (1, item.to_value())]),
+            ),
             ChatRequest::Claim { device } => seal(CLAIM, &Value::map([(0, Value::Bytes(device.clone()))])),
             ChatRequest::Fetch { keys } => seal(
                 FETCH,
@@ -418,7 +419,10 @@ impl ChatRequest {
             ),
             ChatRequest::Ack { ids } => seal(
                 ACK,
-                &Value::map([(0, Value::Array(ids.iter().map(|id| Value::Bytes(id.to_vec())).collect()))]),
+                &Value::map([(
+                    0,
+                    Value::Array(ids.iter().map(|id| Value::Bytes(id.to_vec())).collect()),
+                )]),
             ),
             ChatRequest::Mailbox { addresses } => seal(
                 MAILBOX,
@@ -582,7 +586,10 @@ impl GroupInfo {
     fn to_value(&self) -> Value {
         Value::map([
             (0, Value::Text(self.name.clone())),
-            (1, Value::Array(self.members.iter().map(|m| Value::Bytes(m.to_vec())).collect())),
+            (
+                1,
+                Value::Array(self.members.iter().map(|m| Value::Bytes(m.to_vec())).collect()),
+            ),
         ])
     }
 
@@ -846,7 +853,10 @@ impl ChatEvent {
                 (0, Value::Uint(1)),
                 (1, Value::Uint(1)),
                 (2, Value::Bytes(conversation.to_vec())),
-                (5, Value::Array(ids.iter().map(|id| Value::Bytes(id.to_vec())).collect())),
+                (
+                    5,
+                    Value::Array(ids.iter().map(|id| Value::Bytes(id.to_vec())).collect()),
+                ),
                 (6, Value::Bool(*read)),
             ]),
             ChatEvent::Typing { conversation, typing } => Value::map([
@@ -1110,7 +1120,9 @@ mod tests {
             ChatRequest::Fetch {
                 keys: vec![vec![1; 100], vec![]],
             },
-            ChatRequest::Ack { ids: vec![[1; 16], [2; 16]] },
+            ChatRequest::Ack {
+                ids: vec![[1; 16], [2; 16]],
+            },
             ChatRequest::Mailbox {
                 addresses: vec!["/ip4/127.0.0.1/tcp/4001".into()],
             },

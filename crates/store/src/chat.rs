@@ -598,7 +598,10 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let unread: i64 = self.chat_get(row, "unread")?;
-                Ok((self.chat_fixed(row, "conversation")?, u64::try_from(unread).unwrap_or(0)))
+                Ok((
+                    self.chat_fixed(row, "conversation")?,
+                    u64::try_from(unread).unwrap_or(0),
+                ))
             })
             .collect()
     }
@@ -800,11 +803,12 @@ impl Store {
 
     /// How many one-time keys of `for_peer` are held.
     pub async fn chat_mailbox_key_count(&self, for_peer: &str) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM chat_mailbox_keys WHERE for_peer = ? AND fallback = 0")
-            .bind(for_peer)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| StoreError::query(&self.path, e))?;
+        let count: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM chat_mailbox_keys WHERE for_peer = ? AND fallback = 0")
+                .bind(for_peer)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| StoreError::query(&self.path, e))?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
@@ -937,11 +941,20 @@ mod tests {
             last_at_ms: 1,
         };
         let changed = store
-            .chat_write(&[ChatWrite::Conversation(conversation), ChatWrite::Message(message(2, "pending"))])
+            .chat_write(&[
+                ChatWrite::Conversation(conversation),
+                ChatWrite::Message(message(2, "pending")),
+            ])
             .await
             .unwrap();
         assert_eq!(changed, [true, true]);
-        assert_eq!(store.chat_write(&[ChatWrite::Message(message(2, "pending"))]).await.unwrap(), [false]);
+        assert_eq!(
+            store
+                .chat_write(&[ChatWrite::Message(message(2, "pending"))])
+                .await
+                .unwrap(),
+            [false]
+        );
         let status = |status| ChatWrite::Status {
             conversation: [1; 16],
             id: [2; 16],

@@ -27,7 +27,14 @@ async fn node_of(name: &str) -> TestNode {
 }
 
 async fn party_of(node: &TestNode) -> String {
-    node.node.identity().state().await.unwrap().party_id().unwrap().to_string()
+    node.node
+        .identity()
+        .state()
+        .await
+        .unwrap()
+        .party_id()
+        .unwrap()
+        .to_string()
 }
 
 /// Makes `b` a contact of `a` and `a` of `b`.
@@ -67,7 +74,11 @@ where
 
 /// The messages of `node`'s conversation `conversation`.
 async fn thread(node: &TestNode, conversation: &str) -> Vec<MessageView> {
-    node.node.chat().messages(conversation, None, 200).await.unwrap_or_default()
+    node.node
+        .chat()
+        .messages(conversation, None, 200)
+        .await
+        .unwrap_or_default()
 }
 
 fn text_of(message: &MessageView) -> &str {
@@ -91,7 +102,11 @@ async fn received(node: &TestNode, with: &str, text: &str) -> MessageView {
 }
 
 async fn status_of(node: &TestNode, conversation: &str, id: &str) -> Option<MessageStatus> {
-    thread(node, conversation).await.into_iter().find(|m| m.id == id).map(|m| m.status)
+    thread(node, conversation)
+        .await
+        .into_iter()
+        .find(|m| m.id == id)
+        .map(|m| m.status)
 }
 
 #[tokio::test]
@@ -122,13 +137,22 @@ async fn two_parties_exchange_messages_both_ways_with_delivery_and_read_receipts
     })
     .await;
 
-    let reply = bob.node.chat().send_text(&alice_party, "Yes, see you there").await.unwrap();
+    let reply = bob
+        .node
+        .chat()
+        .send_text(&alice_party, "Yes, see you there")
+        .await
+        .unwrap();
     received(&alice, &bob_party, "Yes, see you there").await;
     until("Bob to see his reply delivered", || async {
         (status_of(&bob, &reply.conversation, &reply.id).await == Some(MessageStatus::Delivered)).then_some(())
     })
     .await;
-    let order: Vec<String> = thread(&alice, &sent.conversation).await.iter().map(|m| text_of(m).to_owned()).collect();
+    let order: Vec<String> = thread(&alice, &sent.conversation)
+        .await
+        .iter()
+        .map(|m| text_of(m).to_owned())
+        .collect();
     assert_eq!(order, ["Lunch at one?", "Yes, see you there"]);
     alice.node.shutdown().await;
     bob.node.shutdown().await;
@@ -166,13 +190,20 @@ async fn a_group_of_three_parties_reaches_every_member() {
         assert_eq!(seen.members.len(), 3);
     }
 
-    carol.node.chat().send_text(&group.id, "I'll bring apples").await.unwrap();
+    carol
+        .node
+        .chat()
+        .send_text(&group.id, "I'll bring apples")
+        .await
+        .unwrap();
     for member in [&alice, &bob] {
         until("Carol's answer to reach the others", || async {
             thread(member, &group.id)
                 .await
                 .iter()
-                .any(|m| text_of(m) == "I'll bring apples" && m.sender_party_id.as_deref() == Some(carol_party.as_str()))
+                .any(|m| {
+                    text_of(m) == "I'll bring apples" && m.sender_party_id.as_deref() == Some(carol_party.as_str())
+                })
                 .then_some(())
         })
         .await;
@@ -327,7 +358,13 @@ async fn altered_ciphertext_and_a_forged_device_certificate_are_refused_and_coun
     let item = dora.item(&certificate, Sealed::OlmPreKey(altered), 1);
     let answer = dora.ask(&bob, &ChatRequest::Deliver { to: to.clone(), item }).await;
     assert!(
-        matches!(answer, ChatResponse::Refused { reason: ChatRefusal::Undecryptable, .. }),
+        matches!(
+            answer,
+            ChatResponse::Refused {
+                reason: ChatRefusal::Undecryptable,
+                ..
+            }
+        ),
         "{answer:?}"
     );
     assert_eq!(strikes_of(&bob, &carrier).await, 1);
@@ -337,7 +374,13 @@ async fn altered_ciphertext_and_a_forged_device_certificate_are_refused_and_coun
     let item = dora.item(&dora.certificate(&mallory), Sealed::OlmPreKey(genuine.clone()), 2);
     let answer = dora.ask(&bob, &ChatRequest::Deliver { to: to.clone(), item }).await;
     assert!(
-        matches!(answer, ChatResponse::Refused { reason: ChatRefusal::BadCertificate, .. }),
+        matches!(
+            answer,
+            ChatResponse::Refused {
+                reason: ChatRefusal::BadCertificate,
+                ..
+            }
+        ),
         "{answer:?}"
     );
     assert_eq!(strikes_of(&bob, &carrier).await, 2);
@@ -363,15 +406,34 @@ async fn a_restart_keeps_the_sessions_and_the_chat_key() {
     let bob = node_of("Bob").await;
     befriend(&alice, &bob).await;
     let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
-    alice.node.chat().send_text(&bob_party, "Before the restart").await.unwrap();
+    alice
+        .node
+        .chat()
+        .send_text(&bob_party, "Before the restart")
+        .await
+        .unwrap();
     received(&bob, &alice_party, "Before the restart").await;
     bob.node.chat().send_text(&alice_party, "Got it").await.unwrap();
     received(&alice, &bob_party, "Got it").await;
-    let key_before = bob.node.identity().device_certificate().await.unwrap().record().chat_identity_key;
+    let key_before = bob
+        .node
+        .identity()
+        .device_certificate()
+        .await
+        .unwrap()
+        .record()
+        .chat_identity_key;
     assert!(key_before.is_some());
 
     let bob = bob.restart().await.unwrap();
-    let key_after = bob.node.identity().device_certificate().await.unwrap().record().chat_identity_key;
+    let key_after = bob
+        .node
+        .identity()
+        .device_certificate()
+        .await
+        .unwrap()
+        .record()
+        .chat_identity_key;
     assert_eq!(key_before, key_after, "the chat identity key survives a restart");
     // Bob listens on new ports: Alice learns them from his newer card.
     alice
@@ -380,7 +442,12 @@ async fn a_restart_keeps_the_sessions_and_the_chat_key() {
         .add(bob.node.contacts().my_card(None).await.unwrap())
         .await
         .unwrap();
-    alice.node.chat().send_text(&bob_party, "After the restart").await.unwrap();
+    alice
+        .node
+        .chat()
+        .send_text(&bob_party, "After the restart")
+        .await
+        .unwrap();
     received(&bob, &alice_party, "After the restart").await;
     bob.node.chat().send_text(&alice_party, "Still here").await.unwrap();
     received(&alice, &bob_party, "Still here").await;
@@ -403,19 +470,29 @@ async fn bob_with_a_mailbox(chat: ChatConfig) -> (TestNode, TestNode) {
     bob_box.node.cadre().join(&link, Some("Home box")).await.unwrap();
     let box_peer = bob_box.node.net().local_peer_id().to_string();
     let bob_peer = bob.node.net().local_peer_id().to_string();
-    until("Bob's device to hear of its mailbox, and the box to hold Bob's keys", || async {
-        let knows = bob.node.chat().mailbox_status().await.ok()?.mailboxes.contains(&box_peer);
-        let keys = bob_box
-            .node
-            .chat()
-            .mailbox_status()
-            .await
-            .ok()?
-            .held
-            .iter()
-            .any(|h| h.peer_id == bob_peer && h.keys > 0);
-        (knows && keys).then_some(())
-    })
+    until(
+        "Bob's device to hear of its mailbox, and the box to hold Bob's keys",
+        || async {
+            let knows = bob
+                .node
+                .chat()
+                .mailbox_status()
+                .await
+                .ok()?
+                .mailboxes
+                .contains(&box_peer);
+            let keys = bob_box
+                .node
+                .chat()
+                .mailbox_status()
+                .await
+                .ok()?
+                .held
+                .iter()
+                .any(|h| h.peer_id == bob_peer && h.keys > 0);
+            (knows && keys).then_some(())
+        },
+    )
     .await;
     (bob, bob_box)
 }
@@ -440,13 +517,21 @@ async fn a_message_to_an_offline_device_is_held_by_its_mailbox_and_delivered_whe
     befriend(&alice, &bob).await;
     let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
     let bob_peer = bob.node.net().local_peer_id().to_string();
-    assert!(bob_box.node.chat().send_text(&alice_party, "x").await.is_err(), "a mailbox does not chat");
+    assert!(
+        bob_box.node.chat().send_text(&alice_party, "x").await.is_err(),
+        "a mailbox does not chat"
+    );
 
     // Bob goes away before Alice ever wrote to him: the session starts from
     // a one-time key his mailbox hands out.
     let TestNode { node, dir, config } = bob;
     node.shutdown().await;
-    let sent = alice.node.chat().send_text(&bob_party, "Sent while you were away").await.unwrap();
+    let sent = alice
+        .node
+        .chat()
+        .send_text(&bob_party, "Sent while you were away")
+        .await
+        .unwrap();
     until("the mailbox to hold it", || async {
         (status_of(&alice, &sent.conversation, &sent.id).await == Some(MessageStatus::Held)).then_some(())
     })
@@ -485,7 +570,12 @@ async fn a_mailbox_drops_what_expires_before_its_device_returns() {
 
     let TestNode { node, dir, config } = bob;
     node.shutdown().await;
-    let sent = alice.node.chat().send_text(&bob_party, "This will expire").await.unwrap();
+    let sent = alice
+        .node
+        .chat()
+        .send_text(&bob_party, "This will expire")
+        .await
+        .unwrap();
     until("the mailbox to hold it", || async {
         (status_of(&alice, &sent.conversation, &sent.id).await == Some(MessageStatus::Held)).then_some(())
     })
@@ -497,18 +587,25 @@ async fn a_mailbox_drops_what_expires_before_its_device_returns() {
     .await;
 
     let bob = TestNode::start_in(dir, config).await.unwrap();
-    alice.node.chat().send_text(&bob_party, "After the expiry").await.unwrap();
+    alice
+        .node
+        .chat()
+        .send_text(&bob_party, "After the expiry")
+        .await
+        .unwrap();
     received(&bob, &alice_party, "After the expiry").await;
     let conversation = bob.node.chat().conversation_with(&alice_party).await.unwrap().id;
     assert!(
-        !thread(&bob, &conversation).await.iter().any(|m| text_of(m) == "This will expire"),
+        !thread(&bob, &conversation)
+            .await
+            .iter()
+            .any(|m| text_of(m) == "This will expire"),
         "an expired item is never handed over"
     );
     for node in [alice, bob, bob_box] {
         node.node.shutdown().await;
     }
 }
-
 
 /// Log output, kept in memory.
 #[derive(Clone, Default)]
@@ -554,7 +651,10 @@ fn spawn_mailbox(dir: &std::path::Path, listen: &str, stderr: &std::path::Path) 
 async fn stop(mut node: std::process::Child) {
     let pid = node.id().to_string();
     tokio::task::spawn_blocking(move || {
-        std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
         node.wait().unwrap();
     })
     .await
@@ -564,14 +664,25 @@ async fn stop(mut node: std::process::Child) {
 /// Runs the `tallymesh` binary with `args` on the data directory `dir`.
 async fn cli(dir: &std::path::Path, args: &[&str]) -> String {
     let mut command = std::process::Command::new(cli_binary());
-    command.args(args).arg("--data-dir").arg(dir).env_remove("TALLYMESH_DATA_DIR");
-    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("TALLYMESH_DATA_DIR");
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
     tallymesh_scenarios::succeeded(&output)
 }
 
 async fn ready(dir: &std::path::Path) {
     let dir = dir.to_owned();
-    assert!(tokio::task::spawn_blocking(move || wait_for_control(&dir)).await.unwrap());
+    assert!(
+        tokio::task::spawn_blocking(move || wait_for_control(&dir))
+            .await
+            .unwrap()
+    );
 }
 
 /// Every file under `dir`, with its bytes.
@@ -602,7 +713,11 @@ async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
         use tracing_subscriber::layer::SubscriberExt;
         tracing_subscriber::registry()
             .with(tracing_subscriber::EnvFilter::new("trace"))
-            .with(tracing_subscriber::fmt::layer().with_writer(move || memory.clone()).with_ansi(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(move || memory.clone())
+                    .with_ansi(false),
+            )
     };
     // The test's runtime runs every task of the two nodes on this thread.
     let _recording = tracing::subscriber::set_default(subscriber);
@@ -612,7 +727,11 @@ async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
     let box_dir = temp_data_dir().unwrap();
     let stderr_dir = temp_data_dir().unwrap();
     let stderr_file = stderr_dir.path().join("mailbox.stderr");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let listen = format!("/ip4/127.0.0.1/tcp/{port}");
     let mailbox = spawn_mailbox(box_dir.path(), &listen, &stderr_file);
     ready(box_dir.path()).await;
@@ -651,12 +770,23 @@ async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
         "the mailbox logged at trace level while it held the item"
     );
     let files = files_under(box_dir.path());
-    assert!(files.iter().any(|(path, _)| path.to_string_lossy().ends_with(".sqlite")));
+    assert!(
+        files
+            .iter()
+            .any(|(path, _)| path.to_string_lossy().ends_with(".sqlite"))
+    );
     assert!(files.iter().any(|(path, _)| path.to_string_lossy().contains("logs")));
     for (path, bytes) in &files {
-        assert!(!holds(bytes, SECRET.as_bytes()), "the message text is in {}", path.display());
+        assert!(
+            !holds(bytes, SECRET.as_bytes()),
+            "the message text is in {}",
+            path.display()
+        );
     }
-    assert!(!holds(&stderr, SECRET.as_bytes()), "the message text is in the mailbox's stderr");
+    assert!(
+        !holds(&stderr, SECRET.as_bytes()),
+        "the message text is in the mailbox's stderr"
+    );
 
     // The mailbox comes back, then Bob: he gets what it held.
     let mailbox = spawn_mailbox(box_dir.path(), &listen, &stderr_file);
@@ -666,14 +796,27 @@ async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
     assert_eq!(got.id, sent.id);
     stop(mailbox).await;
     let stderr = std::fs::read(&stderr_file).unwrap();
-    assert!(!holds(&stderr, SECRET.as_bytes()), "the message text is in the mailbox's stderr");
+    assert!(
+        !holds(&stderr, SECRET.as_bytes()),
+        "the message text is in the mailbox's stderr"
+    );
     for (path, bytes) in files_under(box_dir.path()) {
-        assert!(!holds(&bytes, SECRET.as_bytes()), "the message text is in {}", path.display());
+        assert!(
+            !holds(&bytes, SECRET.as_bytes()),
+            "the message text is in {}",
+            path.display()
+        );
     }
     alice.node.shutdown().await;
     bob.node.shutdown().await;
 
     let logs = captured.0.lock().unwrap().clone();
-    assert!(holds(&logs, b"took items a mailbox held for this device"), "the nodes' logs were recorded");
-    assert!(!holds(&logs, SECRET.as_bytes()), "the message text is in the nodes' logs");
+    assert!(
+        holds(&logs, b"took items a mailbox held for this device"),
+        "the nodes' logs were recorded"
+    );
+    assert!(
+        !holds(&logs, SECRET.as_bytes()),
+        "the message text is in the nodes' logs"
+    );
 }

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cadre;
-mod chat;
 mod camera;
+mod chat;
 mod cli;
 mod cli_contacts;
 mod cli_identity;

@@ -9,16 +9,18 @@
 
 use std::collections::HashMap;
 
-use tallymesh_core::record::Signed;
 use tallymesh_core::SecretKey;
+use tallymesh_core::record::Signed;
 use tallymesh_protocol::chat::{ChatKey, Sealed};
 use tallymesh_store::{ChatWrite, Store};
 use thiserror::Error;
+use vodozemac::Curve25519PublicKey;
 use vodozemac::megolm::{
     GroupSession, GroupSessionPickle, InboundGroupSession, InboundGroupSessionPickle, MegolmMessage, SessionKey,
 };
-use vodozemac::olm::{Account, AccountPickle, Message, OlmMessage, PreKeyMessage, Session, SessionConfig, SessionPickle};
-use vodozemac::Curve25519PublicKey;
+use vodozemac::olm::{
+    Account, AccountPickle, Message, OlmMessage, PreKeyMessage, Session, SessionConfig, SessionPickle,
+};
 use zeroize::Zeroizing;
 
 /// How many one-time keys a batch for a mailbox carries.
@@ -80,7 +82,8 @@ impl ChatCrypto {
         store: &Store,
         pickle_key: Zeroizing<[u8; 32]>,
     ) -> Result<(ChatCrypto, Vec<ChatWrite>), crate::NodeError> {
-        let damaged = |e: vodozemac::PickleError| crate::NodeError::Chat(CryptoError::Pickle(e.to_string()).to_string());
+        let damaged =
+            |e: vodozemac::PickleError| crate::NodeError::Chat(CryptoError::Pickle(e.to_string()).to_string());
         let mut writes = Vec::new();
         let account = match store.chat_account().await? {
             Some(pickle) => Account::from_pickle(AccountPickle::from_encrypted(&pickle, &pickle_key).map_err(damaged)?),
@@ -165,7 +168,12 @@ impl ChatCrypto {
     /// `count` fresh one-time keys and a fresh fallback key, signed by the
     /// device's node key, for a mailbox to hand out; with the account write
     /// that must be kept before they leave.
-    pub(crate) fn key_batch(&mut self, node_key: &SecretKey, peer_id: &[u8], count: usize) -> (Vec<Vec<u8>>, ChatWrite) {
+    pub(crate) fn key_batch(
+        &mut self,
+        node_key: &SecretKey,
+        peer_id: &[u8],
+        count: usize,
+    ) -> (Vec<Vec<u8>>, ChatWrite) {
         self.account.generate_one_time_keys(count);
         self.account.generate_fallback_key();
         let mut keys: Vec<Vec<u8>> = self
@@ -244,7 +252,11 @@ impl ChatCrypto {
 
     /// Encrypts `plaintext` for the device of `their_key` with the session
     /// used most recently.
-    pub(crate) fn encrypt(&mut self, their_key: [u8; 32], plaintext: &[u8]) -> Result<(Sealed, ChatWrite), CryptoError> {
+    pub(crate) fn encrypt(
+        &mut self,
+        their_key: [u8; 32],
+        plaintext: &[u8],
+    ) -> Result<(Sealed, ChatWrite), CryptoError> {
         let session = self
             .sessions
             .get_mut(&their_key)
@@ -276,9 +288,15 @@ impl ChatCrypto {
     ) -> Result<(Zeroizing<Vec<u8>>, Vec<ChatWrite>), CryptoError> {
         let undecryptable = |e: &dyn std::fmt::Display| CryptoError::Undecryptable(e.to_string());
         let message = match sealed {
-            Sealed::OlmPreKey(bytes) => OlmMessage::PreKey(PreKeyMessage::from_bytes(bytes).map_err(|e| undecryptable(&e))?),
+            Sealed::OlmPreKey(bytes) => {
+                OlmMessage::PreKey(PreKeyMessage::from_bytes(bytes).map_err(|e| undecryptable(&e))?)
+            }
             Sealed::OlmNormal(bytes) => OlmMessage::Normal(Message::from_bytes(bytes).map_err(|e| undecryptable(&e))?),
-            Sealed::Megolm { .. } => return Err(CryptoError::Undecryptable("a group message where an Olm one belongs".into())),
+            Sealed::Megolm { .. } => {
+                return Err(CryptoError::Undecryptable(
+                    "a group message where an Olm one belongs".into(),
+                ));
+            }
         };
         let sessions = self.sessions.entry(their_key).or_default();
         let known = match &message {
@@ -302,11 +320,17 @@ impl ChatCrypto {
             }
         }
         let OlmMessage::PreKey(pre_key) = &message else {
-            return Err(CryptoError::Undecryptable("no session of that device decrypts it".into()));
+            return Err(CryptoError::Undecryptable(
+                "no session of that device decrypts it".into(),
+            ));
         };
         let created = self
             .account
-            .create_inbound_session(SessionConfig::version_1(), Curve25519PublicKey::from_bytes(their_key), pre_key)
+            .create_inbound_session(
+                SessionConfig::version_1(),
+                Curve25519PublicKey::from_bytes(their_key),
+                pre_key,
+            )
             .map_err(|e| undecryptable(&e))?;
         let write = self.session_write(their_key, &created.session);
         self.sessions.entry(their_key).or_default().insert(0, created.session);
@@ -316,7 +340,10 @@ impl ChatCrypto {
     /// Our Megolm session of `conversation`, made if there is none: its id,
     /// its key at the current index, and the identity keys it was shared
     /// with. A new session comes with its write.
-    pub(crate) fn group_session(&mut self, conversation: [u8; 16]) -> (String, Vec<u8>, Vec<[u8; 32]>, Option<ChatWrite>) {
+    pub(crate) fn group_session(
+        &mut self,
+        conversation: [u8; 16],
+    ) -> (String, Vec<u8>, Vec<[u8; 32]>, Option<ChatWrite>) {
         let mut write = None;
         if !self.outbound.contains_key(&conversation) {
             let session = GroupSession::new(vodozemac::megolm::SessionConfig::version_1());
@@ -329,7 +356,12 @@ impl ChatCrypto {
             self.outbound.insert(conversation, (session, Vec::new()));
         }
         match self.outbound.get(&conversation) {
-            Some((session, shared)) => (session.session_id(), session.session_key().to_bytes(), shared.clone(), write),
+            Some((session, shared)) => (
+                session.session_id(),
+                session.session_key().to_bytes(),
+                shared.clone(),
+                write,
+            ),
             None => (String::new(), Vec::new(), Vec::new(), write),
         }
     }
@@ -475,7 +507,10 @@ mod tests {
         assert_eq!(plain.as_slice(), b"hi");
         let (third, _) = alice.encrypt(bob.identity_key(), b"again").unwrap();
         assert!(matches!(third, Sealed::OlmNormal(_)));
-        assert_eq!(bob.decrypt(alice.identity_key(), &third).unwrap().0.as_slice(), b"again");
+        assert_eq!(
+            bob.decrypt(alice.identity_key(), &third).unwrap().0.as_slice(),
+            b"again"
+        );
         assert_ne!(one_time_key(&batch), [0; 32]);
     }
 
@@ -488,12 +523,17 @@ mod tests {
         let (batch, _) = bob.key_batch(&node_key, b"bob", 2);
         alice.start_session(bob.identity_key(), one_time_key(&batch)).unwrap();
         let (sealed, _) = alice.encrypt(bob.identity_key(), b"pay me").unwrap();
-        let Sealed::OlmPreKey(mut bytes) = sealed.clone() else { unreachable!() };
+        let Sealed::OlmPreKey(mut bytes) = sealed.clone() else {
+            unreachable!()
+        };
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         assert!(bob.decrypt(alice.identity_key(), &Sealed::OlmPreKey(bytes)).is_err());
         assert!(bob.decrypt(mallory.identity_key(), &sealed).is_err());
-        assert_eq!(bob.decrypt(alice.identity_key(), &sealed).unwrap().0.as_slice(), b"pay me");
+        assert_eq!(
+            bob.decrypt(alice.identity_key(), &sealed).unwrap().0.as_slice(),
+            b"pay me"
+        );
     }
 
     #[tokio::test]
@@ -503,7 +543,9 @@ mod tests {
         let (_id, key, shared, write) = alice.group_session([5; 16]);
         assert!(shared.is_empty() && write.is_some());
         let (sealed, _) = alice.group_encrypt([5; 16], b"to the group").unwrap();
-        let Sealed::Megolm { session_id, bytes } = sealed else { unreachable!() };
+        let Sealed::Megolm { session_id, bytes } = sealed else {
+            unreachable!()
+        };
         assert!(matches!(
             bob.group_decrypt(alice.identity_key(), &session_id, &bytes),
             Err(CryptoError::UnknownGroupSession)

@@ -137,7 +137,10 @@ impl Chat {
             paid_chit: None,
             notified: true,
         };
-        self.state().writer.write(vec![ChatWrite::Message(message.clone())]).await?;
+        self.state()
+            .writer
+            .write(vec![ChatWrite::Message(message.clone())])
+            .await?;
         let names = self.names().await?;
         let message = self.message_view(&message, &names).await;
         let _ = self.node.inner.events.send(NodeEvent::ChatMessage { message });
@@ -163,7 +166,11 @@ impl Chat {
                 let Ok(peer) = PeerId::from_bytes(&certificate.record().peer_id) else {
                     continue;
                 };
-                let addresses = mailboxes.get(&peer.to_string()).into_iter().flatten().chain(card_addresses.iter());
+                let addresses = mailboxes
+                    .get(&peer.to_string())
+                    .into_iter()
+                    .flatten()
+                    .chain(card_addresses.iter());
                 for address in addresses.filter_map(|a| a.parse::<Multiaddr>().ok()) {
                     let _ = net.add_address(peer, address).await;
                 }
@@ -186,7 +193,12 @@ impl Chat {
 
     async fn request(&self, peer: PeerId, request: &ChatRequest) -> Result<ChatResponse, Option<RequestError>> {
         let protocol = &self.node.inner.protocols.chat;
-        let answer = self.node.net().request(peer, protocol, request.encode()).await.map_err(Some)?;
+        let answer = self
+            .node
+            .net()
+            .request(peer, protocol, request.encode())
+            .await
+            .map_err(Some)?;
         ChatResponse::decode(&answer).map_err(|error| {
             self.node.strike(peer, &format!("an unreadable chat answer: {error}"));
             None
@@ -338,7 +350,10 @@ impl Chat {
                 return Some(Outcome::Refused);
             }
         };
-        let request = ChatRequest::Deliver { to: to.to_bytes(), item };
+        let request = ChatRequest::Deliver {
+            to: to.to_bytes(),
+            item,
+        };
         match self.request(via, &request).await {
             Ok(ChatResponse::Taken { held: false }) => Some(Outcome::Taken),
             Ok(ChatResponse::Taken { held: true }) => Some(Outcome::Held),
@@ -428,7 +443,8 @@ impl Chat {
                 Ok(ChatResponse::Key { key }) => match ChatCrypto::check_key(&key, &node_key, &recipient.key) {
                     Ok(key) => return Some(key),
                     Err(reason) => {
-                        self.node.strike(via, &format!("a chat key that does not check out: {reason}"));
+                        self.node
+                            .strike(via, &format!("a chat key that does not check out: {reason}"));
                     }
                 },
                 Ok(other) => tracing::debug!(device = %recipient.peer, via = %via, "no key: {other:?}"),
@@ -440,7 +456,10 @@ impl Chat {
 
     /// Sends a typing indicator to a connected device; nothing if it fails.
     pub(crate) async fn send_ephemeral(&self, peer: PeerId, item: SealedItem) {
-        let request = ChatRequest::Deliver { to: peer.to_bytes(), item };
+        let request = ChatRequest::Deliver {
+            to: peer.to_bytes(),
+            item,
+        };
         if let Err(error) = self.request(peer, &request).await {
             tracing::trace!(%peer, "a typing indicator did not arrive: {error:?}");
         }
@@ -454,7 +473,11 @@ impl Chat {
             return;
         }
         if self.announce(peer).await {
-            self.state().announced.lock().unwrap_or_else(PoisonError::into_inner).insert(peer);
+            self.state()
+                .announced
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(peer);
         }
         self.fetch_from(peer).await;
     }
@@ -488,11 +511,21 @@ impl Chat {
         if state.crypto.is_none() {
             return;
         }
-        if !state.fetching.lock().unwrap_or_else(PoisonError::into_inner).insert(peer) {
+        if !state
+            .fetching
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(peer)
+        {
             return;
         }
         for _ in 0..64 {
-            let held = state.keys_held.lock().unwrap_or_else(PoisonError::into_inner).get(&peer).copied();
+            let held = state
+                .keys_held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&peer)
+                .copied();
             let keys = if held.is_none_or(|held| held < u64::try_from(KEYS_PER_BATCH / 2).unwrap_or(5)) {
                 let me = self.node.net().local_peer_id().to_bytes();
                 let made = state.with_crypto(|c| {
@@ -511,7 +544,11 @@ impl Chat {
             };
             let (items, more) = match self.request(peer, &ChatRequest::Fetch { keys }).await {
                 Ok(ChatResponse::Items { items, more, keys_held }) => {
-                    state.keys_held.lock().unwrap_or_else(PoisonError::into_inner).insert(peer, keys_held);
+                    state
+                        .keys_held
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(peer, keys_held);
                     (items, more)
                 }
                 Ok(other) => {
@@ -544,7 +581,11 @@ impl Chat {
                 break;
             }
         }
-        state.fetching.lock().unwrap_or_else(PoisonError::into_inner).remove(&peer);
+        state
+            .fetching
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&peer);
     }
 
     /// One round of mailbox upkeep.
@@ -566,12 +607,21 @@ impl Chat {
         let devices = self.party_devices(&own.to_string()).await;
         for peer in devices {
             // Devices not connected are dialled less often.
-            if connected.contains(&peer) || round % 6 == 0 {
+            if connected.contains(&peer) || round.is_multiple_of(6) {
                 let chat = self.clone();
                 tokio::spawn(async move {
-                    let told = chat.state().announced.lock().unwrap_or_else(PoisonError::into_inner).contains(&peer);
+                    let told = chat
+                        .state()
+                        .announced
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .contains(&peer);
                     if !told && chat.announce(peer).await {
-                        chat.state().announced.lock().unwrap_or_else(PoisonError::into_inner).insert(peer);
+                        chat.state()
+                            .announced
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(peer);
                     }
                     chat.fetch_from(peer).await;
                 });

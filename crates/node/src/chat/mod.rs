@@ -558,7 +558,8 @@ impl Chat {
     }
 
     async fn conversation_row(&self, store: &Store, id: &str) -> Result<ConversationRow, ChatError> {
-        let parsed = parse_conversation(id).ok_or_else(|| ChatError::UnknownConversation(id.chars().take(40).collect()))?;
+        let parsed =
+            parse_conversation(id).ok_or_else(|| ChatError::UnknownConversation(id.chars().take(40).collect()))?;
         store
             .chat_conversation(&parsed)
             .await?
@@ -592,7 +593,10 @@ impl Chat {
             created_at_ms: now,
             last_at_ms: now,
         };
-        self.state().writer.write(vec![ChatWrite::Conversation(row.clone())]).await?;
+        self.state()
+            .writer
+            .write(vec![ChatWrite::Conversation(row.clone())])
+            .await?;
         let _ = self.node.inner.events.send(NodeEvent::ChatConversationsChanged);
         Ok(row)
     }
@@ -632,10 +636,16 @@ impl Chat {
         names: &HashMap<String, String>,
     ) -> Result<ConversationView, ChatError> {
         let name_of = |party: &str| {
-            names
-                .get(party)
-                .cloned()
-                .unwrap_or_else(|| party.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect())
+            names.get(party).cloned().unwrap_or_else(|| {
+                party
+                    .chars()
+                    .rev()
+                    .take(8)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect()
+            })
         };
         let members: Vec<ChatMember> = match &row.peer_party {
             Some(peer) => vec![ChatMember {
@@ -664,7 +674,9 @@ impl Chat {
         let online = {
             let presence = self.node.presence().await.unwrap_or_default();
             let parties: HashSet<&str> = members.iter().map(|m| m.party_id.as_str()).collect();
-            presence.iter().any(|p| p.online && parties.contains(p.party_id.as_str()))
+            presence
+                .iter()
+                .any(|p| p.online && parties.contains(p.party_id.as_str()))
         };
         Ok(ConversationView {
             id: conversation_text(&row.id),
@@ -731,7 +743,9 @@ impl Chat {
         let unit = self
             .node
             .tallies()
-            .get(&crate::tallies::tally_id_text(&tallymesh_core::tally_network::TallyId(*tally)))
+            .get(&crate::tallies::tally_id_text(&tallymesh_core::tally_network::TallyId(
+                *tally,
+            )))
             .await
             .ok()
             .map(|detail| detail.summary.unit);
@@ -740,7 +754,12 @@ impl Chat {
 
     /// Up to `limit` messages of a conversation, oldest first: the latest
     /// ones, or those before the message `before`.
-    pub async fn messages(&self, conversation: &str, before: Option<&str>, limit: u32) -> Result<Vec<MessageView>, ChatError> {
+    pub async fn messages(
+        &self,
+        conversation: &str,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<MessageView>, ChatError> {
         let store = self.store().await?;
         let row = self.conversation_row(&store, conversation).await?;
         let before = match before {
@@ -752,7 +771,9 @@ impl Chat {
             None => None,
         };
         let names = self.names().await?;
-        let mut rows = store.chat_messages(&row.id, before.as_ref(), limit.clamp(1, 500)).await?;
+        let mut rows = store
+            .chat_messages(&row.id, before.as_ref(), limit.clamp(1, 500))
+            .await?;
         rows.reverse();
         let mut views = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -768,10 +789,18 @@ impl Chat {
 
     /// Asks the other party of a one-to-one conversation to pay `amount`
     /// (as typed, in the tally's unit) on the tally `tally_id` both hold.
-    pub async fn request_payment(&self, to: &str, tally_id: &str, amount: &str, memo: &str) -> Result<MessageView, ChatError> {
+    pub async fn request_payment(
+        &self,
+        to: &str,
+        tally_id: &str,
+        amount: &str,
+        memo: &str,
+    ) -> Result<MessageView, ChatError> {
         let row = self.resolve(to).await?;
         let Some(peer) = &row.peer_party else {
-            return Err(ChatError::BadMessage("a payment request goes to one party, not a group".into()));
+            return Err(ChatError::BadMessage(
+                "a payment request goes to one party, not a group".into(),
+            ));
         };
         let detail = self.node.tallies().get(tally_id).await?;
         if &detail.summary.party_id != peer {
@@ -818,7 +847,11 @@ impl Chat {
         }
         let amount = format_amount(units, Some(&detail.summary.unit));
         let typed = amount.split(' ').next().unwrap_or_default().to_owned();
-        let memo = if memo.is_empty() { "Paid from chat".to_owned() } else { memo };
+        let memo = if memo.is_empty() {
+            "Paid from chat".to_owned()
+        } else {
+            memo
+        };
         let chit = self.node.tallies().pay(&tally_id, &typed, &memo).await?;
         self.state()
             .writer
@@ -875,9 +908,12 @@ impl Chat {
             name: name.trim().to_owned(),
             members: keys,
         };
-        info.check().map_err(|e| ChatError::BadGroup(e.to_string().replace("chat message refused: ", "")))?;
+        info.check()
+            .map_err(|e| ChatError::BadGroup(e.to_string().replace("chat message refused: ", "")))?;
         if parties.len() > MAX_GROUP_MEMBERS {
-            return Err(ChatError::BadGroup(format!("a group has at most {MAX_GROUP_MEMBERS} members")));
+            return Err(ChatError::BadGroup(format!(
+                "a group has at most {MAX_GROUP_MEMBERS} members"
+            )));
         }
         let id = self.state().next_id()?.to_bytes();
         let now = to_i64(crate::node::unix_millis());
@@ -924,7 +960,7 @@ impl Chat {
                     ids: chunk.to_vec(),
                     read: true,
                 };
-                if let Err(error) = self.queue_to_parties(&[sender.clone()], &event, None, false).await {
+                if let Err(error) = self.queue_to_parties(std::slice::from_ref(&sender), &event, None, false).await {
                     tracing::info!("a read receipt was not queued: {error}");
                 }
             }
@@ -946,7 +982,14 @@ impl Chat {
             typing,
         };
         let recipients = self.recipients(&others(&row, &own), false).await?;
-        let connected: HashSet<PeerId> = self.node.net().connected_peers().await.map_err(NodeError::from)?.into_iter().collect();
+        let connected: HashSet<PeerId> = self
+            .node
+            .net()
+            .connected_peers()
+            .await
+            .map_err(NodeError::from)?
+            .into_iter()
+            .collect();
         let plaintext = Zeroizing::new(event.encode());
         let certificate = self.node.identity().device_certificate().await?;
         for recipient in recipients.into_iter().filter(|r| connected.contains(&r.peer)) {
@@ -1038,7 +1081,12 @@ impl Chat {
         Ok(MailboxStatus {
             chats: self.state().crypto.is_some(),
             held,
-            mailboxes: store.chat_mailboxes().await?.into_iter().map(|(peer, _)| peer).collect(),
+            mailboxes: store
+                .chat_mailboxes()
+                .await?
+                .into_iter()
+                .map(|(peer, _)| peer)
+                .collect(),
         })
     }
 
@@ -1108,7 +1156,11 @@ impl Chat {
         .await?;
         let names = self.names().await?;
         let view = self.message_view(&message, &names).await;
-        let _ = self.node.inner.events.send(NodeEvent::ChatMessage { message: view.clone() });
+        let _ = self
+            .node
+            .inner
+            .events
+            .send(NodeEvent::ChatMessage { message: view.clone() });
         Ok(view)
     }
 
@@ -1218,29 +1270,30 @@ impl Chat {
                 expires_at_ms,
                 ephemeral: false,
             };
-            let mut olm = |crypto: &mut ChatCrypto, r: &Recipient, plaintext: &[u8], writes: &mut Vec<ChatWrite>, message| {
-                let (sealed, item) = if crypto.has_session(&r.key) {
-                    match crypto.encrypt(r.key, plaintext) {
-                        Ok((sealed, write)) => {
-                            writes.push(write);
-                            (true, item_of(sealed, next_id()).encode())
+            let mut olm =
+                |crypto: &mut ChatCrypto, r: &Recipient, plaintext: &[u8], writes: &mut Vec<ChatWrite>, message| {
+                    let (sealed, item) = if crypto.has_session(&r.key) {
+                        match crypto.encrypt(r.key, plaintext) {
+                            Ok((sealed, write)) => {
+                                writes.push(write);
+                                (true, item_of(sealed, next_id()).encode())
+                            }
+                            Err(_) => (false, plaintext.to_vec()),
                         }
-                        Err(_) => (false, plaintext.to_vec()),
-                    }
-                } else {
-                    (false, plaintext.to_vec())
+                    } else {
+                        (false, plaintext.to_vec())
+                    };
+                    writes.push(ChatWrite::Outbox(OutboxRow {
+                        seq: 0,
+                        to_peer: r.peer.to_string(),
+                        to_party: r.party.clone(),
+                        sealed,
+                        item,
+                        message,
+                        created_at_ms: to_i64(now),
+                        expires_at_ms: to_i64(expires_at_ms),
+                    }));
                 };
-                writes.push(ChatWrite::Outbox(OutboxRow {
-                    seq: 0,
-                    to_peer: r.peer.to_string(),
-                    to_party: r.party.clone(),
-                    sealed,
-                    item,
-                    message,
-                    created_at_ms: to_i64(now),
-                    expires_at_ms: to_i64(expires_at_ms),
-                }));
-            };
             match group {
                 None => {
                     let plaintext = Zeroizing::new(event.encode());
@@ -1250,7 +1303,13 @@ impl Chat {
                             (Some(copy), true) => copy,
                             _ => &plaintext,
                         };
-                        olm(crypto, r, text, &mut writes, if r.party == own { None } else { message });
+                        olm(
+                            crypto,
+                            r,
+                            text,
+                            &mut writes,
+                            if r.party == own { None } else { message },
+                        );
                     }
                 }
                 Some(info) => {

@@ -78,7 +78,10 @@ impl Chat {
         let to = PeerId::from_bytes(to).map_err(|_| refused(ChatRefusal::BadRequest, "not a peer id"))?;
         if to == self.node.net().local_peer_id() {
             if self.state().crypto.is_none() {
-                return Err(refused(ChatRefusal::NotHere, "This device keeps mail only and does not chat."));
+                return Err(refused(
+                    ChatRefusal::NotHere,
+                    "This device keeps mail only and does not chat.",
+                ));
             }
             self.take_item(peer, item).await?;
             return Ok(ChatResponse::Taken { held: false });
@@ -109,7 +112,8 @@ impl Chat {
             ));
         }
         let now = crate::node::unix_millis();
-        let longest = now.saturating_add(u64::try_from(self.state().config.mailbox_hold.as_millis()).unwrap_or(u64::MAX));
+        let longest =
+            now.saturating_add(u64::try_from(self.state().config.mailbox_hold.as_millis()).unwrap_or(u64::MAX));
         let expires = item.expires_at_ms.min(longest);
         if expires <= now {
             return Err(refused(ChatRefusal::BadRequest, "The item has expired."));
@@ -142,19 +146,25 @@ impl Chat {
     ) -> Result<(Signed<DeviceCertificate>, PartyId), Refused> {
         let checked = Signed::<DeviceCertificate>::from_bytes(certificate)
             .map_err(|e| e.to_string())
-            .and_then(|c| DeviceCertificate::verify(&c, None, now()).map(|()| c).map_err(|e| e.to_string()));
+            .and_then(|c| {
+                DeviceCertificate::verify(&c, None, now())
+                    .map(|()| c)
+                    .map_err(|e| e.to_string())
+            });
         let certificate = match checked {
             Ok(certificate) => certificate,
             Err(reason) => {
-                self.node
-                    .strike(peer, &format!("a chat item whose device certificate does not verify: {reason}"));
+                self.node.strike(
+                    peer,
+                    &format!("a chat item whose device certificate does not verify: {reason}"),
+                );
                 return Err(refused(
                     ChatRefusal::BadCertificate,
                     format!("The sending device's certificate does not verify: {reason}"),
                 ));
             }
         };
-        let party = certificate.record().party.clone();
+        let party = certificate.record().party;
         if !contacts_only {
             return Ok((certificate, party));
         }
@@ -175,7 +185,10 @@ impl Chat {
         let (certificate, party) = self.sender_of(peer, &item.certificate, true).await?;
         let Some(key) = certificate.record().chat_identity_key else {
             self.node.strike(peer, "a chat item from a device without a chat key");
-            return Err(refused(ChatRefusal::BadCertificate, "The sending device has no chat key."));
+            return Err(refused(
+                ChatRefusal::BadCertificate,
+                "The sending device has no chat key.",
+            ));
         };
         let state = self.state();
         let decrypted = state
@@ -192,21 +205,30 @@ impl Chat {
                 return Err(refused(ChatRefusal::Later, "The group's room key has not arrived yet."));
             }
             Err(error) => {
-                self.node.strike(peer, &format!("a chat item that does not decrypt: {error}"));
+                self.node
+                    .strike(peer, &format!("a chat item that does not decrypt: {error}"));
                 return Err(refused(ChatRefusal::Undecryptable, "The item does not decrypt."));
             }
         };
         let event = match ChatEvent::decode(&plaintext) {
             Ok(event) => event,
             Err(error) => {
-                self.node.strike(peer, &format!("a chat event that does not read: {error}"));
-                return Err(refused(ChatRefusal::BadRequest, format!("The event does not read: {error}")));
+                self.node
+                    .strike(peer, &format!("a chat event that does not read: {error}"));
+                return Err(refused(
+                    ChatRefusal::BadRequest,
+                    format!("The event does not read: {error}"),
+                ));
             }
         };
         drop(plaintext);
         if group.is_some_and(|g| &g != event.conversation()) {
-            self.node.strike(peer, "a group message that names another conversation");
-            return Err(refused(ChatRefusal::BadRequest, "The message names another conversation."));
+            self.node
+                .strike(peer, "a group message that names another conversation");
+            return Err(refused(
+                ChatRefusal::BadRequest,
+                "The message names another conversation.",
+            ));
         }
         let own = self.own_party().await.map_err(unavailable)?;
         let (mut writes, taken, room_key) = self.apply(&store, &own, &party, event).await?;
@@ -264,12 +286,15 @@ impl Chat {
                     return Err(refused(ChatRefusal::BadRequest, "Tally events are not sent."));
                 }
                 let direct_with = if from_us {
-                    peer.and_then(|p| tallymesh_core::PublicKey::from_bytes(&p).ok()).map(PartyId::new)
+                    peer.and_then(|p| tallymesh_core::PublicKey::from_bytes(&p).ok())
+                        .map(PartyId::new)
                 } else {
-                    Some(sender.clone())
+                    Some(*sender)
                 };
                 let row = match direct_with {
-                    Some(other) if direct_conversation(own.key().as_bytes(), other.key().as_bytes()) == conversation => {
+                    Some(other)
+                        if direct_conversation(own.key().as_bytes(), other.key().as_bytes()) == conversation =>
+                    {
                         let row = ConversationRow {
                             id: conversation,
                             peer_party: Some(other.to_string()),
@@ -284,7 +309,12 @@ impl Chat {
                     }
                     _ => match known(store.chat_conversation(&conversation).await.map_err(unavailable)?) {
                         Some(row) if row.peer_party.is_none() => row,
-                        Some(_) => return Err(refused(ChatRefusal::BadRequest, "The message names another conversation.")),
+                        Some(_) => {
+                            return Err(refused(
+                                ChatRefusal::BadRequest,
+                                "The message names another conversation.",
+                            ));
+                        }
                         None => return Err(refused(ChatRefusal::Later, "That group is not known here yet.")),
                     },
                 };
@@ -318,7 +348,11 @@ impl Chat {
                     taken.receipt = Some((sender.to_string(), row.id, id));
                 }
             }
-            ChatEvent::Receipt { conversation, ids, read } => {
+            ChatEvent::Receipt {
+                conversation,
+                ids,
+                read,
+            } => {
                 if from_us {
                     return Ok((writes, taken, None));
                 }
@@ -352,12 +386,18 @@ impl Chat {
                     .map(|k| PartyId::new(k).to_string())
                     .collect();
                 if !group.members.contains(sender.key().as_bytes()) || !group.members.contains(own.key().as_bytes()) {
-                    return Err(refused(ChatRefusal::BadRequest, "A room key of a group without us or its sender."));
+                    return Err(refused(
+                        ChatRefusal::BadRequest,
+                        "A room key of a group without us or its sender.",
+                    ));
                 }
                 if let Some(existing) = store.chat_conversation(&conversation).await.map_err(unavailable)?
                     && existing.peer_party.is_some()
                 {
-                    return Err(refused(ChatRefusal::BadRequest, "A room key for a one-to-one conversation."));
+                    return Err(refused(
+                        ChatRefusal::BadRequest,
+                        "A room key for a one-to-one conversation.",
+                    ));
                 }
                 writes.push(ChatWrite::Conversation(ConversationRow {
                     id: conversation,
@@ -428,7 +468,11 @@ impl Chat {
             return Err(refused(ChatRefusal::NotHere, "That device is not one of this party's."));
         }
         let store = self.store().await.map_err(unavailable)?;
-        match store.chat_mailbox_take_key(&device.to_string()).await.map_err(unavailable)? {
+        match store
+            .chat_mailbox_take_key(&device.to_string())
+            .await
+            .map_err(unavailable)?
+        {
             Some(key) => Ok(ChatResponse::Key { key }),
             None => Err(refused(ChatRefusal::NoKeys, "No key of that device is held here.")),
         }
@@ -436,7 +480,10 @@ impl Chat {
 
     async fn answer_fetch(&self, peer: PeerId, keys: Vec<Vec<u8>>) -> Result<ChatResponse, Refused> {
         if !self.is_own_device(&peer).await {
-            return Err(refused(ChatRefusal::NotHere, "Only the party's own devices fetch from its mailbox."));
+            return Err(refused(
+                ChatRefusal::NotHere,
+                "Only the party's own devices fetch from its mailbox.",
+            ));
         }
         let store = self.store().await.map_err(unavailable)?;
         let for_peer = peer.to_string();
@@ -445,13 +492,19 @@ impl Chat {
             let mut kept = Vec::new();
             for key in keys {
                 match Signed::<ChatKey>::from_bytes(&key) {
-                    Ok(signed) if Some(signed.signer()) == node_key.as_ref() && signed.record().peer_id == peer.to_bytes() => {
+                    Ok(signed)
+                        if Some(signed.signer()) == node_key.as_ref() && signed.record().peer_id == peer.to_bytes() =>
+                    {
                         let fallback = signed.record().fallback;
                         kept.push((key, fallback));
                     }
                     _ => {
-                        self.node.strike(peer, "a one-time chat key not signed by the device it names");
-                        return Err(refused(ChatRefusal::BadRequest, "A key is not signed by the device it names."));
+                        self.node
+                            .strike(peer, "a one-time chat key not signed by the device it names");
+                        return Err(refused(
+                            ChatRefusal::BadRequest,
+                            "A key is not signed by the device it names.",
+                        ));
                     }
                 }
             }
@@ -467,7 +520,10 @@ impl Chat {
         }
         let now = to_i64(crate::node::unix_millis());
         let limit = u32::try_from(MAX_ITEMS_PER_FETCH).unwrap_or(64);
-        let (rows, mut more) = store.chat_mailbox_items(&for_peer, now, limit).await.map_err(unavailable)?;
+        let (rows, mut more) = store
+            .chat_mailbox_items(&for_peer, now, limit)
+            .await
+            .map_err(unavailable)?;
         let mut items = Vec::with_capacity(rows.len());
         let mut size = 0usize;
         for (id, bytes) in rows {
@@ -498,7 +554,10 @@ impl Chat {
 
     async fn answer_ack(&self, peer: PeerId, ids: &[[u8; 16]]) -> Result<ChatResponse, Refused> {
         if !self.is_own_device(&peer).await {
-            return Err(refused(ChatRefusal::NotHere, "Only the party's own devices fetch from its mailbox."));
+            return Err(refused(
+                ChatRefusal::NotHere,
+                "Only the party's own devices fetch from its mailbox.",
+            ));
         }
         let for_peer = peer.to_string();
         let writes = ids
@@ -515,7 +574,10 @@ impl Chat {
 
     async fn answer_mailbox(&self, peer: PeerId, addresses: Vec<String>) -> Result<ChatResponse, Refused> {
         if !self.is_own_device(&peer).await {
-            return Err(refused(ChatRefusal::NotHere, "Only the party's own devices hold its mail."));
+            return Err(refused(
+                ChatRefusal::NotHere,
+                "Only the party's own devices hold its mail.",
+            ));
         }
         let addresses: Vec<String> = addresses
             .into_iter()
