@@ -525,6 +525,147 @@ export type InvoiceView = {
 	dateMs: number,
 };
 
+/** What a message says, as the thread shows it. */
+export type MessageBody = MessageBody_Serialize | MessageBody_Deserialize;
+
+/** What a message says, as the thread shows it. */
+export type MessageBody_Deserialize =
+/** Text. */
+{ kind: "text";
+/** The text. */
+text: string } |
+/** A request to be paid on a tally. */
+{ kind: "paymentRequest";
+/** The tally (a UUID). */
+tallyId: string;
+/** The amount, in the tally's smallest unit. */
+units: number;
+/** The amount with its unit ("12.500 CHIP"). */
+amount: string;
+/** What for. */
+memo: string;
+/** The chit that paid it, once paid (in hex). */
+paidChit?: string | null } |
+/** A payment that answers a request. */
+{ kind: "payment";
+/** The request's message id. */
+requestId: string;
+/** The tally. */
+tallyId: string;
+/** The chit (in hex). */
+chitId: string;
+/** The amount, in the tally's smallest unit. */
+units: number;
+/** The amount with its unit. */
+amount: string } |
+/** Something that happened on a tally with the partner. */
+{ kind: "tallyEvent";
+/** The tally. */
+tallyId: string;
+/** What happened. */
+what: string } |
+/** A token offer (not yet supported: shown, not acted on). */
+{ kind: "tokenOffer" };
+
+/** What a message says, as the thread shows it. */
+export type MessageBody_Serialize =
+/** Text. */
+{ kind: "text";
+/** The text. */
+text: string } |
+/** A request to be paid on a tally. */
+{ kind: "paymentRequest";
+/** The tally (a UUID). */
+tallyId: string;
+/** The amount, in the tally's smallest unit. */
+units: number;
+/** The amount with its unit ("12.500 CHIP"). */
+amount: string;
+/** What for. */
+memo: string;
+/** The chit that paid it, once paid (in hex). */
+paidChit: string | null } |
+/** A payment that answers a request. */
+{ kind: "payment";
+/** The request's message id. */
+requestId: string;
+/** The tally. */
+tallyId: string;
+/** The chit (in hex). */
+chitId: string;
+/** The amount, in the tally's smallest unit. */
+units: number;
+/** The amount with its unit. */
+amount: string } |
+/** Something that happened on a tally with the partner. */
+{ kind: "tallyEvent";
+/** The tally. */
+tallyId: string;
+/** What happened. */
+what: string } |
+/** A token offer (not yet supported: shown, not acted on). */
+{ kind: "tokenOffer" };
+
+/** Where a message is. */
+export type MessageStatus =
+/** Ours, not yet taken by any device of the recipient. */
+"pending" |
+/** Ours, held by a mailbox of the recipient's party. */
+"held" |
+/** Ours, on a device of the recipient. */
+"delivered" |
+/** Ours and read; or theirs and read here. */
+"read" |
+/** Theirs, not read yet. */
+"received";
+
+/** A message of a conversation. */
+export type MessageView = MessageView_Serialize | MessageView_Deserialize;
+
+/** A message of a conversation. */
+export type MessageView_Deserialize = {
+	/** Its id (a ULID, 26 characters). */
+	id: string,
+	/** Its conversation's id. */
+	conversation: string,
+	/** Who sent it; `None` for what the node notes itself (tally events). */
+	senderPartyId?: string | null,
+	/** The sender's name as this node knows it. */
+	senderName?: string | null,
+	/** Sent by this party. */
+	outgoing: boolean,
+	/** When its sender made it (ms). */
+	sentAtMs: number,
+	/** When this node got it (ms). */
+	receivedAtMs: number,
+	/** Where it is. */
+	status: MessageStatus,
+	/** What it says. */
+	body: MessageBody_Deserialize,
+};
+
+/** A message of a conversation. */
+export type MessageView_Serialize = {
+	/** Its id (a ULID, 26 characters). */
+	id: string,
+	/** Its conversation's id. */
+	conversation: string,
+	/** Who sent it; `None` for what the node notes itself (tally events). */
+	senderPartyId: string | null,
+	/** The sender's name as this node knows it. */
+	senderName: string | null,
+	/** Sent by this party. */
+	outgoing: boolean,
+	/** When its sender made it (ms). */
+	sentAtMs: number,
+	/** When this node got it (ms). */
+	receivedAtMs: number,
+	/** Where it is. */
+	status: MessageStatus,
+	/** What it says. */
+	body: MessageBody_Serialize,
+};
+
 /** This party's card, ready to share. */
 export type MyCard = MyCard_Serialize | MyCard_Deserialize;
 
@@ -634,6 +775,26 @@ reason: string } |
 tally: string;
 /** What changed. */
 change: TallyChange } |
+/**
+ * A chat message was kept (sent, received, or noted by the node) or
+ * its status changed (held, delivered, read, paid).
+ */
+{ kind: "chatMessage";
+/** The message now. */
+message: MessageView_Deserialize } |
+/**
+ * Another party started or stopped typing in a conversation. Never
+ * stored.
+ */
+{ kind: "chatTyping";
+/** The conversation's id. */
+conversation: string;
+/** Who. */
+partyId: string;
+/** Typing now. */
+typing: boolean } |
+/** A conversation was made, or its unread count or members changed. */
+{ kind: "chatConversationsChanged" } |
 /** The node is stopping. */
 { kind: "shuttingDown" };
 
@@ -718,6 +879,26 @@ reason: string } |
 tally: string;
 /** What changed. */
 change: TallyChange } |
+/**
+ * A chat message was kept (sent, received, or noted by the node) or
+ * its status changed (held, delivered, read, paid).
+ */
+{ kind: "chatMessage";
+/** The message now. */
+message: MessageView_Serialize } |
+/**
+ * Another party started or stopped typing in a conversation. Never
+ * stored.
+ */
+{ kind: "chatTyping";
+/** The conversation's id. */
+conversation: string;
+/** Who. */
+partyId: string;
+/** Typing now. */
+typing: boolean } |
+/** A conversation was made, or its unread count or members changed. */
+{ kind: "chatConversationsChanged" } |
 /** The node is stopping. */
 { kind: "shuttingDown" };
 
