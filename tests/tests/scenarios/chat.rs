@@ -792,6 +792,13 @@ async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
     let bob = TestNode::start_in(dir, config).await.unwrap();
     let got = received(&bob, &alice_party, SECRET).await;
     assert_eq!(got.id, sent.id);
+    // Bob acknowledged the hand-over, and logged it (so logging was recorded
+    // at all).
+    until("the hand-over to be logged", || async {
+        let logs = captured.0.lock().unwrap().clone();
+        holds(&logs, b"took items a mailbox held for this device").then_some(())
+    })
+    .await;
     stop(mailbox).await;
     let stderr = std::fs::read(&stderr_file).unwrap();
     assert!(
@@ -805,16 +812,11 @@ async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
             path.display()
         );
     }
-    // The nodes logged the hand-over (so logging was recorded at all).
-    let logs = until("the hand-over to be logged", || async {
-        let logs = captured.0.lock().unwrap().clone();
-        holds(&logs, b"took items a mailbox held for this device").then_some(logs)
-    })
-    .await;
+    alice.node.shutdown().await;
+    bob.node.shutdown().await;
+    let logs = captured.0.lock().unwrap().clone();
     assert!(
         !holds(&logs, SECRET.as_bytes()),
         "the message text is in the nodes' logs"
     );
-    alice.node.shutdown().await;
-    bob.node.shutdown().await;
 }

@@ -129,6 +129,33 @@ export const commands = {
 	 * listened), oldest first; each is handed out once.
 	 */
 	linksTake: () => typedError<string[], ApiError>(__TAURI_INVOKE("links_take")),
+	/** Every conversation, the latest first, with unread counts and presence. */
+	chatConversations: () => typedError<ConversationView_Serialize[], ApiError>(__TAURI_INVOKE("chat_conversations")),
+	/** The one-to-one conversation with a contact, made if there is none. */
+	chatConversationWith: (partyId: string) => typedError<ConversationView_Serialize, ApiError>(__TAURI_INVOKE("chat_conversation_with", { partyId })),
+	/**
+	 * Up to `limit` messages of a conversation, oldest first, before the
+	 * message `before` (the latest when absent).
+	 */
+	chatMessages: (conversation: string, before: string | null, limit: number) => typedError<MessageView_Serialize[], ApiError>(__TAURI_INVOKE("chat_messages", { conversation, before, limit })),
+	/** Sends a text message in a conversation. */
+	chatSend: (conversation: string, text: string) => typedError<MessageView_Serialize, ApiError>(__TAURI_INVOKE("chat_send", { conversation, text })),
+	/** Asks the other party of a conversation to pay `amount` on a tally. */
+	chatRequestPayment: (conversation: string, tallyId: string, amount: string, memo: string) => typedError<MessageView_Serialize, ApiError>(__TAURI_INVOKE("chat_request_payment", { conversation, tallyId, amount, memo })),
+	/** Pays a payment request of a conversation from its tally. */
+	chatPay: (conversation: string, messageId: string) => typedError<MessageView_Serialize, ApiError>(__TAURI_INVOKE("chat_pay", { conversation, messageId })),
+	/** Makes a group conversation with contacts. */
+	chatCreateGroup: (name: string, members: string[]) => typedError<ConversationView_Serialize, ApiError>(__TAURI_INVOKE("chat_create_group", { name, members })),
+	/** Marks a conversation read; its senders get read receipts. */
+	chatMarkRead: (conversation: string) => typedError<number, ApiError>(__TAURI_INVOKE("chat_mark_read", { conversation })),
+	/** Tells the other parties that we started or stopped typing. */
+	chatTyping: (conversation: string, typing: boolean) => typedError<null, ApiError>(__TAURI_INVOKE("chat_typing", { conversation, typing })),
+	/** Received messages whose notification was not shown yet. */
+	chatPendingNotifications: () => typedError<MessageView_Serialize[], ApiError>(__TAURI_INVOKE("chat_pending_notifications")),
+	/** Marks a message's notification shown. */
+	chatMarkNotified: (conversation: string, messageId: string) => typedError<null, ApiError>(__TAURI_INVOKE("chat_mark_notified", { conversation, messageId })),
+	/** What this device's mailbox holds. */
+	chatMailboxStatus: () => typedError<MailboxStatus_Serialize, ApiError>(__TAURI_INVOKE("chat_mailbox_status")),
 };
 
 /** Events */
@@ -242,6 +269,14 @@ export type CardPreview_Serialize = {
 	known: boolean,
 	/** The card as a `tallymesh:` link, to hand to [`Contacts::add_from_link`]. */
 	link: string,
+};
+
+/** A party in a conversation. */
+export type ChatMember = {
+	/** Its party id. */
+	partyId: string,
+	/** Its name as this node knows it ("You" for this party). */
+	displayName: string,
 };
 
 /** What a chit does. */
@@ -407,6 +442,66 @@ export type ContractView = {
 	hash: string,
 };
 
+/** One-to-one or group. */
+export type ConversationKind =
+/** With one contact. */
+"direct" |
+/** With several parties. */
+"group";
+
+/** A conversation as the list shows it. */
+export type ConversationView = ConversationView_Serialize | ConversationView_Deserialize;
+
+/** A conversation as the list shows it. */
+export type ConversationView_Deserialize = {
+	/** Its id (32 hex digits). */
+	id: string,
+	/** One-to-one or a group. */
+	kind: ConversationKind,
+	/** The other party of a one-to-one conversation. */
+	partyId?: string | null,
+	/** The contact's name, or the group's. */
+	title: string,
+	/** Everyone in it (for a one-to-one conversation: the other party). */
+	members: ChatMember[],
+	/** Messages received and not read yet. */
+	unread: number,
+	/** Its latest message's time (ms since the Unix epoch). */
+	lastAtMs: number,
+	/** Its latest message. */
+	lastMessage?: MessageView_Deserialize | null,
+	/**
+	 * Whether a device of the other party (of any member, for a group) is
+	 * connected now.
+	 */
+	online: boolean,
+};
+
+/** A conversation as the list shows it. */
+export type ConversationView_Serialize = {
+	/** Its id (32 hex digits). */
+	id: string,
+	/** One-to-one or a group. */
+	kind: ConversationKind,
+	/** The other party of a one-to-one conversation. */
+	partyId: string | null,
+	/** The contact's name, or the group's. */
+	title: string,
+	/** Everyone in it (for a one-to-one conversation: the other party). */
+	members: ChatMember[],
+	/** Messages received and not read yet. */
+	unread: number,
+	/** Its latest message's time (ms since the Unix epoch). */
+	lastAtMs: number,
+	/** Its latest message. */
+	lastMessage: MessageView_Serialize | null,
+	/**
+	 * Whether a device of the other party (of any member, for a group) is
+	 * connected now.
+	 */
+	online: boolean,
+};
+
 /**
  * An enrollment link as the main device's window shows it: the link, when
  * it stops being accepted, and the link as a QR code.
@@ -523,6 +618,68 @@ export type InvoiceView = {
 	memo: string,
 	/** When it was made (ms). */
 	dateMs: number,
+};
+
+/** What the mailbox holds for one device. */
+export type MailboxHeldView = MailboxHeldView_Serialize | MailboxHeldView_Deserialize;
+
+/** What the mailbox holds for one device. */
+export type MailboxHeldView_Deserialize = {
+	/** The device's peer id. */
+	peerId: string,
+	/** Its name, when the party's card lists it. */
+	deviceName?: string | null,
+	/** How many items. */
+	items: number,
+	/** Their size in bytes. */
+	bytes: number,
+	/** When the oldest arrived (ms). */
+	oldestMs: number,
+	/** When the next one expires (ms). */
+	nextExpiryMs: number,
+	/** How many of its one-time keys are held. */
+	keys: number,
+};
+
+/** What the mailbox holds for one device. */
+export type MailboxHeldView_Serialize = {
+	/** The device's peer id. */
+	peerId: string,
+	/** Its name, when the party's card lists it. */
+	deviceName: string | null,
+	/** How many items. */
+	items: number,
+	/** Their size in bytes. */
+	bytes: number,
+	/** When the oldest arrived (ms). */
+	oldestMs: number,
+	/** When the next one expires (ms). */
+	nextExpiryMs: number,
+	/** How many of its one-time keys are held. */
+	keys: number,
+};
+
+/** What this node's mailbox holds, and which devices hold mail for it. */
+export type MailboxStatus = MailboxStatus_Serialize | MailboxStatus_Deserialize;
+
+/** What this node's mailbox holds, and which devices hold mail for it. */
+export type MailboxStatus_Deserialize = {
+	/** Whether this device chats itself (else it only holds mail). */
+	chats: boolean,
+	/** Per device of the party: what is held for it. */
+	held: MailboxHeldView_Deserialize[],
+	/** The devices of the party that hold mail for this one. */
+	mailboxes: string[],
+};
+
+/** What this node's mailbox holds, and which devices hold mail for it. */
+export type MailboxStatus_Serialize = {
+	/** Whether this device chats itself (else it only holds mail). */
+	chats: boolean,
+	/** Per device of the party: what is held for it. */
+	held: MailboxHeldView_Serialize[],
+	/** The devices of the party that hold mail for this one. */
+	mailboxes: string[],
 };
 
 /** What a message says, as the thread shows it. */
