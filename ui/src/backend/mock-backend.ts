@@ -25,12 +25,16 @@ import {
   type MockCard,
   type MockPeer,
 } from "./mock-data";
+import { MockChat } from "./mock-chat";
 import { MockTallies } from "./mock-tallies";
 import {
   type ApiErrorCode,
   type Backend,
   BackendError,
   type CadreDevice,
+  type ConversationView,
+  type MailboxStatus,
+  type MessageView,
   type CardPreview,
   type ChitPage,
   type ChitView,
@@ -205,6 +209,8 @@ export class MockBackend implements Backend {
   private cadreTokens = new Map<string, { expiresAtMs: number; used: boolean }>();
   /** The tallies, and the partners' side of them, which tests steer. */
   readonly talliesBook: MockTallies;
+  /** The conversations, and the other parties' side of them, which tests steer. */
+  readonly chatBook: MockChat;
 
   constructor(options: MockBackendOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -248,6 +254,17 @@ export class MockBackend implements Backend {
       },
       tallies,
     );
+    this.chatBook = new MockChat({
+      now: this.now,
+      emit: (event) => this.emit(event),
+      contact: (partyId) => this.contactCards.get(partyId),
+      contacts: () => [...this.contactCards.values()],
+      ownPartyId: () => (this.identity.state === "ready" || this.identity.state === "member" ? this.identity.partyId : ""),
+      online: (partyId) => [...this.peers.values()].some((peer) => peer.partyId === partyId),
+      tallies: () => this.talliesBook.list(),
+      pay: (tallyId, amount, memo) => this.pay(tallyId, amount, memo),
+      replyMs: options.autoEvents ? 4_000 : null,
+    });
     if (options.autoEvents) this.startAutoEvents();
   }
 
@@ -792,6 +809,54 @@ export class MockBackend implements Backend {
   }
 
   /** Delivers `event` to every subscriber, as the node would. */
+  async chatConversations(): Promise<ConversationView[]> {
+    return this.answer(() => this.chatBook.list());
+  }
+
+  async chatConversationWith(partyId: string): Promise<ConversationView> {
+    return this.answer(() => this.chatBook.conversationWith(partyId));
+  }
+
+  async chatMessages(conversation: string, before: string | null, limit: number): Promise<MessageView[]> {
+    return this.answer(() => this.chatBook.messages(conversation, before, limit));
+  }
+
+  async chatSend(conversation: string, text: string): Promise<MessageView> {
+    return this.answer(() => this.chatBook.send(conversation, text));
+  }
+
+  async chatRequestPayment(conversation: string, tallyId: string, amount: string, memo: string): Promise<MessageView> {
+    return this.answer(() => this.chatBook.requestPayment(conversation, tallyId, amount, memo));
+  }
+
+  async chatPay(conversation: string, messageId: string): Promise<MessageView> {
+    return this.answer(() => this.chatBook.pay(conversation, messageId));
+  }
+
+  async chatCreateGroup(name: string, members: string[]): Promise<ConversationView> {
+    return this.answer(() => this.chatBook.createGroup(name, members));
+  }
+
+  async chatMarkRead(conversation: string): Promise<number> {
+    return this.answer(() => this.chatBook.markRead(conversation));
+  }
+
+  async chatTyping(_conversation: string, _typing: boolean): Promise<void> {
+    return this.answer(() => undefined);
+  }
+
+  async chatPendingNotifications(): Promise<MessageView[]> {
+    return this.answer(() => this.chatBook.pendingNotifications());
+  }
+
+  async chatMarkNotified(conversation: string, messageId: string): Promise<void> {
+    return this.answer(() => this.chatBook.markNotified(conversation, messageId));
+  }
+
+  async chatMailboxStatus(): Promise<MailboxStatus> {
+    return this.answer(() => this.chatBook.mailboxStatus());
+  }
+
   emit(event: NodeEvent): void {
     for (const listener of [...this.listeners]) listener(event);
   }
@@ -963,6 +1028,13 @@ export class MockBackend implements Backend {
     for (const timer of scan.timers) clearTimeout(timer);
     this.scan = null;
     scan.onUpdate(last);
+  }
+
+  /** Waits like a node, fails like a node, then answers with `work`. */
+  private async answer<T>(work: () => T | Promise<T>): Promise<T> {
+    await this.ready();
+    this.requireParty();
+    return work();
   }
 
   private async ready(): Promise<void> {
