@@ -13,6 +13,7 @@ import type { ScreenId } from "@/navigation/screens";
 import { useNodeEventRefresh } from "@/node/node-status";
 import { useDocumentLanguage } from "@/preferences/language";
 import { ThemeProvider } from "@/preferences/theme";
+import { ChatScreen } from "@/screens/chat/chat-screen";
 import { ContactsScreen } from "@/screens/contacts/contacts-screen";
 import { HomeScreen } from "@/screens/home/home-screen";
 import { NetworkScreen } from "@/screens/network/network-screen";
@@ -20,6 +21,8 @@ import { Onboarding } from "@/screens/onboarding/onboarding";
 import { SettingsScreen } from "@/screens/settings/settings-screen";
 import { TalliesScreen } from "@/screens/tallies/tallies-screen";
 import { useTallyNotifier } from "@/tallies/notifications";
+import { useChatNotifier } from "@/chat/notifications";
+import { useChatEvents } from "@/chat/queries";
 
 export function createQueryClient(options: { retry?: number | false } = {}): QueryClient {
   return new QueryClient({
@@ -61,6 +64,7 @@ export function AppProviders({ backend, queryClient, i18n, children }: AppProvid
 const SCREEN_COMPONENTS: Record<ScreenId, () => ReactNode> = {
   home: HomeScreen,
   tallies: TalliesScreen,
+  chat: ChatScreen,
   contacts: ContactsScreen,
   network: NetworkScreen,
   settings: SettingsScreen,
@@ -89,6 +93,8 @@ export function App() {
 
 function MainWindow({ openedLink, onLinkDone }: { openedLink: string | null; onLinkDone: () => void }) {
   const { screen, navigate } = useRoute();
+  useChatEvents();
+  useChatNotifier();
   const Screen = SCREEN_COMPONENTS[screen];
   return (
     <>

@@ -792,11 +792,17 @@ async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
     let bob = TestNode::start_in(dir, config).await.unwrap();
     let got = received(&bob, &alice_party, SECRET).await;
     assert_eq!(got.id, sent.id);
-    // Bob acknowledged the hand-over, and logged it (so logging was recorded
-    // at all).
-    until("the hand-over to be logged", || async {
-        let logs = captured.0.lock().unwrap().clone();
-        holds(&logs, b"took items a mailbox held for this device").then_some(())
+    // Bob's mailbox dropped what it handed over (Bob acknowledged it).
+    until("the mailbox to drop what it handed over", || async {
+        let status = cli(box_dir.path(), &["mailbox", "status", "--json"]).await;
+        let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+        let held = status["held"]
+            .as_array()?
+            .iter()
+            .find(|h| h["peerId"] == bob_peer.as_str())
+            .and_then(|h| h["items"].as_u64())
+            .unwrap_or(0);
+        (held == 0).then_some(())
     })
     .await;
     stop(mailbox).await;
@@ -815,6 +821,10 @@ async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
     alice.node.shutdown().await;
     bob.node.shutdown().await;
     let logs = captured.0.lock().unwrap().clone();
+    assert!(
+        holds(&logs, b"tallymesh_node::chat"),
+        "the nodes' chat logs were recorded"
+    );
     assert!(
         !holds(&logs, SECRET.as_bytes()),
         "the message text is in the nodes' logs"

@@ -35,28 +35,32 @@ describe("App layout", () => {
     expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-current", "page");
   });
 
-  it("Ctrl+2 opens Tallies, Ctrl+3 Contacts, Ctrl+4 Network, Ctrl+5 Settings and Ctrl+1 goes back Home; Cmd works too", async () => {
+  it("Ctrl+2 opens Tallies, Ctrl+3 Chat, Ctrl+4 Contacts, Ctrl+5 Network, Ctrl+6 Settings and Ctrl+1 goes back Home; Cmd works too", async () => {
     renderApp();
     fireEvent.keyDown(window, { key: "2", code: "Digit2", ctrlKey: true });
     expect(await screen.findByTestId("tallies-screen")).toBeInTheDocument();
     expect(window.location.hash).toBe("#/tallies");
 
     fireEvent.keyDown(window, { key: "3", code: "Digit3", ctrlKey: true });
-    expect(await screen.findByTestId("contacts-screen")).toBeInTheDocument();
+    expect(await screen.findByTestId("chat-screen")).toBeInTheDocument();
+    expect(window.location.hash).toBe("#/chat");
 
     fireEvent.keyDown(window, { key: "4", code: "Digit4", ctrlKey: true });
+    expect(await screen.findByTestId("contacts-screen")).toBeInTheDocument();
+
+    fireEvent.keyDown(window, { key: "5", code: "Digit5", ctrlKey: true });
     expect(await screen.findByTestId("network-screen")).toBeInTheDocument();
     expect(window.location.hash).toBe("#/network");
 
-    fireEvent.keyDown(window, { key: "5", code: "Digit5", ctrlKey: true });
+    fireEvent.keyDown(window, { key: "6", code: "Digit6", ctrlKey: true });
     expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
 
     fireEvent.keyDown(window, { key: "1", code: "Digit1", ctrlKey: true });
     expect(await screen.findByTestId("home-screen")).toBeInTheDocument();
 
-    fireEvent.keyDown(window, { key: "4", code: "Digit4", metaKey: true });
-    expect(await screen.findByTestId("network-screen")).toBeInTheDocument();
     fireEvent.keyDown(window, { key: "5", code: "Digit5", metaKey: true });
+    expect(await screen.findByTestId("network-screen")).toBeInTheDocument();
+    fireEvent.keyDown(window, { key: "6", code: "Digit6", metaKey: true });
     expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
   });
 
