@@ -22,7 +22,6 @@ import { SettingsScreen } from "@/screens/settings/settings-screen";
 import { TalliesScreen } from "@/screens/tallies/tallies-screen";
 import { useTallyNotifier } from "@/tallies/notifications";
 import { useChatNotifier } from "@/chat/notifications";
-import { useChatEvents } from "@/chat/queries";
 
 export function createQueryClient(options: { retry?: number | false } = {}): QueryClient {
   return new QueryClient({
@@ -79,8 +78,9 @@ const SCREEN_COMPONENTS: Record<ScreenId, () => ReactNode> = {
 export function App() {
   useDocumentLanguage();
   const { links, enqueue, next } = useOpenedLinks();
-  useNodeEventRefresh(enqueue, useTallyNotifier());
   const identity = useIdentity();
+  const acting = identity.data?.state === "ready" || identity.data?.state === "member";
+  useNodeEventRefresh(enqueue, useTallyNotifier(), useChatNotifier(acting));
   // Keeps onboarding on screen after the identity is made, until the person continues.
   const [onboardingHeld, setOnboardingHeld] = useState(false);
   const state = identity.data?.state;
@@ -93,8 +93,6 @@ export function App() {
 
 function MainWindow({ openedLink, onLinkDone }: { openedLink: string | null; onLinkDone: () => void }) {
   const { screen, navigate } = useRoute();
-  useChatEvents();
-  useChatNotifier();
   const Screen = SCREEN_COMPONENTS[screen];
   return (
     <>

@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useCallback, useEffect, useRef } from "react";
 import { useTranslation } from "react-i18next";
 import { useBackend, type MessageView } from "@/backend";
 import { useToast } from "@/components/toaster";
@@ -23,53 +23,48 @@ export function noticeBody(message: MessageView, t: (key: string, options?: Reco
  * Tells of new messages: a system notification when the window is in the
  * background, a toast when it is in front and the conversation is not open.
  * Each message is marked notified once told, so one a crash interrupted is
- * told after the next start (the node keeps them).
+ * told after the next start (the node keeps them). Returns what to call with
+ * each `chatMessage` event.
  */
-export function useChatNotifier(): void {
+export function useChatNotifier(enabled: boolean): (message: MessageView) => void {
   const { t } = useTranslation();
   const backend = useBackend();
   const toast = useToast();
+  const told = useRef(new Set<string>());
+  const tell = useCallback(
+    (message: MessageView) => {
+      if (message.outgoing || message.status !== "received" || told.current.has(message.id)) return;
+      told.current.add(message.id);
+      void (async () => {
+        const title = t("chat.notify.title", { name: message.senderName ?? t("chat.someone") });
+        const body = noticeBody(message, t);
+        const open = routeFromHash(window.location.hash);
+        const showing = open.screen === "chat" && open.param === message.conversation;
+        if (windowInFront()) {
+          if (!showing) toast(`${title} — ${body}`);
+        } else {
+          const shown = await notify({ title, body, tag: `chat:${message.conversation}` }, () =>
+            navigateTo("chat", message.conversation),
+          );
+          if (!shown && !showing) toast(`${title} — ${body}`);
+        }
+        await backend.chatMarkNotified(message.conversation, message.id).catch(() => undefined);
+      })();
+    },
+    [backend, t, toast],
+  );
   useEffect(() => {
-    let unsubscribe: (() => void) | null = null;
+    if (!enabled) return;
     let stopped = false;
-    const told = new Set<string>();
-    const tell = async (message: MessageView) => {
-      if (told.has(message.id)) return;
-      told.add(message.id);
-      const title = t("chat.notify.title", { name: message.senderName ?? t("chat.someone") });
-      const body = noticeBody(message, t);
-      const open = routeFromHash(window.location.hash);
-      const showing = open.screen === "chat" && open.param === message.conversation;
-      if (windowInFront()) {
-        if (!showing) toast(`${title} — ${body}`);
-      } else {
-        const shown = await notify({ title, body, tag: `chat:${message.conversation}` }, () =>
-          navigateTo("chat", message.conversation),
-        );
-        if (!shown && !showing) toast(`${title} — ${body}`);
-      }
-      await backend.chatMarkNotified(message.conversation, message.id).catch(() => undefined);
-    };
     void backend
       .chatPendingNotifications()
-      .then(async (pending) => {
-        for (const message of pending) if (!stopped) await tell(message);
-      })
-      .catch(() => undefined);
-    void backend
-      .onNodeEvent((event) => {
-        if (event.kind === "chatMessage" && !event.message.outgoing && event.message.status === "received") {
-          void tell(event.message as MessageView);
-        }
-      })
-      .then((stop) => {
-        if (stopped) stop();
-        else unsubscribe = stop;
+      .then((pending) => {
+        for (const message of pending) if (!stopped) tell(message);
       })
       .catch(() => undefined);
     return () => {
       stopped = true;
-      unsubscribe?.();
     };
-  }, [backend, t, toast]);
+  }, [backend, enabled, tell]);
+  return tell;
 }

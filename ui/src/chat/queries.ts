@@ -1,5 +1,4 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useBackend, type BackendError, type ConversationView, type MessageView, type NodeEvent } from "@/backend";
 
 export const chatQueryKeys = {
@@ -43,7 +42,7 @@ export function useTyping(id: string): string[] {
 export const TYPING_MS = 8_000;
 
 /** What a chat event changes in the screens' data. */
-export function refreshAfterChat(event: NodeEvent, queryClient: ReturnType<typeof useQueryClient>): void {
+export function refreshAfterChat(event: NodeEvent, queryClient: QueryClient): void {
   switch (event.kind) {
     case "chatMessage":
       void queryClient.invalidateQueries({ queryKey: chatQueryKeys.messages(event.message.conversation) });
@@ -77,25 +76,4 @@ export function refreshAfterChat(event: NodeEvent, queryClient: ReturnType<typeo
     default:
       return;
   }
-}
-
-/** Keeps the chat screens current with the node's chat events. */
-export function useChatEvents(): void {
-  const backend = useBackend();
-  const queryClient = useQueryClient();
-  useEffect(() => {
-    let unsubscribe: (() => void) | null = null;
-    let stopped = false;
-    void backend
-      .onNodeEvent((event) => refreshAfterChat(event, queryClient))
-      .then((stop) => {
-        if (stopped) stop();
-        else unsubscribe = stop;
-      })
-      .catch(() => undefined);
-    return () => {
-      stopped = true;
-      unsubscribe?.();
-    };
-  }, [backend, queryClient]);
 }

@@ -3,18 +3,20 @@ import { describe, expect, it } from "vitest";
 import { renderApp } from "../../test/render-app";
 
 describe("App layout", () => {
-  it("lists only the screens that work: Home, Tallies, Contacts, Network and Settings, in that order, with the product name", () => {
+  it("lists only the screens that work: Home, Tallies, Chat, Contacts, Network and Settings, in that order, with the product name", () => {
     renderApp();
     const nav = screen.getByRole("navigation", { name: "Main" });
     expect(within(nav).getAllByRole("link").map((link) => link.getAttribute("data-testid"))).toEqual([
       "nav-home",
       "nav-tallies",
+      "nav-chat",
       "nav-contacts",
       "nav-network",
       "nav-settings",
     ]);
     expect(screen.getByTestId("nav-home")).toHaveTextContent("Home");
     expect(screen.getByTestId("nav-tallies")).toHaveTextContent("Tallies");
+    expect(screen.getByTestId("nav-chat")).toHaveTextContent("Chat");
     expect(screen.getByTestId("nav-contacts")).toHaveTextContent("Contacts");
     expect(screen.getByTestId("nav-network")).toHaveTextContent("Network");
     expect(screen.getByTestId("nav-settings")).toHaveTextContent("Settings");
@@ -64,11 +66,12 @@ describe("App layout", () => {
     expect(await screen.findByTestId("settings-screen")).toBeInTheDocument();
   });
 
-  it("announces each entry's shortcut, Tallies' being Ctrl/Cmd+2 and Settings' Ctrl/Cmd+5", () => {
+  it("announces each entry's shortcut, Tallies' being Ctrl/Cmd+2, Chat's Ctrl/Cmd+3 and Settings' Ctrl/Cmd+6", () => {
     renderApp();
     expect(screen.getByTestId("nav-tallies")).toHaveAttribute("aria-keyshortcuts", "Control+2 Meta+2");
-    expect(screen.getByTestId("nav-network")).toHaveAttribute("aria-keyshortcuts", "Control+4 Meta+4");
-    expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-keyshortcuts", "Control+5 Meta+5");
+    expect(screen.getByTestId("nav-chat")).toHaveAttribute("aria-keyshortcuts", "Control+3 Meta+3");
+    expect(screen.getByTestId("nav-network")).toHaveAttribute("aria-keyshortcuts", "Control+5 Meta+5");
+    expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-keyshortcuts", "Control+6 Meta+6");
   });
 
   it("ignores a digit without Ctrl/Cmd, and Ctrl with a number past the last screen", async () => {
