@@ -15,6 +15,8 @@ use tallymesh_node::{IdentityError, KeystoreError, NodeError};
 pub enum ApiErrorCode {
     /// The request itself is wrong; asking again unchanged will not help.
     InvalidInput,
+    /// What the request names (a tally) is not on this device.
+    NotFound,
     /// The node is not running or cannot be reached right now.
     Unavailable,
     /// The data directory or the database failed.
@@ -113,6 +115,7 @@ impl From<TallyError> for ApiError {
     fn from(error: TallyError) -> Self {
         match error {
             TallyError::Node(error) => error.into(),
+            TallyError::NotFound(_) => ApiError::new(ApiErrorCode::NotFound, sentence(&error.to_string())),
             // The tally named, the amount, the terms or the rules: the message says what is
             // wrong and what can be done.
             other => ApiError::new(ApiErrorCode::InvalidInput, sentence(&other.to_string())),
@@ -309,6 +312,22 @@ mod tests {
         assert!(api.message.ends_with('.'), "{}", api.message);
         let api = ApiError::from(CadreError::Node(NodeError::Identity(IdentityError::NoIdentity)));
         assert_eq!(api.code, ApiErrorCode::Unavailable);
+    }
+
+    #[test]
+    fn a_tally_that_is_not_there_has_its_own_code_and_bad_input_stays_invalid_input() {
+        let api = ApiError::from(TallyError::NotFound("01900000-0000-7000-8000-000000000000".into()));
+        assert_eq!(api.code, ApiErrorCode::NotFound);
+        assert_eq!(api.message, "There is no tally 01900000-0000-7000-8000-000000000000.");
+        assert_eq!(
+            serde_json::to_value(&api).unwrap()["code"],
+            serde_json::json!("notFound")
+        );
+        assert_eq!(
+            ApiError::from(TallyError::BadId("nope".into())).code,
+            ApiErrorCode::InvalidInput
+        );
+        assert_eq!(ApiError::from(TallyError::NotOpen).code, ApiErrorCode::InvalidInput);
     }
 
     #[tokio::test]

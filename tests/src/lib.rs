@@ -141,6 +141,15 @@ pub fn cli_binary() -> PathBuf {
 /// Starts `tallymesh node run` on loopback as a headless server would run
 /// it: keys in a key file under `passphrase`, stderr captured.
 pub fn spawn_headless_node(data_dir: &std::path::Path, passphrase: &str) -> std::io::Result<std::process::Child> {
+    spawn_headless_node_with(data_dir, passphrase, &[])
+}
+
+/// [`spawn_headless_node`] with more arguments to `node run` (`--relay`).
+pub fn spawn_headless_node_with(
+    data_dir: &std::path::Path,
+    passphrase: &str,
+    more: &[&str],
+) -> std::io::Result<std::process::Child> {
     std::process::Command::new(cli_binary())
         .args([
             "node",
@@ -150,8 +159,9 @@ pub fn spawn_headless_node(data_dir: &std::path::Path, passphrase: &str) -> std:
             "/ip4/127.0.0.1/tcp/0",
             "--no-lan-discovery",
             "--dht-server",
-            "--data-dir",
         ])
+        .args(more)
+        .arg("--data-dir")
         .arg(data_dir)
         .env_remove("TALLYMESH_DATA_DIR")
         .env("TALLYMESH_PASSPHRASE", passphrase)

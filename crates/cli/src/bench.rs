@@ -76,6 +76,8 @@ impl Run {
 
 /// Runs one `bench` command.
 pub async fn run(command: BenchCommand) -> Result<(), String> {
+    // Quiet unless asked: `RUST_LOG=debug` shows what the nodes do.
+    let _logs = std::env::var_os("RUST_LOG").map(|_| tallymesh_node::logging::init(None));
     let root = std::env::temp_dir().join(format!("tallymesh-bench-{}", std::process::id()));
     let result = match command {
         BenchCommand::Ledger(args) => bench_ledger(&root, &args).await,
@@ -307,7 +309,11 @@ async fn bench_chat(root: &std::path::Path, args: &ChatArgs) -> Result<(), Strin
     let nodes = start_nodes(root, 2).await?;
     let outcome = async {
         let (alice, bob) = (&nodes[0], &nodes[1]);
-        alice.identity().create("Bench Alice").await.map_err(|e| e.to_string())?;
+        alice
+            .identity()
+            .create("Bench Alice")
+            .await
+            .map_err(|e| e.to_string())?;
         bob.identity().create("Bench Bob").await.map_err(|e| e.to_string())?;
         let link = alice
             .contacts()
@@ -317,7 +323,12 @@ async fn bench_chat(root: &std::path::Path, args: &ChatArgs) -> Result<(), Strin
             }))
             .await
             .map_err(|e| e.to_string())?;
-        let alice_party = bob.contacts().redeem_link(&link).await.map_err(|e| e.to_string())?.party_id;
+        let alice_party = bob
+            .contacts()
+            .redeem_link(&link)
+            .await
+            .map_err(|e| e.to_string())?
+            .party_id;
         let bob_party = alice
             .contacts()
             .list()

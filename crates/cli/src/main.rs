@@ -109,8 +109,9 @@ struct RunArgs {
     /// confirm that this node can be dialled (for a LAN or a test network)
     #[arg(long)]
     dht_server: bool,
-    /// Relay connections for peers behind NAT: for an always-on machine
-    /// with a public address, serving its party's other devices
+    /// Relay connections for this party's other devices (and nobody
+    /// else's), so they stay reachable behind NAT: for an always-on machine
+    /// they can dial
     #[arg(long)]
     relay: bool,
     /// Prune each tally ledger's journal every N certified blocks; 0 keeps

@@ -11,7 +11,8 @@ use serde::Serialize;
 use tallymesh_core::{Unit, Units};
 use tallymesh_node::control::{Call, ControlClient};
 use tallymesh_node::tallies::{
-    ChitPage, ChitStatus, ChitView, SettingInput, TallyDetail, TallyOffer, TallySide, TallySummary, TallyTerms, Who,
+    ChitPage, ChitStatus, ChitView, ContractText, SettingInput, TallyDetail, TallyOffer, TallySide, TallySummary,
+    TallyTerms, Who,
 };
 
 #[derive(Debug, Subcommand)]
@@ -67,10 +68,10 @@ pub struct OfferArgs {
     #[arg(long, value_enum)]
     side: SideArg,
     /// The most the partner may come to owe you
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     we_grant: String,
     /// The most you may come to owe the partner
-    #[arg(long, value_name = "AMOUNT", default_value = "0")]
+    #[arg(long, value_name = "AMOUNT", default_value = "0", allow_negative_numbers = true)]
     they_grant: String,
     /// Days of notice you give before paying on demand
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
@@ -84,6 +85,17 @@ pub struct OfferArgs {
     /// Hours the partner has to accept
     #[arg(long, value_name = "HOURS", default_value_t = 72)]
     expires_hours: u32,
+    /// A device of your cadre that keeps the tally (repeat for each); by
+    /// default every device of your party (`tallymesh cadre list`)
+    #[arg(long = "node", value_name = "PEER_ID")]
+    nodes: Vec<String>,
+    /// The title of a contract the tally refers to (with --contract-file)
+    #[arg(long, value_name = "TITLE", requires = "contract_file")]
+    contract_title: Option<String>,
+    /// A file holding the contract's text: its hash goes in the tally, the
+    /// text along with the offer
+    #[arg(long, value_name = "FILE", requires = "contract_title")]
+    contract_file: Option<PathBuf>,
     #[command(flatten)]
     out: JsonArgs,
 }
@@ -93,10 +105,10 @@ pub struct CounterArgs {
     /// The tally id
     tally_id: String,
     /// The most the partner may come to owe you
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     we_grant: String,
     /// The most you may come to owe the partner
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     they_grant: String,
     /// Days of notice you give
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
@@ -107,6 +119,10 @@ pub struct CounterArgs {
     /// A note both of you see
     #[arg(long, default_value = "")]
     memo: String,
+    /// A device of your cadre that keeps the tally (repeat for each); by
+    /// default every device of your party
+    #[arg(long = "node", value_name = "PEER_ID")]
+    nodes: Vec<String>,
     #[command(flatten)]
     out: JsonArgs,
 }
@@ -135,6 +151,7 @@ pub struct AmountArgs {
     /// The tally id
     tally_id: String,
     /// The amount, in the tally's unit (e.g. 12.5)
+    #[arg(allow_negative_numbers = true)]
     amount: String,
     /// A note the partner sees
     #[arg(long, default_value = "")]
@@ -158,10 +175,10 @@ pub struct SetArgs {
     /// The tally id
     tally_id: String,
     /// The balance you want to reach through lifts
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     target: Option<String>,
     /// The most you accept through lifts
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     bound: Option<String>,
     /// Your fee for lifting beyond the target, in percent
     #[arg(long, value_name = "PERCENT", allow_hyphen_values = true)]
@@ -194,6 +211,14 @@ pub async fn run(data_dir: PathBuf, command: TallyCommand) -> Result<(), String>
     })?;
     match command {
         TallyCommand::Offer(args) => {
+            let contract = match (args.contract_title, args.contract_file) {
+                (Some(title), Some(file)) => Some(ContractText {
+                    title,
+                    text: std::fs::read_to_string(&file)
+                        .map_err(|e| format!("cannot read the contract file {}: {e}", file.display()))?,
+                }),
+                _ => None,
+            };
             let offer = TallyOffer {
                 party_id: args.to,
                 side: match args.side {
@@ -205,8 +230,9 @@ pub async fn run(data_dir: PathBuf, command: TallyCommand) -> Result<(), String>
                 our_call: args.our_call,
                 their_call: args.their_call,
                 memo: args.memo,
-                contract: None,
+                contract,
                 expires_in_hours: args.expires_hours,
+                our_nodes: (!args.nodes.is_empty()).then_some(args.nodes),
             };
             summary(ask(&mut client, Call::TallyOffer { offer }).await?, args.out.json)
         }
@@ -217,6 +243,7 @@ pub async fn run(data_dir: PathBuf, command: TallyCommand) -> Result<(), String>
                 our_call: args.our_call,
                 their_call: args.their_call,
                 memo: args.memo,
+                our_nodes: (!args.nodes.is_empty()).then_some(args.nodes),
             };
             let tally_id = args.tally_id;
             summary(
@@ -378,7 +405,7 @@ pub fn describe_summary(tally: &TallySummary) -> String {
         (_, Some(Who::Partner), false) => "offered, waiting for the partner".to_owned(),
         (stage, None, _) => format!("{stage:?}").to_lowercase(),
     };
-    format!(
+    let mut line = format!(
         "{}  {}  {}  balance {} (they may owe up to {}, you up to {})",
         tally.id,
         tally.partner_name,
@@ -386,7 +413,18 @@ pub fn describe_summary(tally: &TallySummary) -> String {
         unit.format(Units::new(tally.balance)),
         unit.format(Units::new(tally.we_grant)),
         unit.format(Units::new(tally.they_grant)),
-    )
+    );
+    if let Some(wait) = &tally.waiting_for_nodes {
+        let whose = match wait.who {
+            Who::Us => "your".to_owned(),
+            Who::Partner => format!("{}'s", wait.name),
+        };
+        line.push_str(&format!(
+            "\n  waiting for {whose} nodes ({} of {} up)",
+            wait.up, wait.needed
+        ));
+    }
+    line
 }
 
 /// A tally and its latest chits, as text.

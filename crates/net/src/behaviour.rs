@@ -13,6 +13,9 @@
 //! Kademlia, gossipsub, mDNS (optional), relay client, relay server
 //! (optional), DCUtR, AutoNAT, and our request-response protocols.
 
+use std::collections::HashSet;
+use std::sync::{Arc, PoisonError, RwLock};
+
 use libp2p::identity::Keypair;
 use libp2p::kad::store::{MemoryStore, MemoryStoreConfig};
 use libp2p::swarm::NetworkBehaviour;
@@ -34,6 +37,22 @@ const GOSSIP_ENVELOPE_BYTES: usize = 2 * 1024;
 /// addresses) on top of a record's value.
 const KADEMLIA_ENVELOPE_BYTES: usize = 16 * 1024;
 
+/// The peers a relay server grants reservations to, shared between the
+/// relay (which asks on every reservation and renewal) and the event loop
+/// (which the node tells).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RelayClients(Arc<RwLock<HashSet<libp2p::PeerId>>>);
+
+impl RelayClients {
+    pub(crate) fn allows(&self, peer: &libp2p::PeerId) -> bool {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).contains(peer)
+    }
+
+    pub(crate) fn replace(&self, peers: HashSet<libp2p::PeerId>) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = peers;
+    }
+}
+
 /// The protocols every Tallymesh node runs.
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
@@ -50,7 +69,11 @@ pub(crate) struct Behaviour {
     pub(crate) requests: RequestProtocols,
 }
 
-pub(crate) fn build_swarm(key: Keypair, config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
+pub(crate) fn build_swarm(
+    key: Keypair,
+    config: &NetConfig,
+    relay_clients: &RelayClients,
+) -> Result<Swarm<Behaviour>, NetError> {
     config.validate()?;
     let peer_id = key.public().to_peer_id();
     let gossipsub = gossipsub_behaviour(&key, config)?;
@@ -81,9 +104,16 @@ pub(crate) fn build_swarm(key: Keypair, config: &NetConfig) -> Result<Swarm<Beha
             .with_agent_version(format!("tallymesh/{}", env!("CARGO_PKG_VERSION"))),
     );
     let ping = ping::Behaviour::new(ping::Config::new().with_interval(config.ping_interval));
-    let relay_server = config
-        .relay_server
-        .then(|| relay::Behaviour::new(peer_id, relay::Config::default()));
+    let relay_server = config.relay_server.then(|| {
+        let mut relay_config = relay::Config::default();
+        // Besides the default rates per peer and per IP: only the peers the
+        // node named (its party's devices) get a reservation or a renewal.
+        let allowed = relay_clients.clone();
+        relay_config.reservation_rate_limiters.push(Box::new(
+            move |peer: libp2p::PeerId, _: &libp2p::Multiaddr, _: std::time::Instant| allowed.allows(&peer),
+        ));
+        relay::Behaviour::new(peer_id, relay_config)
+    });
     let requests = RequestProtocols::new(&config.request_protocols, config.request_timeout);
 
     let idle = config.idle_connection_timeout;
@@ -122,6 +152,11 @@ fn kademlia_behaviour(peer_id: libp2p::PeerId, config: &NetConfig) -> kad::Behav
     kad_config
         .set_query_timeout(config.kademlia_query_timeout)
         .set_max_packet_size(config.max_record_bytes + KADEMLIA_ENVELOPE_BYTES);
+    if config.record_policy.is_some() {
+        // Records peers put reach the event loop, which stores them only
+        // if the policy says so.
+        kad_config.set_record_filtering(kad::StoreInserts::FilterBoth);
+    }
     let store = MemoryStore::with_config(
         peer_id,
         MemoryStoreConfig {

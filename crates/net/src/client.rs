@@ -28,6 +28,10 @@ pub(crate) enum Command {
         address: Multiaddr,
         reply: Reply<Result<(), NetError>>,
     },
+    StopListening {
+        address: Multiaddr,
+        reply: Reply<bool>,
+    },
     Dial {
         address: Multiaddr,
         reply: Reply<Result<(), NetError>>,
@@ -39,6 +43,10 @@ pub(crate) enum Command {
     },
     AddExternalAddress {
         address: Multiaddr,
+        reply: Reply<()>,
+    },
+    AllowRelayReservations {
+        peers: std::collections::HashSet<PeerId>,
         reply: Reply<()>,
     },
     Disconnect {
@@ -118,6 +126,15 @@ impl Client {
             .ok_or(NetError::Stopped)?
     }
 
+    /// Stops the listener started with exactly `address` (for a relay,
+    /// the `/p2p/<relay>/p2p-circuit` address given to [`Client::listen`]),
+    /// ending its reservation; false if there was none.
+    pub async fn stop_listening(&self, address: Multiaddr) -> Result<bool, NetError> {
+        self.ask(|reply| Command::StopListening { address, reply })
+            .await
+            .ok_or(NetError::Stopped)
+    }
+
     /// Dials `address`; success means the dial started, and
     /// [`crate::NetEvent::PeerConnected`] (or
     /// [`crate::NetEvent::DialFailed`]) tells how it ended.
@@ -139,6 +156,17 @@ impl Client {
     /// with a public address it knows from its configuration).
     pub async fn add_external_address(&self, address: Multiaddr) -> Result<(), NetError> {
         self.ask(|reply| Command::AddExternalAddress { address, reply })
+            .await
+            .ok_or(NetError::Stopped)
+    }
+
+    /// On a relay server ([`crate::NetConfig::relay_server`]): the peers
+    /// that may hold a reservation from now on, in place of the previous
+    /// ones. Nobody may until this is called. A peer left out keeps its
+    /// reservation until its renewal, which is refused.
+    pub async fn allow_relay_reservations(&self, peers: impl IntoIterator<Item = PeerId>) -> Result<(), NetError> {
+        let peers = peers.into_iter().collect();
+        self.ask(|reply| Command::AllowRelayReservations { peers, reply })
             .await
             .ok_or(NetError::Stopped)
     }

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use crate::error::NetError;
 use crate::protocol::RequestProtocol;
+use crate::records::RecordPolicy;
 
 /// Settings of the swarm. [`NetConfig::default`] suits the desktop app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +36,9 @@ pub struct NetConfig {
     pub kademlia_query_timeout: Duration,
     /// The largest DHT record value stored or published, in bytes.
     pub max_record_bytes: usize,
+    /// Judges every record a peer asks this node to store; `None` stores
+    /// them all (libp2p's default).
+    pub record_policy: Option<RecordPolicy>,
     /// The largest gossip message payload published or accepted, in bytes.
     pub max_gossip_bytes: usize,
     /// The gossipsub heartbeat: how often meshes are repaired and recent
@@ -43,8 +47,11 @@ pub struct NetConfig {
     /// Discover peers on the local network by multicast DNS. On for the
     /// desktop; keep it off in tests (it multicasts on real interfaces).
     pub mdns: bool,
-    /// Act as a circuit relay for other peers (a headless node serving its
-    /// own cadre). The relay client is always on.
+    /// Act as a circuit relay (a headless node serving its own cadre):
+    /// reservations are granted only to the peers
+    /// [`crate::Client::allow_relay_reservations`] names, and the node's
+    /// own listen addresses count as external from the start, so it serves
+    /// on a LAN or loopback too. The relay client is always on.
     pub relay_server: bool,
     /// How often each connection is pinged ([`crate::NetEvent::PingRtt`]).
     pub ping_interval: Duration,
@@ -61,6 +68,7 @@ impl Default for NetConfig {
             kademlia_mode: KademliaMode::Automatic,
             kademlia_query_timeout: Duration::from_secs(30),
             max_record_bytes: 16 * 1024,
+            record_policy: None,
             max_gossip_bytes: 64 * 1024,
             gossip_heartbeat: Duration::from_secs(1),
             mdns: true,

@@ -108,6 +108,23 @@ pub enum NetEvent {
         /// The relay.
         relay: PeerId,
     },
+    /// A reservation this node asked a relay for was refused, or one it
+    /// held ended (the relay went away): the circuit listener is closed.
+    RelayReservationLost {
+        /// The relay.
+        relay: PeerId,
+        /// Why, in words.
+        reason: String,
+    },
+    /// A connected peer serves as a circuit relay (identify lists the relay
+    /// hop protocol), listening at `addresses`. It may still refuse this
+    /// node a reservation.
+    RelayOffered {
+        /// The relay.
+        relay: PeerId,
+        /// Where it listens (circuit addresses left out).
+        addresses: Vec<Multiaddr>,
+    },
 }
 
 /// How a peer broke the rules.
@@ -128,6 +145,14 @@ pub enum Misbehaviour {
         protocol: ProtocolName,
         /// What was wrong with it.
         error: FrameError,
+    },
+    /// A DHT record the node's record policy rejected.
+    #[error("a DHT record refused under {key}: {reason}")]
+    BadRecord {
+        /// The record's key, as text (bytes that are not UTF-8 replaced).
+        key: String,
+        /// What was wrong with it.
+        reason: String,
     },
     /// A signed gossip message larger than the gossip limit.
     #[error("a gossip message of {size} bytes on {topic}; the limit is {limit}")]
@@ -224,6 +249,16 @@ impl fmt::Debug for NetEvent {
                 .finish(),
             NetEvent::Reachability(reachability) => f.debug_tuple("Reachability").field(reachability).finish(),
             NetEvent::RelayReservation { relay } => f.debug_struct("RelayReservation").field("relay", relay).finish(),
+            NetEvent::RelayReservationLost { relay, reason } => f
+                .debug_struct("RelayReservationLost")
+                .field("relay", relay)
+                .field("reason", reason)
+                .finish(),
+            NetEvent::RelayOffered { relay, addresses } => f
+                .debug_struct("RelayOffered")
+                .field("relay", relay)
+                .field("addresses", addresses)
+                .finish(),
         }
     }
 }

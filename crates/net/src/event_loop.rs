@@ -21,7 +21,9 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
+use libp2p::core::transport::ListenerId;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId, PublishError};
+use libp2p::kad::store::RecordStore;
 use libp2p::kad::{self, GetRecordOk, QueryId, QueryResult, Quorum, Record, RecordKey};
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel};
@@ -29,12 +31,13 @@ use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, autonat, identify, mdns, ping, relay};
 use tokio::sync::mpsc;
 
-use crate::behaviour::{Behaviour, BehaviourEvent};
+use crate::behaviour::{Behaviour, BehaviourEvent, RelayClients};
 use crate::client::{Command, Reply};
 use crate::error::{DhtError, GossipError, NetError, RequestError};
 use crate::event::{ConnectedPeer, Misbehaviour, NetEvent, Reachability};
 use crate::frame::Frame;
 use crate::gossip::{GossipValidation, GossipVerdict};
+use crate::records::{RecordPolicy, RecordVerdict};
 use crate::requests::Responder;
 use crate::{KADEMLIA_PROTOCOL, NetConfig};
 
@@ -74,6 +77,13 @@ pub struct EventLoop {
     request_timeout: Duration,
     max_record_bytes: usize,
     max_gossip_bytes: usize,
+    record_policy: Option<RecordPolicy>,
+    /// Whether this node is a relay server: its listen addresses count as
+    /// external.
+    relay_server: bool,
+    relay_clients: RelayClients,
+    /// The address each listener was started with.
+    listeners: HashMap<ListenerId, Multiaddr>,
     /// Numbers inbound requests and gossip messages for their handles.
     next_number: u64,
     connections: HashMap<PeerId, Vec<(ConnectionId, Multiaddr)>>,
@@ -88,6 +98,7 @@ impl EventLoop {
     pub(crate) fn new(
         swarm: Swarm<Behaviour>,
         config: &NetConfig,
+        relay_clients: RelayClients,
         commands: mpsc::Receiver<Command>,
         events: mpsc::Sender<NetEvent>,
     ) -> Self {
@@ -98,6 +109,10 @@ impl EventLoop {
             request_timeout: config.request_timeout,
             max_record_bytes: config.max_record_bytes,
             max_gossip_bytes: config.max_gossip_bytes,
+            record_policy: config.record_policy.clone(),
+            relay_server: config.relay_server,
+            relay_clients,
+            listeners: HashMap::new(),
             next_number: 1,
             connections: HashMap::new(),
             rtts: HashMap::new(),
@@ -143,15 +158,30 @@ impl EventLoop {
     fn on_command(&mut self, command: Command) {
         match command {
             Command::Listen { address, reply } => {
-                let result = self
-                    .swarm
-                    .listen_on(address.clone())
-                    .map(|_| ())
-                    .map_err(|e| NetError::Listen {
+                let result = match self.swarm.listen_on(address.clone()) {
+                    Ok(id) => {
+                        self.listeners.insert(id, address);
+                        Ok(())
+                    }
+                    Err(e) => Err(NetError::Listen {
                         address,
                         reason: e.to_string(),
-                    });
+                    }),
+                };
                 let _ = reply.send(result);
+            }
+            Command::StopListening { address, reply } => {
+                let ids: Vec<ListenerId> = self
+                    .listeners
+                    .iter()
+                    .filter(|(_, listened)| **listened == address)
+                    .map(|(id, _)| *id)
+                    .collect();
+                let mut stopped = false;
+                for id in ids {
+                    stopped |= self.swarm.remove_listener(id);
+                }
+                let _ = reply.send(stopped);
             }
             Command::Dial { address, reply } => {
                 let result = self.swarm.dial(address.clone()).map_err(|e| NetError::Dial {
@@ -167,6 +197,10 @@ impl EventLoop {
             }
             Command::AddExternalAddress { address, reply } => {
                 self.swarm.add_external_address(address);
+                let _ = reply.send(());
+            }
+            Command::AllowRelayReservations { peers, reply } => {
+                self.relay_clients.replace(peers);
                 let _ = reply.send(());
             }
             Command::Disconnect { peer, reply } => {
@@ -347,9 +381,41 @@ impl EventLoop {
         match event {
             SwarmEvent::NewListenAddr { address, .. } => {
                 tracing::info!(%address, "listening");
+                if self.relay_server && !is_relayed(&address) {
+                    // A relay serves only from an address others can dial;
+                    // a headless node serving its cadre on a LAN (or in a
+                    // test on loopback) has no one to confirm it.
+                    self.swarm.add_external_address(address.clone());
+                }
                 self.emit(NetEvent::Listening(address)).await;
             }
-            SwarmEvent::ExpiredListenAddr { address, .. } => self.emit(NetEvent::ListenerClosed(address)).await,
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                if self.relay_server {
+                    self.swarm.remove_external_address(&address);
+                }
+                self.emit(NetEvent::ListenerClosed(address)).await;
+            }
+            SwarmEvent::ListenerClosed {
+                listener_id,
+                addresses,
+                reason,
+            } => {
+                for address in addresses {
+                    if self.relay_server {
+                        self.swarm.remove_external_address(&address);
+                    }
+                    self.emit(NetEvent::ListenerClosed(address)).await;
+                }
+                let started_with = self.listeners.remove(&listener_id);
+                if let Some(relay) = started_with.as_ref().and_then(relay_of) {
+                    let reason = match reason {
+                        Ok(()) => "the reservation was given up".to_owned(),
+                        Err(error) => with_causes(&error),
+                    };
+                    tracing::info!(%relay, %reason, "relay reservation lost");
+                    self.emit(NetEvent::RelayReservationLost { relay, reason }).await;
+                }
+            }
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 connection_id,
@@ -415,9 +481,20 @@ impl EventLoop {
                 // they listen on; without this, peers that dialled us
                 // would never enter the routing table.
                 if info.protocols.contains(&StreamProtocol::new(KADEMLIA_PROTOCOL)) {
-                    for address in info.listen_addrs {
-                        self.swarm.behaviour_mut().kademlia.add_address(&peer_id, address);
+                    for address in &info.listen_addrs {
+                        self.swarm
+                            .behaviour_mut()
+                            .kademlia
+                            .add_address(&peer_id, address.clone());
                     }
+                }
+                if info.protocols.contains(&relay::HOP_PROTOCOL_NAME) {
+                    let addresses = info.listen_addrs.into_iter().filter(|a| !is_relayed(a)).collect();
+                    self.emit(NetEvent::RelayOffered {
+                        relay: peer_id,
+                        addresses,
+                    })
+                    .await;
                 }
             }
             BehaviourEvent::Identify(_) => {}
@@ -434,6 +511,14 @@ impl EventLoop {
             BehaviourEvent::Kademlia(kad::Event::ModeChanged { new_mode }) => {
                 tracing::info!(mode = %new_mode, "DHT mode changed");
             }
+            BehaviourEvent::Kademlia(kad::Event::InboundRequest {
+                request:
+                    kad::InboundRequest::PutRecord {
+                        source,
+                        record: Some(record),
+                        ..
+                    },
+            }) => self.on_record_offered(source, record).await,
             BehaviourEvent::Kademlia(_) => {}
             BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,
@@ -481,6 +566,34 @@ impl EventLoop {
             }
             BehaviourEvent::Autonat(_) => {}
             BehaviourEvent::Requests((index, event)) => self.on_request_event(index, event).await,
+        }
+    }
+
+    /// A peer asked this node to store a record, and a record policy is
+    /// set: store it only if the policy says so.
+    async fn on_record_offered(&mut self, peer: PeerId, record: Record) {
+        let Some(policy) = &self.record_policy else {
+            return;
+        };
+        let store = self.swarm.behaviour_mut().kademlia.store_mut();
+        let kept = store.get(&record.key).map(|kept| kept.value.clone());
+        let key = record.key.to_vec();
+        match policy.judge(&key, &record.value, kept.as_deref()) {
+            RecordVerdict::Store => {
+                if let Err(error) = store.put(record) {
+                    tracing::info!(%peer, ?error, "a DHT record was not stored");
+                }
+            }
+            RecordVerdict::Ignore => tracing::debug!(%peer, "a DHT record was not stored: the policy ignores it"),
+            RecordVerdict::Reject(reason) => {
+                let key = String::from_utf8_lossy(&key).chars().take(120).collect();
+                tracing::debug!(%peer, %key, %reason, "a DHT record was refused");
+                self.emit(NetEvent::Misbehaved {
+                    peer,
+                    reason: Misbehaviour::BadRecord { key, reason },
+                })
+                .await;
+            }
         }
     }
 
@@ -682,6 +795,39 @@ impl EventLoop {
             }
         }
     }
+}
+
+/// An error and the errors that caused it, in words: "failed to get a
+/// reservation: … resource limit exceeded".
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut words = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let next_words = next.to_string();
+        if !words.ends_with(&next_words) {
+            words = format!("{words}: {next_words}");
+        }
+        cause = next.source();
+    }
+    words
+}
+
+/// Whether `address` goes through a relay.
+fn is_relayed(address: &Multiaddr) -> bool {
+    address.iter().any(|p| matches!(p, Protocol::P2pCircuit))
+}
+
+/// The relay of a `/…/p2p/<relay>/p2p-circuit` address.
+fn relay_of(address: &Multiaddr) -> Option<PeerId> {
+    let mut relay = None;
+    for protocol in address.iter() {
+        match protocol {
+            Protocol::P2p(peer) => relay = Some(peer),
+            Protocol::P2pCircuit => return relay,
+            _ => {}
+        }
+    }
+    None
 }
 
 fn publish_error(error: PublishError) -> GossipError {

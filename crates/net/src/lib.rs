@@ -50,6 +50,7 @@ mod event_loop;
 mod frame;
 mod gossip;
 mod protocol;
+mod records;
 mod requests;
 
 pub use client::Client;
@@ -62,6 +63,7 @@ pub use gossip::GossipValidation;
 pub use libp2p::identity::{DecodingError, Keypair};
 pub use libp2p::{Multiaddr, PeerId, multiaddr};
 pub use protocol::{ProtocolName, ProtocolNameError, RequestProtocol};
+pub use records::{RecordPolicy, RecordVerdict};
 pub use requests::Responder;
 
 use tokio::sync::mpsc;
@@ -127,13 +129,14 @@ pub fn ed25519_public_key(peer: &PeerId) -> Option<[u8; 32]> {
 /// runs). Fails if the settings contradict themselves
 /// ([`NetConfig::validate`]) or a transport cannot be set up.
 pub fn new(key: Keypair, config: NetConfig) -> Result<(Client, mpsc::Receiver<NetEvent>, EventLoop), NetError> {
-    let swarm = behaviour::build_swarm(key, &config)?;
+    let relay_clients = behaviour::RelayClients::default();
+    let swarm = behaviour::build_swarm(key, &config, &relay_clients)?;
     let local_peer_id = *swarm.local_peer_id();
     let (command_tx, command_rx) = mpsc::channel(COMMAND_BUFFER);
     let (event_tx, event_rx) = mpsc::channel(EVENT_BUFFER);
     Ok((
         Client::new(command_tx, local_peer_id),
         event_rx,
-        EventLoop::new(swarm, &config, command_rx, event_tx),
+        EventLoop::new(swarm, &config, relay_clients, command_rx, event_tx),
     ))
 }

@@ -403,10 +403,17 @@ impl Cadre {
             Ok(request) => self.decide(peer, request).await,
             Err(error) => {
                 self.node.strike(peer, &format!("an unreadable cadre request: {error}"));
-                CadreResponse::refused(
-                    CadreRefusal::BadRequest,
-                    &format!("The request could not be read: {error}"),
-                )
+                if error.is_other_version() {
+                    CadreResponse::refused(
+                        CadreRefusal::UnsupportedVersion,
+                        &format!("This device cannot read the request: {error}."),
+                    )
+                } else {
+                    CadreResponse::refused(
+                        CadreRefusal::BadRequest,
+                        &format!("The request could not be read: {error}"),
+                    )
+                }
             }
         };
         response.encode()

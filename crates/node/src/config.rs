@@ -32,9 +32,10 @@ pub struct NodeConfig {
     /// the swarm decide once others can dial it; nodes on loopback or a LAN
     /// say `Some(true)`, since nobody there confirms an external address.
     pub dht_server: Option<bool>,
-    /// Whether to relay connections for peers that cannot be dialled
-    /// directly (an always-on node serving its party's other devices).
-    /// It serves once others confirm an address of it they can dial.
+    /// Whether to relay connections for the party's other devices (and
+    /// only theirs) that cannot be dialled directly: an always-on node.
+    /// Its listen addresses count as ones others can dial, so it serves
+    /// from the start (see [`crate::cadre`] and `docs/protocol/cadre.md`).
     pub relay_server: bool,
     /// How the tally ledgers run: the consensus timeouts and limits, how
     /// often journals are pruned.
@@ -108,7 +109,7 @@ impl NodeConfig {
         self
     }
 
-    /// The same node, relaying for peers behind NAT (`true`) or not.
+    /// The same node, relaying for its party's other devices (`true`) or not.
     pub fn with_relay_server(mut self, on: bool) -> Self {
         self.relay_server = on;
         self
@@ -120,6 +121,7 @@ impl NodeConfig {
             request_protocols,
             mdns: self.lan_discovery,
             relay_server: self.relay_server,
+            record_policy: Some(crate::card_records::record_policy()),
             kademlia_mode: match self.dht_server {
                 None => KademliaMode::Automatic,
                 Some(true) => KademliaMode::Server,
@@ -163,6 +165,7 @@ mod tests {
         let desktop = NodeConfig::new("/data".into()).net_config(Vec::new());
         assert!(desktop.mdns);
         assert!(!desktop.relay_server);
+        assert!(desktop.record_policy.is_some(), "the DHT keeps only valid cards");
         assert_eq!(desktop.kademlia_mode, KademliaMode::Automatic);
 
         let server = NodeConfig::new("/data".into())

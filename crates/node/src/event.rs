@@ -141,7 +141,10 @@ impl NodeEvent {
             | N::Misbehaved { .. }
             // Kept by the node, which tells of changes itself.
             | N::Reachability(_)
-            | N::RelayReservation { .. } => return None,
+            // The cadre's relay is the node's business (`cadre_relay`).
+            | N::RelayReservation { .. }
+            | N::RelayReservationLost { .. }
+            | N::RelayOffered { .. } => return None,
         })
     }
 }

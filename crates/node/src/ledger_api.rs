@@ -47,6 +47,12 @@ use crate::{Node, NodeError};
 /// Where the addresses of other ledger nodes are kept (node meta).
 const PEERS_META_KEY: &str = "ledger_peer_addresses";
 
+/// How many addresses are kept for one peer: the newest.
+pub const ADDRESSES_PER_PEER: usize = 4;
+
+/// How many addresses of other ledger nodes are kept in all.
+const MAX_KEPT_ADDRESSES: usize = 1024;
+
 /// How many test entries [`NodeLedger::submit_test_entries`] keeps open.
 pub const SUBMIT_WINDOW: u64 = 256;
 
@@ -274,32 +280,7 @@ impl NodeLedger {
 
     /// Remembers where other ledger nodes listen, here and across restarts.
     pub async fn add_peers(&self, peers: &[Multiaddr]) -> Result<(), LedgerError> {
-        if peers.is_empty() {
-            return Ok(());
-        }
-        let mut known = known_peers(&self.node.running_store().await?).await;
-        for address in peers {
-            let Some(peer) = address_peer(address) else {
-                return Err(LedgerError::BadAddress(address.to_string()));
-            };
-            if !known.contains(address) {
-                known.push(address.clone());
-            }
-            self.node
-                .net()
-                .add_address(peer, address.clone())
-                .await
-                .map_err(NodeError::from)?;
-        }
-        let text: Vec<String> = known.iter().map(ToString::to_string).collect();
-        let json = serde_json::to_string(&text).unwrap_or_else(|_| "[]".to_owned());
-        let now = i64::try_from(crate::node::unix_millis()).unwrap_or(i64::MAX);
-        self.node
-            .running_store()
-            .await?
-            .set_meta(PEERS_META_KEY, &json, now)
-            .await?;
-        Ok(())
+        remember_addresses(&self.node, peers).await.map(|_| ())
     }
 
     /// Submits an opaque entry to a served tally; returns its id (hex) once
@@ -415,6 +396,53 @@ impl NodeLedger {
     }
 }
 
+/// Remembers where other ledger nodes listen (`…/p2p/<peer id>`
+/// addresses), here and across restarts: each is added to the swarm and
+/// kept, the newest first, at most [`ADDRESSES_PER_PEER`] a peer. Returns
+/// whether any was new.
+pub(crate) async fn remember_addresses(node: &Node, peers: &[Multiaddr]) -> Result<bool, LedgerError> {
+    if peers.is_empty() {
+        return Ok(false);
+    }
+    let store = node.running_store().await?;
+    let mut known = known_peers(&store).await;
+    let mut new = false;
+    for address in peers {
+        let Some(peer) = address_peer(address) else {
+            return Err(LedgerError::BadAddress(address.to_string()));
+        };
+        match known.iter().position(|a| a == address) {
+            Some(0) => {}
+            Some(at) => {
+                let address = known.remove(at);
+                known.insert(0, address);
+            }
+            None => {
+                known.insert(0, address.clone());
+                new = true;
+            }
+        }
+        node.net()
+            .add_address(peer, address.clone())
+            .await
+            .map_err(NodeError::from)?;
+    }
+    // The oldest addresses of a peer go first: a node that restarted on
+    // another port leaves its old ones behind.
+    let mut per_peer: std::collections::HashMap<Option<PeerId>, usize> = std::collections::HashMap::new();
+    known.retain(|address| {
+        let count = per_peer.entry(address_peer(address)).or_insert(0);
+        *count += 1;
+        *count <= ADDRESSES_PER_PEER
+    });
+    known.truncate(MAX_KEPT_ADDRESSES);
+    let text: Vec<String> = known.iter().map(ToString::to_string).collect();
+    let json = serde_json::to_string(&text).unwrap_or_else(|_| "[]".to_owned());
+    let now = i64::try_from(crate::node::unix_millis()).unwrap_or(i64::MAX);
+    store.set_meta(PEERS_META_KEY, &json, now).await?;
+    Ok(new)
+}
+
 /// The peer an address names in its `/p2p/` part.
 fn address_peer(address: &Multiaddr) -> Option<PeerId> {
     address.iter().find_map(|p| match p {
@@ -423,7 +451,8 @@ fn address_peer(address: &Multiaddr) -> Option<PeerId> {
     })
 }
 
-async fn known_peers(store: &Store) -> Vec<Multiaddr> {
+/// The addresses of other ledger nodes kept here, the newest first.
+pub(crate) async fn known_peers(store: &Store) -> Vec<Multiaddr> {
     let Ok(Some(json)) = store.meta(PEERS_META_KEY).await else {
         return Vec::new();
     };

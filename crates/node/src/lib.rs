@@ -20,6 +20,8 @@
 //! ```
 
 pub mod cadre;
+mod cadre_relay;
+mod card_records;
 pub mod chat;
 mod config;
 pub mod contacts;
@@ -38,6 +40,7 @@ mod node;
 pub mod peers;
 pub mod presence;
 mod protocols;
+mod retry;
 mod status;
 pub mod tallies;
 

@@ -61,18 +61,14 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                         Some(from) => node.inner.ledgers.receive(from, bytes),
                         None => Err(crate::ledger::ReceiveError::Stopped),
                     };
-                    match crate::ledger::wire::Ack::of(&received) {
-                        Some(ack) => {
-                            if let Err(error) = responder.respond(ack.bytes()) {
-                                tracing::trace!(%peer, "a ledger ack was not sent: {error}");
-                            }
-                        }
-                        None => {
-                            // Dropping the responder refuses the request.
-                            if let Err(error) = received {
-                                node.strike(peer, &format!("an unreadable ledger message: {error}"));
-                            }
-                        }
+                    if let Err(crate::ledger::ReceiveError::Malformed(error)) = &received {
+                        node.strike(peer, &format!("an unreadable ledger message: {error}"));
+                    }
+                    // No ack: dropping the responder refuses the request.
+                    if let Some(ack) = crate::ledger::wire::Ack::of(&received)
+                        && let Err(error) = responder.respond(ack.bytes())
+                    {
+                        tracing::trace!(%peer, "a ledger ack was not sent: {error}");
                     }
                 } else {
                     tracing::debug!(%peer, %protocol, "a request on a protocol this node does not serve");
@@ -81,6 +77,11 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
             NetEvent::PingRtt { peer, rtt } => node.device_rtt(peer, rtt).await,
             NetEvent::Misbehaved { peer, reason } => node.strike(peer, &reason.to_string()),
             NetEvent::Reachability(found) => node.set_reachability(Reachability::from_net(&found)),
+            NetEvent::RelayOffered { relay, addresses } => {
+                tokio::spawn(async move { node.relay_offered(relay, addresses).await });
+            }
+            NetEvent::RelayReservation { relay } => node.relay_reserved(relay),
+            NetEvent::RelayReservationLost { relay, reason } => node.relay_lost(relay, &reason),
             other => {
                 if let Some(event) = NodeEvent::from_net(&other) {
                     // No subscriber is not an error.

@@ -50,6 +50,10 @@ pub(crate) struct Inner {
     pub(crate) strikes: std::sync::Mutex<std::collections::HashMap<tallymesh_net::PeerId, u32>>,
     /// What AutoNAT last found about dialling this node from outside.
     pub(crate) reachability: std::sync::Mutex<crate::Reachability>,
+    /// Whether this node relays for its party's other devices.
+    pub(crate) relay_server: bool,
+    /// The party's relays this node uses, or the devices it relays for.
+    pub(crate) relays: std::sync::Mutex<crate::cadre_relay::RelayBook>,
     pub(crate) events: broadcast::Sender<NodeEvent>,
     /// The ledgers of the tallies this node serves.
     pub(crate) ledgers: TallyLedgers<NodeRules>,
@@ -62,6 +66,8 @@ pub(crate) struct Inner {
     /// Chat: the Olm and Megolm state, its committing task's handle, the
     /// outbox's wake-up.
     pub(crate) chat: crate::chat::ChatState,
+    /// What the nodes of our open tallies took from us about each other.
+    pub(crate) node_notices: std::sync::Mutex<crate::tallies::NodeNotices>,
     running: Mutex<Option<Running>>,
 }
 
@@ -178,12 +184,15 @@ impl Node {
                 presence: std::sync::Mutex::default(),
                 strikes: std::sync::Mutex::default(),
                 reachability: std::sync::Mutex::default(),
+                relay_server: config.relay_server,
+                relays: std::sync::Mutex::default(),
                 events,
                 ledgers,
                 ledger_max_pending: config.ledger.ledger.max_pending,
                 tally_book: Mutex::default(),
                 tally_outbox: Arc::default(),
                 chat,
+                node_notices: std::sync::Mutex::default(),
                 running: Mutex::new(None),
             }),
         };

@@ -27,16 +27,11 @@ use tallymesh_net::multiaddr::Protocol;
 use tallymesh_net::{Multiaddr, PeerId};
 
 use crate::node::{Inner, unix_millis};
+use crate::retry::Retry;
 use crate::{Node, NodeError, NodeEvent};
 
 /// How often the node looks at its offline contacts.
 const TICK: Duration = Duration::from_secs(1);
-/// The first wait before dialling an offline contact again.
-const FIRST_RETRY: Duration = Duration::from_secs(1);
-/// The longest wait between two attempts.
-const LONGEST_RETRY: Duration = Duration::from_secs(300);
-/// After this many failed attempts in a row, look the card up in the DHT.
-const DHT_AFTER_ATTEMPTS: u32 = 3;
 /// How often the node's own card is published again.
 const REPUBLISH_EVERY: Duration = Duration::from_secs(600);
 /// How soon a failed publication is tried again.
@@ -60,7 +55,7 @@ pub struct ContactPresence {
 
 /// The DHT key a party's card is published under.
 pub fn card_key(party_id: &str) -> Vec<u8> {
-    format!("/tallymesh/card/{party_id}").into_bytes()
+    format!("{}{party_id}", crate::card_records::CARD_KEY_PREFIX).into_bytes()
 }
 
 /// The connected devices of each contact, in memory.
@@ -200,14 +195,6 @@ fn presence_of(book: &PresenceBook, party: &str, last_seen_ms: Option<i64>) -> C
     }
 }
 
-/// When to try an offline contact next.
-#[derive(Debug)]
-struct Retry {
-    next: Instant,
-    wait: Duration,
-    attempts: u32,
-}
-
 /// What the keeping-in-touch task remembers between ticks.
 #[derive(Debug, Default)]
 struct Touch {
@@ -234,6 +221,7 @@ pub(crate) async fn keep_in_touch(node: Weak<Inner>) {
         node.publish_card(&mut touch).await;
         node.reach_offline_contacts(&mut touch).await;
         node.reach_own_party(&mut touch).await;
+        node.keep_cadre_relay().await;
     }
 }
 
@@ -319,25 +307,21 @@ impl Node {
                 touch.retries.remove(&row.party_id);
                 continue;
             }
-            let retry = touch.retries.entry(row.party_id.clone()).or_insert(Retry {
-                next: now,
-                wait: FIRST_RETRY,
-                attempts: 0,
-            });
-            if now < retry.next {
+            let retry = touch
+                .retries
+                .entry(row.party_id.clone())
+                .or_insert_with(|| Retry::starting(now));
+            if !retry.is_due(now) {
                 continue;
             }
-            retry.attempts += 1;
             let mut card = row.card;
-            if retry.attempts > DHT_AFTER_ATTEMPTS
-                && (retry.attempts - DHT_AFTER_ATTEMPTS) % 2 == 1
+            if retry.looks_in_dht()
                 && let Some(newer) = self.card_from_dht(&row.party_id, row.card_issued_at_ms).await
             {
                 card = newer;
-                retry.wait = FIRST_RETRY;
+                retry.start_over();
             }
-            retry.next = now + retry.wait;
-            retry.wait = (retry.wait * 2).min(LONGEST_RETRY);
+            retry.attempted(now);
             self.dial_card(&card).await;
         }
     }
@@ -368,17 +352,11 @@ impl Node {
             return;
         }
         let now = Instant::now();
-        let retry = touch.party_retry.get_or_insert(Retry {
-            next: now,
-            wait: FIRST_RETRY,
-            attempts: 0,
-        });
-        if now < retry.next {
+        let retry = touch.party_retry.get_or_insert_with(|| Retry::starting(now));
+        if !retry.is_due(now) {
             return;
         }
-        retry.attempts += 1;
-        retry.next = now + retry.wait;
-        retry.wait = (retry.wait * 2).min(LONGEST_RETRY);
+        retry.attempted(now);
         let addresses: Vec<Multiaddr> = card.record().addresses.iter().filter_map(|a| a.parse().ok()).collect();
         for peer in others {
             for address in &addresses {

@@ -120,6 +120,8 @@ pub enum CadreRefusal {
     Unavailable,
     /// A `cadre/card` reached a device that is not a member of that party.
     NotAMember,
+    /// The request speaks a version of the protocol this device does not.
+    UnsupportedVersion,
     /// A reason of a newer version of the protocol.
     Other(u64),
 }
@@ -135,6 +137,7 @@ impl CadreRefusal {
             CadreRefusal::CadreFull => 5,
             CadreRefusal::Unavailable => 6,
             CadreRefusal::NotAMember => 7,
+            CadreRefusal::UnsupportedVersion => 8,
             CadreRefusal::Other(code) => code,
         }
     }
@@ -149,6 +152,7 @@ impl CadreRefusal {
             5 => CadreRefusal::CadreFull,
             6 => CadreRefusal::Unavailable,
             7 => CadreRefusal::NotAMember,
+            8 => CadreRefusal::UnsupportedVersion,
             other => CadreRefusal::Other(other),
         }
     }
@@ -167,6 +171,14 @@ pub enum CadreMessageError {
     /// The body is not what its kind says.
     #[error("malformed cadre message: {0}")]
     Body(#[from] RecordError),
+}
+
+impl CadreMessageError {
+    /// Whether the message was refused for speaking another version of
+    /// the protocol (the answer is then [`CadreRefusal::UnsupportedVersion`]).
+    pub fn is_other_version(&self) -> bool {
+        matches!(self, CadreMessageError::Envelope(EnvelopeError::Version(_)))
+    }
 }
 
 /// The limits a node applies to received cadre messages.
@@ -297,7 +309,7 @@ mod tests {
 
     use super::*;
 
-    fn all_reasons() -> [CadreRefusal; 9] {
+    fn all_reasons() -> [CadreRefusal; 10] {
         [
             CadreRefusal::UnknownToken,
             CadreRefusal::TokenExpired,
@@ -307,6 +319,7 @@ mod tests {
             CadreRefusal::CadreFull,
             CadreRefusal::Unavailable,
             CadreRefusal::NotAMember,
+            CadreRefusal::UnsupportedVersion,
             CadreRefusal::Other(99),
         ]
     }
@@ -394,10 +407,9 @@ mod tests {
             Err(CadreMessageError::Envelope(EnvelopeError::TooLarge { .. }))
         ));
         let future = Envelope::new(ProtocolVersion(2), JOIN, vec![0xa0]).encode();
-        assert!(matches!(
-            CadreRequest::decode(&future, &limits()),
-            Err(CadreMessageError::Envelope(EnvelopeError::Version(_)))
-        ));
+        let refused = CadreRequest::decode(&future, &limits()).unwrap_err();
+        assert!(refused.is_other_version(), "{refused}");
+        assert!(!CadreRequest::decode(b"junk", &limits()).unwrap_err().is_other_version());
     }
 
     #[test]

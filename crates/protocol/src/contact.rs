@@ -104,6 +104,8 @@ pub enum Refusal {
     NotAContact,
     /// The node cannot answer now (no identity, shutting down).
     Unavailable,
+    /// The request speaks a version of the protocol this node does not.
+    UnsupportedVersion,
     /// A reason of a newer version of the protocol.
     Other(u64),
 }
@@ -119,6 +121,7 @@ impl Refusal {
             Refusal::WrongDevice => 5,
             Refusal::NotAContact => 6,
             Refusal::Unavailable => 7,
+            Refusal::UnsupportedVersion => 8,
             Refusal::Other(code) => code,
         }
     }
@@ -133,6 +136,7 @@ impl Refusal {
             5 => Refusal::WrongDevice,
             6 => Refusal::NotAContact,
             7 => Refusal::Unavailable,
+            8 => Refusal::UnsupportedVersion,
             other => Refusal::Other(other),
         }
     }
@@ -151,6 +155,14 @@ pub enum ContactMessageError {
     /// The body is not what its kind says.
     #[error("malformed contact message: {0}")]
     Body(#[from] RecordError),
+}
+
+impl ContactMessageError {
+    /// Whether the message was refused for speaking another version of
+    /// the protocol (the answer is then [`Refusal::UnsupportedVersion`]).
+    pub fn is_other_version(&self) -> bool {
+        matches!(self, ContactMessageError::Envelope(EnvelopeError::Version(_)))
+    }
 }
 
 /// The limits a node applies to received contact messages.
@@ -246,7 +258,7 @@ mod tests {
 
     use super::*;
 
-    fn all_reasons() -> [Refusal; 9] {
+    fn all_reasons() -> [Refusal; 10] {
         [
             Refusal::UnknownInvite,
             Refusal::InviteExpired,
@@ -256,6 +268,7 @@ mod tests {
             Refusal::WrongDevice,
             Refusal::NotAContact,
             Refusal::Unavailable,
+            Refusal::UnsupportedVersion,
             Refusal::Other(99),
         ]
     }
@@ -305,10 +318,13 @@ mod tests {
             Err(ContactMessageError::Envelope(EnvelopeError::TooLarge { .. }))
         ));
         let future = Envelope::new(ProtocolVersion(2), REDEEM, vec![0xa0]).encode();
-        assert!(matches!(
-            ContactRequest::decode(&future, &limits()),
-            Err(ContactMessageError::Envelope(EnvelopeError::Version(_)))
-        ));
+        let refused = ContactRequest::decode(&future, &limits()).unwrap_err();
+        assert!(refused.is_other_version(), "{refused}");
+        assert!(
+            !ContactRequest::decode(b"junk", &limits())
+                .unwrap_err()
+                .is_other_version()
+        );
     }
 
     #[test]

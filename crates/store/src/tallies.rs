@@ -271,6 +271,18 @@ impl Store {
         Ok(())
     }
 
+    /// How many chits of a tally wait to be certified: neither certified
+    /// nor refused.
+    pub async fn pending_chits(&self, tally: &[u8; 16]) -> Result<i64, StoreError> {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM tally_chits WHERE tally = ?1 AND height IS NULL AND refused IS NULL")
+                .bind(tally.as_slice())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| StoreError::query(&self.path, e))?;
+        Ok(count)
+    }
+
     /// A chit of a tally, if kept.
     pub async fn chit(&self, tally: &[u8; 16], id: &[u8; 32]) -> Result<Option<ChitRow>, StoreError> {
         let row = sqlx::query(&format!(
@@ -284,21 +296,24 @@ impl Store {
         row.map(|row| self.chit_row(&row)).transpose()
     }
 
-    /// A page of a tally's chits, newest first: at most `limit`, made
-    /// before `before` (a chit's `(date_ms, id)`) when given.
+    /// A page of a tally's chits, newest first: at most `limit`, coming
+    /// before `before` (a chit's `(date_ms, action, id)`) when given. Chits
+    /// made in the same millisecond come in the order of their authors' key
+    /// chains.
     pub async fn chits(
         &self,
         tally: &[u8; 16],
-        before: Option<(i64, [u8; 32])>,
+        before: Option<(i64, i64, [u8; 32])>,
         limit: u32,
     ) -> Result<Vec<ChitRow>, StoreError> {
-        let (date, id) = before.map_or((i64::MAX, vec![0xff; 33]), |(d, id)| (d, id.to_vec()));
+        let (date, action, id) = before.map_or((i64::MAX, i64::MAX, vec![0xff; 33]), |(d, a, id)| (d, a, id.to_vec()));
         let rows = sqlx::query(&format!(
-            "SELECT {CHIT_COLUMNS} FROM tally_chits WHERE tally = ?1 AND (date_ms, id) < (?2, ?3) \
-             ORDER BY date_ms DESC, id DESC LIMIT ?4"
+            "SELECT {CHIT_COLUMNS} FROM tally_chits WHERE tally = ?1 AND (date_ms, action, id) < (?2, ?3, ?4) \
+             ORDER BY date_ms DESC, action DESC, id DESC LIMIT ?5"
         ))
         .bind(tally.as_slice())
         .bind(date)
+        .bind(action)
         .bind(id)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -509,12 +524,29 @@ mod tests {
         loop {
             let page = store.chits(&[1; 16], before, 3).await.unwrap();
             let Some(last) = page.last() else { break };
-            before = Some((last.date_ms, last.id));
+            before = Some((last.date_ms, last.action, last.id));
             seen.extend(page.iter().map(|c| (c.date_ms, c.id[0])));
         }
         let mut expected: Vec<_> = (1..=7u8).map(|n| (i64::from(n % 3) * 100, n)).collect();
         expected.sort_by(|a, b| b.cmp(a));
         assert_eq!(seen, expected);
+    }
+
+    #[tokio::test]
+    async fn chits_of_one_millisecond_come_in_key_chain_order() {
+        let (_dir, store) = store().await;
+        store.save_tally(&tally(1)).await.unwrap();
+        // Ids that sort against the order the chits were made in.
+        for (id, action) in [(9u8, 0i64), (5, 1), (1, 2)] {
+            let mut row = chit(1, id, 500);
+            row.action = action;
+            store.add_chit(&row).await.unwrap();
+        }
+        let page = store.chits(&[1; 16], None, 10).await.unwrap();
+        let actions: Vec<i64> = page.iter().map(|c| c.action).collect();
+        assert_eq!(actions, [2, 1, 0], "newest first");
+        let rest = store.chits(&[1; 16], Some((500, 1, [5; 32])), 10).await.unwrap();
+        assert_eq!(rest.iter().map(|c| c.action).collect::<Vec<_>>(), [0]);
     }
 
     #[tokio::test]

@@ -29,7 +29,10 @@ pub async fn chat_conversations(node: State<'_, NodeState>) -> Result<Vec<Conver
 /// The one-to-one conversation with a contact, made if there is none.
 #[tauri::command]
 #[specta::specta]
-pub async fn chat_conversation_with(node: State<'_, NodeState>, party_id: String) -> Result<ConversationView, ApiError> {
+pub async fn chat_conversation_with(
+    node: State<'_, NodeState>,
+    party_id: String,
+) -> Result<ConversationView, ApiError> {
     Ok(node.running()?.chat().conversation_with(&party_id).await?)
 }
 
@@ -53,7 +56,11 @@ pub async fn chat_messages(
 /// Sends a text message in a conversation.
 #[tauri::command]
 #[specta::specta]
-pub async fn chat_send(node: State<'_, NodeState>, conversation: String, text: String) -> Result<MessageView, ApiError> {
+pub async fn chat_send(
+    node: State<'_, NodeState>,
+    conversation: String,
+    text: String,
+) -> Result<MessageView, ApiError> {
     Ok(node.running()?.chat().send_text(&conversation, &text).await?)
 }
 
@@ -77,7 +84,11 @@ pub async fn chat_request_payment(
 /// Pays a payment request of a conversation from its tally.
 #[tauri::command]
 #[specta::specta]
-pub async fn chat_pay(node: State<'_, NodeState>, conversation: String, message_id: String) -> Result<MessageView, ApiError> {
+pub async fn chat_pay(
+    node: State<'_, NodeState>,
+    conversation: String,
+    message_id: String,
+) -> Result<MessageView, ApiError> {
     Ok(node.running()?.chat().pay(&conversation, &message_id).await?)
 }
 

@@ -2,7 +2,8 @@
 //! enrolled by alice's main device acts for her party as a member, her
 //! card lists both devices and her contacts see them; tokens work once and
 //! expire; enrollment links and contact invites never stand in for each
-//! other; revocation takes a device off the card; a member keeps its
+//! other; revocation takes a device off the card, and a contact that gets
+//! the newer card refuses the revoked device; a member keeps its
 //! membership across restarts and refuses what needs the party secret.
 //! Then the same with the real `tallymesh` binary.
 
@@ -16,7 +17,10 @@ use tallymesh_node::cadre::CadreError;
 use tallymesh_node::contacts::{ContactError, InviteSpec, RedeemError, RefusalKind};
 use tallymesh_node::{IdentityError, IdentityState, NodeError};
 use tallymesh_protocol::cadre::{CadreRefusal, CadreRequest, CadreResponse, limits};
-use tallymesh_scenarios::{TestNode, spawn_headless_node, stop_with_sigterm, succeeded, wait_for_control};
+use tallymesh_protocol::contact::{ContactRequest, ContactResponse, Refusal, limits as contact_limits};
+use tallymesh_scenarios::{
+    TestNode, spawn_headless_node, spawn_headless_node_with, stop_with_sigterm, succeeded, wait_for_control,
+};
 
 const HOUR: Duration = Duration::from_secs(3_600);
 
@@ -509,15 +513,27 @@ fn tallymesh(args: &[&str], data_dir: &Path) -> Output {
         .unwrap()
 }
 
+/// Polls `check` with a pause between tries, for state another process
+/// settles. The bound is a hang guard, not a measurement.
+fn eventually_blocking(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("never happened: {what}");
+}
+
 #[test]
-fn a_headless_node_enrolls_another_with_the_command_line() {
+fn a_headless_node_enrolls_a_relaying_box_and_revokes_it_with_the_command_line() {
     let alice = tempfile::tempdir().unwrap();
     let home_box = tempfile::tempdir().unwrap();
     succeeded(&tallymesh(&["id", "create", "Alice"], alice.path()));
-    let nodes: Vec<_> = [alice.path(), home_box.path()]
-        .iter()
-        .map(|dir| spawn_headless_node(dir, KEY_PASSPHRASE).unwrap())
-        .collect();
+    let nodes = vec![
+        spawn_headless_node(alice.path(), KEY_PASSPHRASE).unwrap(),
+        spawn_headless_node_with(home_box.path(), KEY_PASSPHRASE, &["--relay"]).unwrap(),
+    ];
     for dir in [alice.path(), home_box.path()] {
         assert!(wait_for_control(dir), "the node in {} never answered", dir.display());
     }
@@ -549,7 +565,138 @@ fn a_headless_node_enrolls_another_with_the_command_line() {
     assert_eq!(phrase.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&phrase.stderr).contains("main device"));
 
+    // The box relays for alice's node, which listens through it.
+    let box_peer = shown["devicePeerId"].as_str().unwrap().to_owned();
+    let through_box = format!("/p2p/{box_peer}/p2p-circuit");
+    eventually_blocking("alice's node listens through the box's relay", || {
+        let status = Command::new(tallymesh_scenarios::cli_binary())
+            .args(["status", "--json", "--data-dir"])
+            .arg(alice.path())
+            .env_remove("TALLYMESH_DATA_DIR")
+            .output()
+            .unwrap();
+        let status: serde_json::Value = serde_json::from_str(&succeeded(&status)).unwrap();
+        status["listenAddrs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().unwrap().contains(&through_box))
+    });
+
+    // Revoked on the live main device: marked there, and the box learns it.
+    let revoked = tallymesh(&["cadre", "revoke", &box_peer], alice.path());
+    succeeded(&revoked);
+    let told = String::from_utf8_lossy(&revoked.stderr);
+    assert!(told.contains(&format!("Revoked {box_peer}")), "{told}");
+    let on_alice = list(alice.path());
+    assert_eq!(on_alice[1]["peerId"], box_peer.as_str());
+    assert_eq!(on_alice[1]["revoked"], true);
+    eventually_blocking("the box sees itself revoked", || {
+        let on_box = list(home_box.path());
+        on_box[0]["thisDevice"] == true && on_box[0]["revoked"] == true
+    });
+    let again = tallymesh(&["cadre", "revoke", &box_peer], alice.path());
+    assert_eq!(again.status.code(), Some(1));
+
     for node in nodes {
         assert!(stop_with_sigterm(node).unwrap().status.success());
     }
+}
+
+/// Sends `request` from `from` to `to` on the contact protocol; the answer.
+async fn ask_contact(from: &TestNode, to: &TestNode, request: ContactRequest) -> ContactResponse {
+    let peer = to.node.net().local_peer_id();
+    for address in to.node.net().listen_addrs().await.unwrap() {
+        from.node.net().add_address(peer, address).await.unwrap();
+    }
+    let protocol = ProtocolName::new("contact").unwrap();
+    let answer = from
+        .node
+        .net()
+        .request(peer, &protocol, request.encode())
+        .await
+        .unwrap();
+    ContactResponse::decode(&answer, &contact_limits()).unwrap()
+}
+
+#[tokio::test]
+async fn a_contact_drops_a_revoked_device_and_refuses_it_speaking_for_alice() {
+    let (alice, home_box) = alice_and_her_box().await;
+    let bob = node_of("Bob").await;
+    let alice_party = party_of(&alice).await;
+    let one_time = InviteSpec {
+        reusable: false,
+        expires_in: HOUR,
+    };
+    let link = alice.node.contacts().my_card_link(Some(one_time)).await.unwrap();
+    bob.node.contacts().redeem_link(&link).await.unwrap();
+    let box_peer = home_box.node.net().local_peer_id().to_bytes();
+    let lists_box = |card: &tallymesh_core::record::Signed<ContactCard>| {
+        card.record().devices.iter().any(|d| d.record().peer_id == box_peer)
+    };
+    assert!(lists_box(&bob.node.contacts().card(&alice_party).await.unwrap()));
+    // The card the box holds now, which lists it.
+    let box_card = home_box.node.contacts().my_card(None).await.unwrap();
+    assert!(lists_box(&box_card));
+
+    alice.node.cadre().revoke(&peer_of(&home_box)).await.unwrap();
+    eventually("bob keeps alice's newer card, without the box", || async {
+        let card = bob.node.contacts().card(&alice_party).await.unwrap();
+        !lists_box(&card) && card.record().devices.len() == 1
+    })
+    .await;
+
+    // The box, with its older card, sends it as alice's: refused.
+    let refused = ask_contact(
+        &home_box,
+        &bob,
+        ContactRequest::Exchange {
+            card: box_card.bytes().to_vec(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(&refused, ContactResponse::Refused { reason: Refusal::WrongDevice, message }
+            if message == "This device is no longer on Alice's card."),
+        "{refused:?}"
+    );
+    // Nor can it redeem an invite of bob's for alice; the invite stays unused.
+    let bobs_card = bob.node.contacts().my_card(Some(one_time)).await.unwrap();
+    let token = bobs_card.record().invite.as_ref().unwrap().token;
+    let refused = ask_contact(
+        &home_box,
+        &bob,
+        ContactRequest::Redeem {
+            token,
+            card: box_card.bytes().to_vec(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(
+            refused,
+            ContactResponse::Refused {
+                reason: Refusal::WrongDevice,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    let invites = bob.node.contacts().list_invites().await.unwrap();
+    let invite = invites
+        .iter()
+        .find(|i| i.token == tallymesh_node::contacts::token_to_hex(&token))
+        .unwrap();
+    assert_eq!(invite.times_used, 0);
+    // Alice's own device still speaks for her.
+    let mine = alice.node.contacts().my_card(None).await.unwrap();
+    let accepted = ask_contact(
+        &alice,
+        &bob,
+        ContactRequest::Exchange {
+            card: mine.bytes().to_vec(),
+        },
+    )
+    .await;
+    assert!(matches!(accepted, ContactResponse::Accepted { .. }), "{accepted:?}");
 }

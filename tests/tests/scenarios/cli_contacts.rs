@@ -87,7 +87,7 @@ fn alices_card_from_her_data_directory_is_added_into_bobs_and_listed() {
 }
 
 #[test]
-fn an_invite_from_one_headless_node_is_redeemed_by_another_once_and_peers_name_it() {
+fn one_time_and_reusable_invites_of_a_headless_node_are_redeemed_by_others_and_peers_name_them() {
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let [alice, bob, carol] = [dirs[0].path(), dirs[1].path(), dirs[2].path()];
     for (dir, name) in [(alice, "Alice"), (bob, "Bob"), (carol, "Carol")] {
@@ -119,6 +119,22 @@ fn an_invite_from_one_headless_node_is_redeemed_by_another_once_and_peers_name_i
         stderr.contains("Alice refused: This invite was already used."),
         "{stderr}"
     );
+
+    // A reusable invite (a shop counter) lets carol in, and bob again.
+    let reusable = tallymesh(&["contact", "invite", "--reusable", "--expires", "1h"], alice);
+    let reusable_link = succeeded(&reusable).trim().to_owned();
+    let told = String::from_utf8_lossy(&reusable.stderr);
+    assert!(told.contains("reusable invite"), "{told}");
+    for (dir, who) in [(carol, "carol"), (bob, "bob")] {
+        let redeemed = succeeded(&tallymesh(&["contact", "redeem", &reusable_link], dir));
+        assert!(redeemed.contains("Alice"), "{who}: {redeemed}");
+    }
+    let mut alices: Vec<String> = contacts_json(alice)
+        .iter()
+        .map(|c| c["displayName"].as_str().unwrap().to_owned())
+        .collect();
+    alices.sort();
+    assert_eq!(alices, ["Bob", "Carol"]);
 
     let peers = Command::new(cli_binary())
         .args(["peers", "--json", "--data-dir"])

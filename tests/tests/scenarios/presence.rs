@@ -1,7 +1,8 @@
 //! Presence between real nodes on 127.0.0.1: contacts online while
-//! connected, offline with a last-seen time when their node stops,
-//! reconnected after a restart, and found again through the DHT when both
-//! moved to new ports.
+//! connected with a round trip, offline with a last-seen time when their
+//! node stops, reconnected after a restart, found again when both moved to
+//! new ports, and reached again through the card in the DHT when nothing
+//! else tells where they went.
 
 use std::future::Future;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use tallymesh_node::contacts::InviteSpec;
 use tallymesh_node::presence::ContactPresence;
 use tallymesh_node::{Node, NodeEvent};
-use tallymesh_scenarios::TestNode;
+use tallymesh_scenarios::{TestNode, temp_data_dir, test_config};
 
 /// A hang guard, not a measurement: keeping in touch retries after 1, 2,
 /// 4… seconds, and a loaded machine is slow.
@@ -80,6 +81,12 @@ async fn a_contact_is_online_while_connected_and_offline_with_a_last_seen_time_a
 
     let seen = until(&alice.node, &bob_party, "bob online", online).await;
     assert!(seen.last_seen_ms.is_some());
+    // Pings measure the round trip while bob is connected.
+    let measured = until(&alice.node, &bob_party, "a round trip to bob", |presence| async move {
+        (presence.online && presence.rtt_ms.is_some()).then_some(presence)
+    })
+    .await;
+    assert!(measured.rtt_ms.is_some());
     let announced = tokio::time::timeout(PATIENCE, async {
         loop {
             if let NodeEvent::PresenceChanged { presence } = events.recv().await.unwrap()
@@ -116,7 +123,7 @@ async fn a_contact_that_restarts_on_a_new_port_is_back_online() {
 }
 
 #[tokio::test]
-async fn two_contacts_who_both_moved_find_each_other_through_the_dht() {
+async fn two_contacts_who_both_moved_find_each_other_again() {
     // Carol is always on; alice and bob know her, and each other.
     let carol = node_of("Carol").await;
     let alice = node_of("Alice").await;
@@ -150,5 +157,66 @@ async fn two_contacts_who_both_moved_find_each_other_through_the_dht() {
     })
     .await;
     assert!(fresh.is_ok(), "alice kept {kept:?}; bob listens on {bob_now:?}");
+    drop(carol);
+}
+
+/// A node that sits behind NAT: it listens nowhere (it dials out, nobody
+/// can dial it) and only asks the DHT (`client` mode), like a laptop.
+async fn laptop_behind_nat(name: &str) -> TestNode {
+    let dir = temp_data_dir().unwrap();
+    let config = test_config(dir.path()).with_listen(Vec::new()).with_dht_server(false);
+    let node = TestNode::start_in(dir, config).await.unwrap();
+    node.node.identity().create(name).await.unwrap();
+    node
+}
+
+/// A node that listens but only asks the DHT, so no routing table leads
+/// to it.
+async fn dht_client(name: &str) -> TestNode {
+    let dir = temp_data_dir().unwrap();
+    let config = test_config(dir.path()).with_dht_server(false);
+    let node = TestNode::start_in(dir, config).await.unwrap();
+    node.node.identity().create(name).await.unwrap();
+    node
+}
+
+#[tokio::test]
+async fn a_contact_that_moved_is_reached_again_only_through_its_card_in_the_dht() {
+    // Carol serves the DHT. Alice cannot be dialled; bob is a DHT client, so
+    // no routing table holds where he listens. Alice redeems bob's invite:
+    // bob keeps a card of hers with no address at all.
+    let carol = node_of("Carol").await;
+    let alice = laptop_behind_nat("Alice").await;
+    let bob = dht_client("Bob").await;
+    befriend(&carol, &alice).await;
+    befriend(&carol, &bob).await;
+    befriend(&bob, &alice).await;
+    let bob_party = party_of(&bob.node).await;
+    until(&alice.node, &bob_party, "bob online", online).await;
+    let before = alice.node.contacts().get(&bob_party).await.unwrap();
+
+    // Bob comes back on new ports. The address alice keeps for him is dead,
+    // he cannot dial her, and only the card he published (held by carol)
+    // says where he is now.
+    let bob = bob.restart().await.unwrap();
+    let bob_now = bob.node.status().await.unwrap().listen_addrs;
+    assert!(
+        bob_now.iter().all(|address| !before.addresses.contains(address)),
+        "bob is back on {bob_now:?}, alice kept {:?}",
+        before.addresses
+    );
+    until(&alice.node, &bob_party, "bob offline", offline).await;
+    until(&alice.node, &bob_party, "bob reached again", online).await;
+
+    let kept = alice.node.contacts().get(&bob_party).await.unwrap();
+    assert!(
+        kept.card_issued_at_ms > before.card_issued_at_ms,
+        "alice keeps a newer card of bob's"
+    );
+    assert!(
+        bob_now.iter().any(|address| kept.addresses.contains(address)),
+        "alice kept {:?}; bob listens on {bob_now:?}",
+        kept.addresses
+    );
     drop(carol);
 }

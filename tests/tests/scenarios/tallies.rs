@@ -2,15 +2,13 @@
 //! accepted, payments and an invoice certified by both parties' nodes, a
 //! payment past the limit refused at once, and a refusal.
 
-use std::future::Future;
 use std::time::Duration;
 
 use tallymesh_node::contacts::InviteSpec;
 use tallymesh_node::tallies::{ChitKind, ChitStatus, TallyDetail, TallyOffer, TallySide, TallyStage, TallyTerms, Who};
 use tallymesh_scenarios::TestNode;
 
-/// Generous: a hang guard, not a speed requirement.
-const PATIENCE: Duration = Duration::from_secs(90);
+use super::tally_support::until;
 
 async fn node_of(name: &str) -> TestNode {
     let node = TestNode::start().await.unwrap();
@@ -36,27 +34,6 @@ async fn contacts() -> (TestNode, TestNode, String, String) {
     (alice, bob, alice_party, bob_party)
 }
 
-/// Polls `check` until it gives a value, or fails the test after [`PATIENCE`].
-async fn until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let waited = tokio::time::timeout(PATIENCE, async {
-        loop {
-            if let Some(value) = check().await {
-                return value;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await;
-    match waited {
-        Ok(value) => value,
-        Err(_) => panic!("gave up waiting for {what}"),
-    }
-}
-
 async fn detail(node: &TestNode, id: &str) -> Option<TallyDetail> {
     node.node.tallies().get(id).await.ok()
 }
@@ -72,6 +49,7 @@ fn offer(to: &str) -> TallyOffer {
         memo: "groceries".into(),
         contract: None,
         expires_in_hours: 72,
+        our_nodes: None,
     }
 }
 
@@ -99,6 +77,7 @@ async fn an_offer_countered_accepted_paid_and_invoiced_shows_the_same_history_on
         our_call: 30,
         their_call: 30,
         memo: "groceries".into(),
+        our_nodes: None,
     };
     bob.node.tallies().counter(&id, terms).await.unwrap();
     let countered = until("alice to receive the counter", || async {

@@ -94,7 +94,7 @@ export const commands = {
 	/** Offers a contact a new tally. */
 	tallyPropose: (offer: TallyOffer_Deserialize) => typedError<TallySummary_Serialize, ApiError>(__TAURI_INVOKE("tally_propose", { offer })),
 	/** Counters the partner's offer with our terms. */
-	tallyCounter: (id: string, terms: TallyTerms) => typedError<TallySummary_Serialize, ApiError>(__TAURI_INVOKE("tally_counter", { id, terms })),
+	tallyCounter: (id: string, terms: TallyTerms_Deserialize) => typedError<TallySummary_Serialize, ApiError>(__TAURI_INVOKE("tally_counter", { id, terms })),
 	/** Accepts the partner's offer: the tally opens. */
 	tallyAccept: (id: string) => typedError<TallySummary_Serialize, ApiError>(__TAURI_INVOKE("tally_accept", { id })),
 	/** Refuses the partner's offer, or withdraws ours. */
@@ -182,6 +182,8 @@ export type ApiError = {
 export type ApiErrorCode =
 /** The request itself is wrong; asking again unchanged will not help. */
 "invalidInput" |
+/** What the request names (a tally) is not on this device. */
+"notFound" |
 /** The node is not running or cannot be reached right now. */
 "unavailable" |
 /** The data directory or the database failed. */
@@ -435,11 +437,32 @@ export type ContractText = {
 };
 
 /** A contract a tally refers to. */
-export type ContractView = {
+export type ContractView = ContractView_Serialize | ContractView_Deserialize;
+
+/** A contract a tally refers to. */
+export type ContractView_Deserialize = {
 	/** Its title. */
 	title: string,
 	/** The SHA-256 of its text, in hex. */
 	hash: string,
+	/**
+	 * Its text, once known: kept with our offer, or received with the
+	 * partner's and checked against the hash.
+	 */
+	text?: string | null,
+};
+
+/** A contract a tally refers to. */
+export type ContractView_Serialize = {
+	/** Its title. */
+	title: string,
+	/** The SHA-256 of its text, in hex. */
+	hash: string,
+	/**
+	 * Its text, once known: kept with our offer, or received with the
+	 * partner's and checked against the hash.
+	 */
+	text: string | null,
 };
 
 /** One-to-one or group. */
@@ -1085,6 +1108,22 @@ export type NodeStatus = {
 	reachability: Reachability,
 };
 
+/**
+ * An open tally that cannot certify its pending chits now: a side has
+ * fewer of its nominated nodes up (this device, or connected to it) than
+ * a quorum needs. It goes on by itself when they come back.
+ */
+export type NodesWait = {
+	/** Whose nodes: the partner's, or our own. */
+	who: Who,
+	/** That party's name. */
+	name: string,
+	/** How many of its nodes are up. */
+	up: number,
+	/** How many of its nodes a certificate needs. */
+	needed: number,
+};
+
 /** An invite this node's party made, for the list of open invites. */
 export type OwnInvite = {
 	/** The token, as 32 lowercase hex digits. */
@@ -1190,7 +1229,7 @@ export type RevisionView_Deserialize = {
 	/** Its terms. */
 	terms: TermsView,
 	/** The contract it refers to. */
-	contract?: ContractView | null,
+	contract?: ContractView_Deserialize | null,
 	/**
 	 * What changed from the revision before: `memo`, `unit`, `contract`,
 	 * `weGrant`, `theyGrant`, `ourCall`, `theirCall`, `ourNodes`, `theirNodes`.
@@ -1213,7 +1252,7 @@ export type RevisionView_Serialize = {
 	/** Its terms. */
 	terms: TermsView,
 	/** The contract it refers to. */
-	contract: ContractView | null,
+	contract: ContractView_Serialize | null,
 	/**
 	 * What changed from the revision before: `memo`, `unit`, `contract`,
 	 * `weGrant`, `theyGrant`, `ourCall`, `theirCall`, `ourNodes`, `theirNodes`.
@@ -1460,10 +1499,19 @@ export type TallyOffer_Deserialize = {
 	theirCall: number,
 	/** A note both see. */
 	memo: string,
-	/** A contract, with its full text (only its hash goes in the tally). */
+	/**
+	 * A contract, with its full text (its hash goes in the tally; the
+	 * text is kept and sent along with the offer).
+	 */
 	contract?: ContractText | null,
 	/** Hours the partner has to accept. */
 	expiresInHours: number,
+	/**
+	 * The devices of our cadre that keep the tally (peer ids); `None`
+	 * names every device of the party (this one and every enrolled device
+	 * not revoked). This device is always one of them: it signs our chits.
+	 */
+	ourNodes?: string[] | null,
 };
 
 /** A new tally as offered. */
@@ -1482,10 +1530,19 @@ export type TallyOffer_Serialize = {
 	theirCall: number,
 	/** A note both see. */
 	memo: string,
-	/** A contract, with its full text (only its hash goes in the tally). */
+	/**
+	 * A contract, with its full text (its hash goes in the tally; the
+	 * text is kept and sent along with the offer).
+	 */
 	contract: ContractText | null,
 	/** Hours the partner has to accept. */
 	expiresInHours: number,
+	/**
+	 * The devices of our cadre that keep the tally (peer ids); `None`
+	 * names every device of the party (this one and every enrolled device
+	 * not revoked). This device is always one of them: it signs our chits.
+	 */
+	ourNodes: string[] | null,
 };
 
 /**
@@ -1544,6 +1601,12 @@ export type TallySummary_Deserialize = {
 	memo: string,
 	/** When it last changed (ms since the Unix epoch). */
 	updatedAtMs: number,
+	/**
+	 * Open, with chits waiting to be certified, while one side has fewer
+	 * of its nodes reachable than a certificate needs: whose nodes the
+	 * tally waits for.
+	 */
+	waitingForNodes?: NodesWait | null,
 };
 
 /** A tally as a list shows it. */
@@ -1576,10 +1639,19 @@ export type TallySummary_Serialize = {
 	memo: string,
 	/** When it last changed (ms since the Unix epoch). */
 	updatedAtMs: number,
+	/**
+	 * Open, with chits waiting to be certified, while one side has fewer
+	 * of its nodes reachable than a certificate needs: whose nodes the
+	 * tally waits for.
+	 */
+	waitingForNodes: NodesWait | null,
 };
 
 /** The terms of a counter-offer, from our side. */
-export type TallyTerms = {
+export type TallyTerms = TallyTerms_Serialize | TallyTerms_Deserialize;
+
+/** The terms of a counter-offer, from our side. */
+export type TallyTerms_Deserialize = {
 	/** The most the partner may come to owe us, as typed. */
 	weGrant: string,
 	/** The most we may come to owe the partner, as typed. */
@@ -1590,6 +1662,30 @@ export type TallyTerms = {
 	theirCall: number,
 	/** A note both see. */
 	memo: string,
+	/**
+	 * The devices of our cadre that keep the tally (peer ids); `None`
+	 * names every device of the party, as for an offer.
+	 */
+	ourNodes?: string[] | null,
+};
+
+/** The terms of a counter-offer, from our side. */
+export type TallyTerms_Serialize = {
+	/** The most the partner may come to owe us, as typed. */
+	weGrant: string,
+	/** The most we may come to owe the partner, as typed. */
+	theyGrant: string,
+	/** Days of notice we give. */
+	ourCall: number,
+	/** Days of notice the partner gives. */
+	theirCall: number,
+	/** A note both see. */
+	memo: string,
+	/**
+	 * The devices of our cadre that keep the tally (peer ids); `None`
+	 * names every device of the party, as for an offer.
+	 */
+	ourNodes: string[] | null,
 };
 
 /** The terms of a revision, from our side. */

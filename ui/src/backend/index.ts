@@ -19,6 +19,7 @@ export {
   MOCK_RECOVERY_PHRASE,
   MOCK_RESTORED_PARTY_ID,
   CHIP,
+  HUERTA_AGREEMENT,
   sampleTallies,
   mockHexId,
   type MockTally,

@@ -249,6 +249,7 @@ export class MockBackend implements Backend {
         emit: (tally, change) => this.emit({ kind: "tallyChanged", tally, change }),
         contact: (partyId) => this.contactCards.get(partyId),
         ourPeerId: () => this.state.peerId,
+        ourName: () => (this.identity.state === "none" ? "" : this.identity.displayName),
         certifyMs: options.tallyCertifyMs ?? 600,
         replyMs: options.autoEvents ? 4_000 : null,
       },

@@ -409,6 +409,10 @@ export function mockHexId(seed: string): string {
   return mockToken(`hex:${seed}`) + mockToken(`hex2:${seed}`);
 }
 
+/** The text of the sample contract the Huerta tally names. */
+export const HUERTA_AGREEMENT =
+  "Members receive one vegetable box a week, collected on Saturdays. A box not collected by Sunday evening is given away.";
+
 export const SAMPLE_TRADING: TradingVariablesView = { target: 0, bound: 0, rewardPpm: 0, clutchPpm: 0, call: 30 };
 
 function sampleRevision(
@@ -561,11 +565,13 @@ export function sampleTallies(now: number, contacts: Contact[], ourPeerId: strin
         sampleRevision(1, "us", now - 5 * DAY_MS, ours, "Weekly vegetable box", [], {
           title: "Huerta member agreement",
           hash: "9f2c4e0b7a61d3f8",
+          text: HUERTA_AGREEMENT,
         }),
         {
           ...sampleRevision(2, "partner", now - 20 * 3_600_000, theirs, "Weekly vegetable box", ["theyGrant", "theirCall"], {
             title: "Huerta member agreement",
             hash: "9f2c4e0b7a61d3f8",
+            text: HUERTA_AGREEMENT,
           }),
           expiresMs: now + 52 * 3_600_000,
         },

@@ -41,6 +41,8 @@ export interface MockTalliesOptions {
   contact: (partyId: string) => Contact | undefined;
   /** This device's peer id, nominated on every tally. */
   ourPeerId: () => string;
+  /** Our party's name. */
+  ourName: () => string;
   /** How long a chit stays pending before its certificate comes back. */
   certifyMs: number;
   /** When set, partners answer by themselves this long after being asked (the browser demo). */
@@ -49,6 +51,13 @@ export interface MockTalliesOptions {
 
 function invalid(message: string): BackendError {
   return new BackendError("invalidInput", message);
+}
+
+/** Whose nodes a tally waits for while some of them are down (tests steer it). */
+export interface NodesDown {
+  who: Who;
+  up: number;
+  needed: number;
 }
 
 /** Amount text as the node writes it in its sentences: "10.001 CHIP". */
@@ -109,6 +118,7 @@ function contractHash(text: string): string {
 export class MockTallies {
   private readonly tallies = new Map<string, MockTally>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly nodesDown = new Map<string, NodesDown>();
   private readonly options: MockTalliesOptions;
   private made = 0;
   private exportPath: string | null = "/home/ana/Documents/tally.csv";
@@ -175,7 +185,7 @@ export class MockTallies {
           memo: checkMemo(offer.memo),
           terms,
           contract: offer.contract
-            ? { title: offer.contract.title.trim(), hash: contractHash(offer.contract.text) }
+            ? { title: offer.contract.title.trim(), hash: contractHash(offer.contract.text), text: offer.contract.text }
             : null,
           changes: [],
         },
@@ -442,6 +452,24 @@ export class MockTallies {
     return chit.id;
   }
 
+  /**
+   * Some of a side's nodes go down: fewer than a certificate needs are up, so
+   * pending chits stay pending until {@link nodesReturn}.
+   */
+  nodesGoDown(id: string, down: NodesDown): void {
+    this.find(id);
+    this.nodesDown.set(id, { ...down });
+    this.options.emit(id, "updated");
+  }
+
+  /** The nodes are back: what waited is certified. */
+  nodesReturn(id: string): void {
+    const tally = this.find(id);
+    this.nodesDown.delete(id);
+    for (const chit of tally.chits.filter((entry) => entry.status === "pending")) this.certify(tally, chit.id, false);
+    this.options.emit(id, "chitCertified");
+  }
+
   /** The tally network refuses a pending chit of ours. */
   refusePending(id: string, reason: string): void {
     const tally = this.find(id);
@@ -463,7 +491,7 @@ export class MockTallies {
 
   private find(id: string): MockTally {
     const tally = this.tallies.get(id);
-    if (!tally) throw invalid(`There is no tally with the id ${id}.`);
+    if (!tally) throw new BackendError("notFound", `There is no tally ${id}.`);
     return tally;
   }
 
@@ -523,7 +551,15 @@ export class MockTallies {
       theyGrant: last.terms.theyGrant,
       memo: last.memo,
       updatedAtMs: tally.updatedAtMs,
+      waitingForNodes: this.nodesWait(tally),
     };
+  }
+
+  /** As the node says it: only while chits wait and a side has too few nodes up. */
+  private nodesWait(tally: MockTally): TallySummary["waitingForNodes"] {
+    const down = this.nodesDown.get(tally.id);
+    if (!down || !tally.chits.some((chit) => chit.status === "pending")) return null;
+    return { ...down, name: down.who === "partner" ? tally.partnerName : this.options.ourName() };
   }
 
   private addRevision(tally: MockTally, by: Who, terms: TermsView, memo: string): void {
@@ -586,6 +622,8 @@ export class MockTallies {
   private certify(tally: MockTally, chitId: string, announce = true): void {
     const chit = tally.chits.find((entry) => entry.id === chitId);
     if (!chit || chit.status !== "pending") return;
+    // Without a quorum of both sides nothing is certified.
+    if (this.nodesDown.has(tally.id) && chit.by === "us") return;
     chit.status = "final";
     if (chit.kind === "transaction") chit.balanceAfter = this.balanceOf(tally);
     if (tally.stage === "closing" && this.balanceOf(tally) === 0) tally.stage = "closed";

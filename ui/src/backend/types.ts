@@ -77,7 +77,7 @@ export type KeyMissingIdentity = Extract<IdentityState, { state: "keyMissing" }>
 
 export type ApiErrorCode = ApiError["code"];
 
-const API_ERROR_CODES: readonly ApiErrorCode[] = ["invalidInput", "unavailable", "storage", "internal"];
+const API_ERROR_CODES: readonly ApiErrorCode[] = ["invalidInput", "notFound", "unavailable", "storage", "internal"];
 
 /** A failed backend call: one of the few codes the UI can act on, and a message for people. */
 export class BackendError extends Error {

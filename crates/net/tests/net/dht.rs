@@ -1,6 +1,6 @@
 //! Kademlia records between nodes that only meet through a third.
 
-use tallymesh_net::DhtError;
+use tallymesh_net::{DhtError, Misbehaviour, NetConfig, NetEvent, RecordPolicy, RecordVerdict};
 
 use crate::support::{Transport, config, eventually, node};
 
@@ -52,4 +52,59 @@ async fn records_over_the_limit_are_not_published() {
         })
     );
     assert_eq!(a.client.bootstrap().await, Err(DhtError::NoKnownPeers));
+}
+
+#[tokio::test]
+async fn a_node_with_a_record_policy_stores_only_what_it_allows_and_reports_the_rest() {
+    let policy = RecordPolicy::new(|_, offered, _| {
+        if offered.starts_with(b"ok") {
+            RecordVerdict::Store
+        } else {
+            RecordVerdict::Reject("not ok".into())
+        }
+    });
+    let keeper_config = NetConfig {
+        record_policy: Some(policy),
+        ..config(1024, 1024)
+    };
+    let mut keeper = node(34, keeper_config, Transport::Tcp).await;
+    let mut sender = node(35, config(1024, 1024), Transport::Tcp).await;
+    sender.connect(&mut keeper).await;
+    let sender_id = sender.peer_id();
+
+    // The keeper answers every put as taken: the sender cannot tell.
+    eventually(|| async {
+        match sender.client.put_record(b"bad".to_vec(), b"garbage".to_vec()).await {
+            Ok(()) => Some(()),
+            Err(DhtError::NotReplicated | DhtError::NoKnownPeers) => None,
+            Err(e) => panic!("put failed: {e}"),
+        }
+    })
+    .await;
+    let reason = keeper
+        .next(|e| match e {
+            NetEvent::Misbehaved { peer, reason } if peer == sender_id => Some(reason),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        reason,
+        Misbehaviour::BadRecord {
+            key: "bad".into(),
+            reason: "not ok".into()
+        }
+    );
+    sender
+        .client
+        .put_record(b"good".to_vec(), b"ok, a card".to_vec())
+        .await
+        .unwrap();
+
+    // With the sender gone, only what the keeper stored is left to find.
+    sender.client.shutdown().await;
+    assert_eq!(
+        keeper.client.get_record(b"good".to_vec()).await,
+        Ok(vec![b"ok, a card".to_vec()])
+    );
+    assert_eq!(keeper.client.get_record(b"bad".to_vec()).await, Err(DhtError::NotFound));
 }

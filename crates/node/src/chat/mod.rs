@@ -960,7 +960,10 @@ impl Chat {
                     ids: chunk.to_vec(),
                     read: true,
                 };
-                if let Err(error) = self.queue_to_parties(std::slice::from_ref(&sender), &event, None, false).await {
+                if let Err(error) = self
+                    .queue_to_parties(std::slice::from_ref(&sender), &event, None, false)
+                    .await
+                {
                     tracing::info!("a read receipt was not queued: {error}");
                 }
             }

@@ -157,12 +157,7 @@ impl Contacts {
         match ContactResponse::decode(&answer, &limits()) {
             Ok(ContactResponse::Accepted { card }) => match ContactCard::from_signed_bytes(&card) {
                 Ok(card) => {
-                    let certifies_peer = card
-                        .record()
-                        .devices
-                        .iter()
-                        .any(|device| PeerId::from_bytes(&device.record().peer_id).is_ok_and(|p| p == peer));
-                    if !certifies_peer {
+                    if !certifies(&card, peer) {
                         tracing::info!(%peer, "a contact's device answered with a card that is not its own");
                     } else if let Err(error) = self.add(card).await {
                         tracing::info!(%peer, "a contact's newer card was refused: {error}");
@@ -232,7 +227,7 @@ impl Contacts {
                     }
                     Refusal::BadCard | Refusal::WrongDevice | Refusal::NotAContact => RefusalKind::Card,
                     Refusal::Unavailable => RefusalKind::Unavailable,
-                    Refusal::Other(_) => RefusalKind::Other,
+                    Refusal::UnsupportedVersion | Refusal::Other(_) => RefusalKind::Other,
                 },
                 message,
             }),
@@ -247,7 +242,14 @@ impl Contacts {
             Err(error) => {
                 self.node
                     .strike(peer, &format!("an unreadable contact request: {error}"));
-                ContactResponse::refused(Refusal::BadCard, &format!("The request could not be read: {error}"))
+                if error.is_other_version() {
+                    ContactResponse::refused(
+                        Refusal::UnsupportedVersion,
+                        &format!("This node cannot read the request: {error}."),
+                    )
+                } else {
+                    ContactResponse::refused(Refusal::BadCard, &format!("The request could not be read: {error}"))
+                }
             }
         };
         response.encode()
@@ -262,15 +264,23 @@ impl Contacts {
             Ok(card) => card,
             Err(error) => return ContactResponse::refused(Refusal::BadCard, &ContactError::from(error).to_string()),
         };
-        let certifies_peer = card
-            .record()
-            .devices
-            .iter()
-            .any(|device| PeerId::from_bytes(&device.record().peer_id).is_ok_and(|p| p == peer));
-        if !certifies_peer {
+        if !certifies(&card, peer) {
             return ContactResponse::refused(
                 Refusal::WrongDevice,
                 "The card does not certify the device it came from.",
+            );
+        }
+        // A device that the party's newest card (the one kept here) leaves
+        // off was revoked: it no longer speaks for the party, whatever
+        // older card it still carries. Refused before an invite is counted.
+        if let Ok(kept) = self.card(&card.record().party.to_string()).await
+            && kept.record().issued_at >= card.record().issued_at
+            && !certifies(&kept, peer)
+        {
+            tracing::info!(%peer, party = %kept.record().party, "a revoked device spoke for its party");
+            return ContactResponse::refused(
+                Refusal::WrongDevice,
+                &format!("This device is no longer on {}'s card.", kept.record().name),
             );
         }
         let own = match self.node.identity().state().await {
@@ -310,6 +320,14 @@ impl Contacts {
             Err(error) => refusal_of(&error),
         }
     }
+}
+
+/// Whether `card` certifies the device `peer`.
+fn certifies(card: &Signed<ContactCard>, peer: PeerId) -> bool {
+    card.record()
+        .devices
+        .iter()
+        .any(|device| PeerId::from_bytes(&device.record().peer_id).is_ok_and(|p| p == peer))
 }
 
 fn refusal_of(error: &ContactError) -> ContactResponse {

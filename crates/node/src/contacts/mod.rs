@@ -51,6 +51,9 @@ pub use scan::{CardScan, ScanFailure, ScanUpdate};
 /// camera reads from a screen.
 pub const CARD_ADDRESSES: usize = 8;
 
+/// Of those, the most that go through the party's relays.
+pub const CARD_RELAYED_ADDRESSES: usize = 4;
+
 /// Pixels per QR module in the PNG images of cards.
 const PNG_MODULE_PX: u32 = 6;
 
@@ -353,20 +356,9 @@ impl Contacts {
                 _ => tracing::warn!(peer = %row.peer_id, "a cadre device's certificate is left off the card"),
             }
         }
-        let addresses = self
-            .node
-            .net()
-            .listen_addrs()
-            .await
-            .map_err(NodeError::from)?
-            .iter()
-            .map(ToString::to_string)
-            .filter(|a| is_concrete(a) && a.len() <= MAX_ADDRESS_BYTES)
-            .take(CARD_ADDRESSES)
-            .collect::<Vec<String>>();
+        let mut addresses = card_addresses(&self.node.net().listen_addrs().await.map_err(NodeError::from)?);
         // Where the party's mailboxes listen (docs/protocol/chat.md), so a
         // contact can leave mail there while this device is away.
-        let mut addresses = addresses;
         for (_, mailbox) in store.chat_mailboxes().await? {
             for address in mailbox {
                 if addresses.len() < 2 * CARD_ADDRESSES
@@ -585,6 +577,36 @@ fn parse_party(text: &str) -> Result<PartyId, ContactError> {
         .map_err(|_| ContactError::BadPartyId(text.chars().take(80).collect()))
 }
 
+/// The addresses a card lists for listen addresses: concrete ones, at
+/// most [`CARD_ADDRESSES`], with room kept for addresses through the
+/// party's relays (up to [`CARD_RELAYED_ADDRESSES`]), which are what
+/// reaches a device behind NAT. A relayed address goes on the card without
+/// this device's id at its end: whoever dials adds the id of the device it
+/// wants.
+fn card_addresses(listening: &[tallymesh_net::Multiaddr]) -> Vec<String> {
+    use tallymesh_net::multiaddr::Protocol;
+    let mut relayed = Vec::new();
+    let mut direct = Vec::new();
+    for address in listening {
+        let mut address = address.clone();
+        if address.iter().any(|p| matches!(p, Protocol::P2pCircuit)) {
+            if matches!(address.iter().last(), Some(Protocol::P2p(_))) {
+                address.pop();
+            }
+            relayed.push(address.to_string());
+        } else {
+            direct.push(address.to_string());
+        }
+    }
+    let usable = |a: &String| is_concrete(a) && a.len() <= MAX_ADDRESS_BYTES;
+    relayed.retain(usable);
+    relayed.truncate(CARD_RELAYED_ADDRESSES);
+    direct.retain(usable);
+    direct.truncate(CARD_ADDRESSES - relayed.len());
+    direct.extend(relayed);
+    direct
+}
+
 /// Whether a listen address names one interface (not 0.0.0.0 or ::).
 fn is_concrete(address: &str) -> bool {
     !(address.starts_with("/ip4/0.0.0.0/") || address.starts_with("/ip6/::/"))
@@ -602,6 +624,29 @@ fn to_i64(ms: u64) -> i64 {
 mod tests {
     use super::*;
     use tallymesh_core::KeyError;
+
+    #[test]
+    fn relayed_addresses_keep_their_room_on_a_card_without_this_devices_id() {
+        let relay = "12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN";
+        let me = "12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5STiGwxBhgFRcw3UERE";
+        let mut listening: Vec<tallymesh_net::Multiaddr> = (0..12)
+            .map(|i| format!("/ip4/10.0.0.{i}/tcp/4001").parse().unwrap())
+            .collect();
+        listening.push("/ip4/0.0.0.0/tcp/4001".parse().unwrap());
+        listening.push(
+            format!("/ip4/203.0.113.9/tcp/4001/p2p/{relay}/p2p-circuit/p2p/{me}")
+                .parse()
+                .unwrap(),
+        );
+        let on_card = card_addresses(&listening);
+        assert_eq!(on_card.len(), CARD_ADDRESSES);
+        assert_eq!(on_card[0], "/ip4/10.0.0.0/tcp/4001");
+        assert_eq!(
+            on_card.last().unwrap(),
+            &format!("/ip4/203.0.113.9/tcp/4001/p2p/{relay}/p2p-circuit")
+        );
+        assert!(!on_card.iter().any(|a| a.starts_with("/ip4/0.0.0.0")));
+    }
 
     #[test]
     fn wildcard_listen_addresses_stay_off_cards() {

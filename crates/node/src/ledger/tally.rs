@@ -296,6 +296,7 @@ where
         };
 
         // 1. Persist: every record of the step in one transaction.
+        let (records_count, stored_at) = (persist.len(), std::time::Instant::now());
         if !persist.is_empty() {
             let records: Vec<LedgerRecord> = persist.into_iter().map(journal::to_record).collect();
             if let Err(e) = self.context.store.ledger_append(self.tally.as_bytes(), &records).await {
@@ -312,6 +313,15 @@ where
             self.rebuild_wait = Duration::ZERO;
         }
         self.status = status;
+        tracing::trace!(
+            inputs = step_events.len(),
+            records = records_count,
+            messages = send.len(),
+            store_us = u64::try_from(stored_at.elapsed().as_micros()).unwrap_or(u64::MAX),
+            height = self.status.height,
+            round = self.status.round,
+            "ledger steps"
+        );
 
         // 2. Send, now that everything the messages rely on is on disk.
         for message in send {

@@ -57,6 +57,8 @@ pub enum Ack {
     NotServed = 1,
     /// The tally's queue was full or the node is stopping: dropped.
     Dropped = 2,
+    /// The envelope speaks a ledger protocol version this node does not.
+    UnsupportedVersion = 3,
 }
 
 impl Ack {
@@ -67,12 +69,16 @@ impl Ack {
 
     /// How the node answers what [`crate::TallyLedgers::receive`] made of a
     /// request: an ack, or `None` for bytes that are no ledger message
-    /// (the request is refused and the sender struck).
+    /// (the request is refused). The sender of a malformed message or one
+    /// of another version is struck either way.
     pub fn of(received: &Result<(), ReceiveError>) -> Option<Ack> {
         match received {
             Ok(()) => Some(Ack::Taken),
             Err(ReceiveError::NotServed { .. }) => Some(Ack::NotServed),
             Err(ReceiveError::Busy { .. } | ReceiveError::Stopped) => Some(Ack::Dropped),
+            Err(ReceiveError::Malformed(tallymesh_protocol::ledger::MessageError::Envelope(
+                tallymesh_protocol::EnvelopeError::Version(_),
+            ))) => Some(Ack::UnsupportedVersion),
             Err(ReceiveError::Malformed(_)) => None,
         }
     }
@@ -177,6 +183,9 @@ async fn send_to_peer(
             tokio::spawn(async move {
                 match net.request(peer, &protocol, bytes).await {
                     Ok(answer) if answer.first() == Some(&(Ack::Taken as u8)) => {}
+                    Ok(answer) if answer.first() == Some(&(Ack::UnsupportedVersion as u8)) => {
+                        tracing::info!(%peer, "a tally network node speaks another ledger protocol version");
+                    }
                     Ok(answer) => tracing::trace!(%peer, ?answer, "a ledger message was not taken"),
                     Err(error) => tracing::debug!(%peer, "a ledger message was not delivered: {error}"),
                 }
@@ -300,5 +309,16 @@ mod tests {
         assert_eq!(Ack::of(&Ok(())), Some(Ack::Taken));
         let malformed = tallymesh_protocol::ledger::message_tally(b"junk", &Limits::default()).unwrap_err();
         assert_eq!(Ack::of(&Err(ReceiveError::Malformed(malformed))), None);
+    }
+
+    #[test]
+    fn another_version_gets_its_own_ack() {
+        let future = tallymesh_protocol::Envelope::new(tallymesh_core::ProtocolVersion(9), "ledger/vote", vec![0xa0]);
+        let refused = tallymesh_protocol::ledger::message_tally(&future.encode(), &Limits::default()).unwrap_err();
+        assert_eq!(
+            Ack::of(&Err(ReceiveError::Malformed(refused))),
+            Some(Ack::UnsupportedVersion)
+        );
+        assert_eq!(Ack::UnsupportedVersion.bytes(), [3]);
     }
 }

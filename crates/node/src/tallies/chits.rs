@@ -117,7 +117,7 @@ impl Tallies {
         let before = (rows.len() == usize::try_from(limit).unwrap_or(usize::MAX))
             .then(|| {
                 rows.last()
-                    .map(|row| format!("{}:{}", row.date_ms, tallymesh_core::hash::hex(&row.id)))
+                    .map(|row| format!("{}:{}:{}", row.date_ms, row.action, tallymesh_core::hash::hex(&row.id)))
             })
             .flatten();
         Ok(ChitPage {
@@ -268,7 +268,7 @@ impl Tallies {
         loop {
             let page = store.chits(&tally.0, before, MAX_PAGE).await?;
             let Some(last) = page.last() else { break };
-            before = Some((last.date_ms, last.id));
+            before = Some((last.date_ms, last.action, last.id));
             pending.extend(page.into_iter().filter(|row| {
                 row.certified.is_none()
                     && row.refused.is_none()
@@ -505,15 +505,19 @@ fn chit_view(row: &ChitRow, me: Side) -> ChitView {
     }
 }
 
-/// Reads a page cursor `date_ms:id-hex`.
-fn parse_cursor(text: &str) -> Result<(i64, [u8; 32]), TallyError> {
+/// Reads a page cursor `date_ms:action:id-hex`.
+fn parse_cursor(text: &str) -> Result<(i64, i64, [u8; 32]), TallyError> {
     let bad = || TallyError::Invalid("That page cursor does not read.".to_owned());
-    let (date, id) = text.split_once(':').ok_or_else(bad)?;
+    let mut parts = text.splitn(3, ':');
+    let (Some(date), Some(action), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
     let date = date.parse().map_err(|_| bad())?;
+    let action = action.parse().map_err(|_| bad())?;
     let id = crate::ledger_api::unhex(id)
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
         .ok_or_else(bad)?;
-    Ok((date, id))
+    Ok((date, action, id))
 }
 
 /// Reads a fee typed in percent (`0.5` is half a percent) as a rate.
@@ -594,8 +598,9 @@ mod tests {
     #[test]
     fn a_cursor_reads_back() {
         let id = [7u8; 32];
-        let text = format!("{}:{}", 42, tallymesh_core::hash::hex(&id));
-        assert_eq!(parse_cursor(&text).unwrap(), (42, id));
+        let text = format!("{}:{}:{}", 42, 3, tallymesh_core::hash::hex(&id));
+        assert_eq!(parse_cursor(&text).unwrap(), (42, 3, id));
+        assert!(parse_cursor("42:beef").is_err());
         assert!(parse_cursor("nonsense").is_err());
     }
 

@@ -20,6 +20,8 @@
 
 pub mod chits;
 pub mod negotiate;
+mod nodes;
+pub(crate) use nodes::NodeNotices;
 mod view;
 pub(crate) mod wire;
 
@@ -35,9 +37,9 @@ use thiserror::Error;
 use crate::{Node, NodeError, NodeEvent};
 
 pub use view::{
-    ChitKind, ChitPage, ChitStatus, ChitView, ContractText, ContractView, InvoiceView, NetPosition, PositionPoint,
-    RefusalView, RevisionView, RoomView, SettingInput, TallyChange, TallyDetail, TallyOffer, TallySide, TallyStage,
-    TallySummary, TallyTerms, TermsView, TradingVariablesView, UnitView, VariablesView, Who,
+    ChitKind, ChitPage, ChitStatus, ChitView, ContractText, ContractView, InvoiceView, NetPosition, NodesWait,
+    PositionPoint, RefusalView, RevisionView, RoomView, SettingInput, TallyChange, TallyDetail, TallyOffer, TallySide,
+    TallyStage, TallySummary, TallyTerms, TermsView, TradingVariablesView, UnitView, VariablesView, Who,
 };
 
 /// Why a tally operation was refused; nothing was changed. Each message can
@@ -65,7 +67,7 @@ pub enum TallyError {
     #[error("{0}")]
     Invalid(String),
     /// The negotiation refused the step.
-    #[error("{0}")]
+    #[error("{}", sentence(&.0.to_string()))]
     Negotiation(#[from] NegotiationError),
     /// The tally's rules refuse the chit.
     #[error("{0}")]
@@ -119,7 +121,11 @@ impl Tallies {
         let mut list = Vec::new();
         for row in store.tallies().await? {
             let held = negotiate::Held::load(&self.node, &row).await?;
-            list.push(held.summary(&names, now));
+            let mut summary = held.summary(&names, now);
+            if let Some(open) = held.open() {
+                summary.waiting_for_nodes = self.nodes_wait(&open, held.me, &summary.partner_name).await?;
+            }
+            list.push(summary);
         }
         Ok(list)
     }
@@ -133,6 +139,9 @@ impl Tallies {
             None => None,
         };
         let mut detail = held.detail(&names, state.as_ref(), now());
+        if let Some(open) = held.open() {
+            detail.summary.waiting_for_nodes = self.nodes_wait(&open, held.me, &detail.summary.partner_name).await?;
+        }
         let store = self.node.running_store().await?;
         for invoice in &mut detail.open_invoices {
             let id = crate::ledger_api::unhex(&invoice.id).and_then(|b| <[u8; 32]>::try_from(b).ok());

@@ -8,7 +8,9 @@ use tallymesh_core::record::Signed;
 use tallymesh_core::tally::{Contract, OpenTally, Party, Refusal, Tally, Terms, other};
 use tallymesh_core::tally_network::Side;
 use tallymesh_core::{Digest, PartyId, PublicKey, Timestamp, Unit};
-use tallymesh_protocol::negotiation::{Change, Negotiation, Stage, TallyMessage, limits};
+use tallymesh_protocol::negotiation::{
+    Change, ContractText, MAX_CONTRACT_TEXT_BYTES, Negotiation, Stage, TallyMessage, limits,
+};
 use tallymesh_store::{TallyMessageRow, TallyRow};
 
 use super::{
@@ -29,6 +31,8 @@ pub(crate) struct Held {
     pub(crate) me: Side,
     pub(crate) partner: PublicKey,
     pub(crate) negotiation: Negotiation,
+    /// The texts of the contracts its revisions name, by their hash.
+    pub(crate) contracts: HashMap<Digest, String>,
 }
 
 impl Held {
@@ -45,12 +49,13 @@ impl Held {
         let (latest, _) = record_of(&row.current)?;
         let my_party = latest.side(me).party;
         let messages = store.tally_messages(&row.tally).await?;
-        let negotiation = replay(me, &my_party, &messages)?;
+        let (negotiation, contracts) = replay(me, &my_party, &messages)?;
         Ok(Held {
             row: row.clone(),
             me,
             partner,
             negotiation,
+            contracts,
         })
     }
 
@@ -101,6 +106,7 @@ impl Held {
             they_grant: tally.side(other(self.me)).terms.limit.parts(),
             memo: tally.memo.clone(),
             updated_at_ms: u64::try_from(self.row.updated_at_ms).unwrap_or(0),
+            waiting_for_nodes: None,
         }
     }
 
@@ -211,6 +217,7 @@ impl Held {
             contract: tally.contract.as_ref().map(|c| ContractView {
                 title: c.title.clone(),
                 hash: tallymesh_core::hash::hex(&c.hash.0),
+                text: self.contracts.get(&c.hash).cloned(),
             }),
             changes,
         }
@@ -241,14 +248,26 @@ fn terms_view(tally: &Tally, me: Side) -> TermsView {
     }
 }
 
-/// Rebuilds a negotiation from its kept messages, in order.
-fn replay(me: Side, my_party: &PublicKey, messages: &[TallyMessageRow]) -> Result<Negotiation, TallyError> {
+/// Rebuilds a negotiation from its kept messages, in order, with the
+/// contract texts they carried.
+fn replay(
+    me: Side,
+    my_party: &PublicKey,
+    messages: &[TallyMessageRow],
+) -> Result<(Negotiation, HashMap<Digest, String>), TallyError> {
     let mut negotiation: Option<Negotiation> = None;
+    let mut contracts = HashMap::new();
     for row in messages {
         let message = TallyMessage::decode(&row.message, &limits())
             .map_err(|e| TallyError::Invalid(format!("A kept negotiation message does not read: {e}.")))?;
         let at = Timestamp::from_millis(u64::try_from(row.at_ms).unwrap_or(0));
         match (negotiation.as_mut(), row.outgoing, message) {
+            (_, _, TallyMessage::Contract(contract)) => {
+                contracts.insert(contract.hash(), contract.text);
+            }
+            // A device that never saw the negotiation starts from the
+            // open tally (see `nodes`).
+            (None, false, TallyMessage::Accept(open)) => negotiation = Some(Negotiation::opened(my_party, &open)?),
             (None, true, TallyMessage::Offer(offer)) => {
                 let mut started = Negotiation::draft(me, offer.record().clone());
                 started.offer(offer, at)?;
@@ -273,7 +292,9 @@ fn replay(me: Side, my_party: &PublicKey, messages: &[TallyMessageRow]) -> Resul
             }
         }
     }
-    negotiation.ok_or_else(|| TallyError::Invalid("A kept tally has no negotiation messages.".to_owned()))
+    let negotiation =
+        negotiation.ok_or_else(|| TallyError::Invalid("A kept tally has no negotiation messages.".to_owned()))?;
+    Ok((negotiation, contracts))
 }
 
 impl Tallies {
@@ -302,7 +323,7 @@ impl Tallies {
                 limit: amount(&unit, "What they may owe us", &offer.we_grant)?,
                 call: offer.our_call,
             },
-            nodes: vec![self.node.inner.ledgers.node()],
+            nodes: self.our_nodes(offer.our_nodes.as_deref()).await?,
         };
         let theirs = Party {
             party: *partner.key(),
@@ -310,8 +331,17 @@ impl Tallies {
                 limit: amount(&unit, "What we may owe them", &offer.they_grant)?,
                 call: offer.their_call,
             },
-            nodes: partner_nodes(&card)?,
+            nodes: super::nodes::partner_nodes(&card)?,
         };
+        if let Some(c) = &offer.contract
+            && c.text.len() > MAX_CONTRACT_TEXT_BYTES
+        {
+            return Err(TallyError::Invalid(format!(
+                "A contract's text is at most {} KiB.",
+                MAX_CONTRACT_TEXT_BYTES / 1024
+            )));
+        }
+        let contract_text = offer.contract.as_ref().map(|c| c.text.clone());
         let contract = offer.contract.map(|c| Contract {
             title: c.title.trim().to_owned(),
             hash: Digest::of(c.text.as_bytes()),
@@ -345,6 +375,14 @@ impl Tallies {
             updated_at_ms: to_i64(now),
         };
         self.keep(&row, &message, true, now).await?;
+        if let Some(text) = contract_text {
+            // After the offer, so that it finds the offer there.
+            let contract = TallyMessage::Contract(ContractText {
+                tally: signed.record().id,
+                text,
+            });
+            self.keep(&row, &contract, true, now).await?;
+        }
         tracing::info!(tally = %tally_id_text(&signed.record().id), "offered a tally");
         self.sent(signed.record().id, TallyChange::Updated);
         self.summary_of(&row).await
@@ -371,6 +409,7 @@ impl Tallies {
             limit: amount(&current.unit, "What they may owe us", &terms.we_grant)?,
             call: terms.our_call,
         };
+        ours.nodes = self.our_nodes(terms.our_nodes.as_deref()).await?;
         let theirs = match me {
             Side::Stock => &mut next.foil,
             Side::Foil => &mut next.stock,
@@ -395,6 +434,11 @@ impl Tallies {
         let party_key = self.node.identity().party_key().await?;
         let mut held = self.held(id).await?;
         let now = now();
+        if held.negotiation.waiting_for() == Some(held.me) {
+            // Only an offer we may accept names nodes for us to check.
+            self.check_named_for_us(&held.negotiation.tally().side(held.me).nodes)
+                .await?;
+        }
         let signed = Signed::sign(held.negotiation.tally().clone(), &party_key);
         let message = held.negotiation.accept(signed, now)?;
         let TallyMessage::Accept(open) = &message else {
@@ -465,6 +509,9 @@ impl Tallies {
             return Ok(Change::Offered);
         };
         let mut held = Held::load(&self.node, &row).await?;
+        if let TallyMessage::Contract(contract) = &message {
+            return self.take_contract(&held, contract, &message, now).await;
+        }
         let change = held.negotiation.receive(&message, now)?;
         let (stage, notice) = match change {
             Change::Unchanged | Change::Stale => return Ok(change),
@@ -487,6 +534,37 @@ impl Tallies {
         Ok(change)
     }
 
+    /// Keeps the text of a contract a revision of the tally names, once its
+    /// hash is checked.
+    async fn take_contract(
+        &self,
+        held: &Held,
+        contract: &ContractText,
+        message: &TallyMessage,
+        now: Timestamp,
+    ) -> Result<Change, TallyError> {
+        let hash = contract.hash();
+        if held.contracts.contains_key(&hash) {
+            return Ok(Change::Unchanged);
+        }
+        let named = held
+            .negotiation
+            .revisions()
+            .iter()
+            .any(|r| r.record().contract.as_ref().is_some_and(|c| c.hash == hash));
+        if !named {
+            return Err(TallyError::Invalid(
+                "That contract text is not the one the tally names: its SHA-256 differs.".to_owned(),
+            ));
+        }
+        let store = self.node.running_store().await?;
+        store
+            .add_tally_message(&held.row.tally, false, &message.encode(), to_i64(now))
+            .await?;
+        self.changed(contract.tally, TallyChange::Updated);
+        Ok(Change::Unchanged)
+    }
+
     /// Keeps a tally's row and one of its messages.
     async fn keep(
         &self,
@@ -503,8 +581,9 @@ impl Tallies {
         Ok(())
     }
 
-    /// Starts serving an open tally's ledger on this device, when we named it.
-    async fn serve(&self, open: &OpenTally) -> Result<(), TallyError> {
+    /// Starts serving an open tally's ledger on this device, when we named
+    /// it, and tells the other nodes of the tally.
+    pub(crate) async fn serve(&self, open: &OpenTally) -> Result<(), TallyError> {
         let tally = open.tally();
         let node_key = self.node.inner.ledgers.node();
         if !tally.stock.nodes.contains(&node_key) && !tally.foil.nodes.contains(&node_key) {
@@ -518,6 +597,7 @@ impl Tallies {
             .serve(genesis, RulesState::tally(open))
             .await
             .map_err(|e| NodeError::Ledger(e.to_string()))?;
+        self.node.inner.tally_outbox.notify_one();
         Ok(())
     }
 
@@ -543,24 +623,6 @@ impl Tallies {
             .map_err(|e| TallyError::Invalid(format!("The contact's kept card does not read: {e}.")))?;
         Ok(card.record().clone())
     }
-}
-
-/// The node keys of the devices a contact's card certifies.
-fn partner_nodes(card: &ContactCard) -> Result<Vec<PublicKey>, TallyError> {
-    let nodes: Vec<PublicKey> = card
-        .devices
-        .iter()
-        .filter_map(|device| tallymesh_net::PeerId::from_bytes(&device.record().peer_id).ok())
-        .filter_map(|peer| tallymesh_net::ed25519_public_key(&peer))
-        .filter_map(|key| PublicKey::from_bytes(&key).ok())
-        .take(tallymesh_core::tally::MAX_NODES)
-        .collect();
-    if nodes.is_empty() {
-        return Err(TallyError::Invalid(
-            "The contact's card lists no device that could keep the tally.".to_owned(),
-        ));
-    }
-    Ok(nodes)
 }
 
 /// Signs a revision after checking it reads back: a revision that breaks a

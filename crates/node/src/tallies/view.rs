@@ -88,6 +88,27 @@ pub struct TallySummary {
     pub memo: String,
     /// When it last changed (ms since the Unix epoch).
     pub updated_at_ms: u64,
+    /// Open, with chits waiting to be certified, while one side has fewer
+    /// of its nodes reachable than a certificate needs: whose nodes the
+    /// tally waits for.
+    pub waiting_for_nodes: Option<NodesWait>,
+}
+
+/// An open tally that cannot certify its pending chits now: a side has
+/// fewer of its nominated nodes up (this device, or connected to it) than
+/// a quorum needs. It goes on by itself when they come back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct NodesWait {
+    /// Whose nodes: the partner's, or our own.
+    pub who: Who,
+    /// That party's name.
+    pub name: String,
+    /// How many of its nodes are up.
+    pub up: u32,
+    /// How many of its nodes a certificate needs.
+    pub needed: u32,
 }
 
 /// The terms of a revision, from our side.
@@ -114,6 +135,9 @@ pub struct ContractView {
     pub title: String,
     /// The SHA-256 of its text, in hex.
     pub hash: String,
+    /// Its text, once known: kept with our offer, or received with the
+    /// partner's and checked against the hash.
+    pub text: Option<String>,
 }
 
 /// One revision of a tally's negotiation.
@@ -316,10 +340,15 @@ pub struct TallyOffer {
     pub their_call: u32,
     /// A note both see.
     pub memo: String,
-    /// A contract, with its full text (only its hash goes in the tally).
+    /// A contract, with its full text (its hash goes in the tally; the
+    /// text is kept and sent along with the offer).
     pub contract: Option<ContractText>,
     /// Hours the partner has to accept.
     pub expires_in_hours: u32,
+    /// The devices of our cadre that keep the tally (peer ids); `None`
+    /// names every device of the party (this one and every enrolled device
+    /// not revoked). This device is always one of them: it signs our chits.
+    pub our_nodes: Option<Vec<String>>,
 }
 
 /// A contract's title and text.
@@ -348,6 +377,9 @@ pub struct TallyTerms {
     pub their_call: u32,
     /// A note both see.
     pub memo: String,
+    /// The devices of our cadre that keep the tally (peer ids); `None`
+    /// names every device of the party, as for an offer.
+    pub our_nodes: Option<Vec<String>>,
 }
 
 /// Changes to our trading variables; what is `None` stays.

@@ -1,12 +1,15 @@
 //! `/tallymesh/tally/1` on this node: taking negotiation messages from
 //! partners' devices, and delivering ours from the outbox.
 //!
-//! A request is one [`TallyMessage`] envelope. The answer is an envelope of
-//! kind `tally/taken` (kept; empty body) or `tally/refused` with the map
-//! `{0: elsewhere (bool), 1: message}`: `elsewhere` says the message may be
-//! taken by another device of the party (this one is not its main device),
-//! so the sender tries the next; otherwise the message is not acceptable
-//! and is not sent again.
+//! A request is one [`TallyRequest`] envelope: a negotiation message for
+//! the party, or a `tally/nodes` notice for a node of an open tally
+//! ([`super::nodes`]). The answer is an envelope of kind `tally/taken`
+//! (kept; empty body), `tally/nodes-taken` (a notice taken, with where the
+//! answering node knows the tally's nodes listen) or `tally/refused` with
+//! the map `{0: elsewhere (bool), 1: message}`: `elsewhere` says the
+//! message may be taken by another device of the party (this one is not
+//! its main device), so the sender tries the next; otherwise the message
+//! is not acceptable and is not sent again.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -16,7 +19,8 @@ use tallymesh_core::cbor::{self, Value};
 use tallymesh_core::record::Fields;
 use tallymesh_net::{PeerId, ProtocolName, RequestProtocol};
 use tallymesh_protocol::negotiation::{
-    MAX_MESSAGE_BYTES, TALLY_PROTOCOL, TALLY_PROTOCOL_VERSION, TallyMessage, limits,
+    MAX_MESSAGE_BYTES, NodeAddresses, TALLY_PROTOCOL, TALLY_PROTOCOL_VERSION, TallyRequest, decode_nodes_taken,
+    encode_nodes_taken, limits,
 };
 use tallymesh_protocol::{Envelope, Limits};
 
@@ -28,8 +32,9 @@ use crate::{IdentityState, Node};
 /// How often the outbox is tried when nothing wakes it.
 const OUTBOX_EVERY: Duration = Duration::from_secs(5);
 
-/// The largest answer.
-const MAX_ANSWER_BYTES: usize = 1024;
+/// The largest answer: a refusal, or where the nodes of a tally listen
+/// (64 nodes with 8 addresses of up to 256 bytes).
+const MAX_ANSWER_BYTES: usize = 160 * 1024;
 
 const TAKEN: &str = "tally/taken";
 const REFUSED: &str = "tally/refused";
@@ -45,6 +50,9 @@ pub(crate) fn request_protocol(name: ProtocolName) -> RequestProtocol {
 pub(crate) enum Answer {
     /// Kept.
     Taken,
+    /// A nodes notice taken: where the answering node knows the tally's
+    /// nodes listen.
+    Nodes(NodeAddresses),
     /// Not kept.
     Refused {
         /// Another device of the party may take it.
@@ -58,6 +66,7 @@ impl Answer {
     pub(crate) fn encode(&self) -> Vec<u8> {
         let (kind, body) = match self {
             Answer::Taken => (TAKEN, Vec::new()),
+            Answer::Nodes(addresses) => return encode_nodes_taken(addresses),
             Answer::Refused { elsewhere, message } => (
                 REFUSED,
                 cbor::encode(&Value::map([
@@ -73,6 +82,9 @@ impl Answer {
         let limits = Limits {
             max_frame_bytes: MAX_ANSWER_BYTES,
         };
+        if let Some(addresses) = decode_nodes_taken(bytes, &limits) {
+            return Some(Answer::Nodes(addresses));
+        }
         let envelope = Envelope::decode(bytes, &limits, &[TALLY_PROTOCOL_VERSION]).ok()?;
         match envelope.kind.as_str() {
             TAKEN => Some(Answer::Taken),
@@ -93,8 +105,10 @@ impl Tallies {
     /// The answer to a negotiation message from `peer`. Never fails: every
     /// refusal is an answer that says why.
     pub(crate) async fn answer(&self, peer: PeerId, bytes: &[u8]) -> Vec<u8> {
-        let message = match TallyMessage::decode(bytes, &limits()) {
-            Ok(message) => message,
+        let message = match TallyRequest::decode(bytes, &limits()) {
+            // Any node of an open tally takes notices about it.
+            Ok(TallyRequest::Nodes(notice)) => return self.take_nodes(peer, notice).await.encode(),
+            Ok(TallyRequest::Message(message)) => message,
             Err(error) => {
                 self.node.strike(peer, &format!("an unreadable tally message: {error}"));
                 return Answer::Refused {
@@ -134,10 +148,15 @@ impl Tallies {
         }
     }
 
-    /// Tries once to deliver every message waiting in the outbox.
+    /// Tries once to deliver every message waiting in the outbox, in order:
+    /// a tally's later messages wait while an earlier one was not taken.
     pub(crate) async fn deliver_outbox(&self) -> Result<(), super::TallyError> {
         let store = self.node.running_store().await?;
+        let mut held_back = std::collections::HashSet::new();
         for message in store.tally_outbox().await? {
+            if held_back.contains(&message.tally) {
+                continue;
+            }
             let Some(row) = store.tally(&message.tally).await? else {
                 continue;
             };
@@ -170,7 +189,9 @@ impl Tallies {
                         .tally_message_delivered(&message.tally, message.seq, to_i64(now()))
                         .await?;
                 }
-                _ => {}
+                _ => {
+                    held_back.insert(message.tally);
+                }
             }
         }
         Ok(())
@@ -190,6 +211,9 @@ pub(crate) async fn deliver(node: Weak<Inner>) {
         let node = Node { inner };
         if let Err(error) = node.tallies().deliver_outbox().await {
             tracing::debug!("the tally outbox could not be delivered now: {error}");
+        }
+        if let Err(error) = node.tallies().spread_nodes().await {
+            tracing::debug!("the tallies' nodes were not told now: {error}");
         }
         drop(node);
         // A wake-up while delivering is kept and ends this wait at once.
@@ -226,8 +250,10 @@ mod tests {
 
     #[test]
     fn answers_round_trip() {
+        let node = tallymesh_core::SecretKey::from_seed(&[3; 32]).public();
         for answer in [
             Answer::Taken,
+            Answer::Nodes(vec![(node, vec!["/ip4/127.0.0.1/tcp/4001".into()])]),
             Answer::Refused {
                 elsewhere: true,
                 message: "not the main device".into(),

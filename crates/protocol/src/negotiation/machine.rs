@@ -140,6 +140,26 @@ impl Negotiation {
         Ok(negotiation)
     }
 
+    /// A negotiation known only by its outcome: the open tally, as a device
+    /// of `my_party` that did not negotiate it (a member device the party
+    /// named as one of its nodes) learns it. Its only revision is the one
+    /// both signed.
+    pub fn opened(my_party: &PublicKey, open: &OpenTally) -> Result<Negotiation, NegotiationError> {
+        let tally = open.tally();
+        let me = tally.side_of(my_party).ok_or(NegotiationError::NotOurs)?;
+        let signed = match me {
+            Side::Stock => open.foil().clone(),
+            Side::Foil => open.stock().clone(),
+        };
+        Ok(Negotiation {
+            me,
+            stage: Stage::Open(open.clone()),
+            revisions: vec![signed],
+            latest: tally.clone(),
+            early_refusals: Vec::new(),
+        })
+    }
+
     /// Our side.
     pub fn me(&self) -> Side {
         self.me
@@ -259,6 +279,8 @@ impl Negotiation {
             TallyMessage::Offer(offer) => self.receive_offer(offer),
             TallyMessage::Accept(open) => self.receive_accept(open),
             TallyMessage::Refuse(refusal) => Ok(self.receive_refusal(refusal)),
+            // A contract's text is not a step of the negotiation.
+            TallyMessage::Contract(_) => Ok(Change::Unchanged),
         }
     }
 
@@ -302,6 +324,25 @@ impl Negotiation {
         Ok(Change::Offered)
     }
 
+    /// An acceptance is both parties' signatures over one revision, so it
+    /// holds our own party's signature over that revision: we offered it
+    /// (or accepted it). It is taken whatever revision is on the table and
+    /// whenever it arrives, for two reasons:
+    ///
+    /// - **Not only the current offer.** An honest acceptance can cross a
+    ///   withdrawal *and* a new revision we made after it: we withdraw
+    ///   revision 1 and offer revision 2 while the partner accepts
+    ///   revision 1. The partner's node opened the tally at revision 1 and
+    ///   serves its ledger; refusing its acceptance here would leave the two
+    ///   parties disagreeing for good. Our signature on revision 1 is the
+    ///   commitment that counts.
+    /// - **No expiry check here.** The acceptance carries no signed time: the
+    ///   accepting party checks the expiry by its own clock when it signs.
+    ///   An acceptance signed in time may reach us late (we were offline,
+    ///   the outbox retried for days); refusing it by our clock would split
+    ///   the parties in the same way. What we can check — that the tally is
+    ///   ours and both signatures hold — is checked (`OpenTally` verified
+    ///   both signatures when it was read).
     fn receive_accept(&mut self, open: &OpenTally) -> Result<Change, NegotiationError> {
         let tally = open.tally();
         if tally.side(self.me).party != self.tally().side(self.me).party {

@@ -18,7 +18,10 @@
 //!   make) are settled by keeping the one with the smaller id on both sides.
 //!
 //! An offer's expiry is checked by the party that accepts, by its own
-//! clock; the offerer honours any acceptance of a revision it signed.
+//! clock; the offerer honours any acceptance of a revision it signed, even
+//! one that crossed its withdrawal and a newer revision (see
+//! [`Negotiation::receive`]: an acceptance carries no signed time, and
+//! refusing an honest one would split the parties).
 //!
 //! ```
 //! # use tallymesh_core::{SecretKey, Timestamp, Unit, Units};
@@ -52,4 +55,8 @@ mod message;
 mod tests;
 
 pub use machine::{Change, Negotiation, NegotiationError, Stage};
-pub use message::{MAX_MESSAGE_BYTES, TALLY_PROTOCOL, TALLY_PROTOCOL_VERSION, TallyMessage, TallyMessageError, limits};
+pub use message::{
+    ContractText, MAX_CONTRACT_TEXT_BYTES, MAX_MESSAGE_BYTES, MAX_NODE_ADDRESS_BYTES, MAX_NODE_ADDRESSES,
+    MAX_NOTICE_NODES, NodeAddresses, NodesNotice, TALLY_PROTOCOL, TALLY_PROTOCOL_VERSION, TallyMessage,
+    TallyMessageError, TallyRequest, decode_nodes_taken, encode_nodes_taken, limits,
+};

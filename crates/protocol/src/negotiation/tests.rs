@@ -328,3 +328,99 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_acceptance_that_crossed_a_withdrawal_and_a_newer_revision_opens_both_sides_at_the_accepted_one() {
+    let (mut alice, mut bob, _) = offered();
+    // Alice withdraws revision 1 and offers revision 2, while Bob accepts 1.
+    let withdrawal = alice.refuse(refusal(&alice, Side::Foil)).unwrap();
+    let again = alice
+        .offer(Signed::sign(countered(alice.tally(), 20_000), &secret(Side::Foil)), NOW)
+        .unwrap();
+    let accept = bob
+        .accept(Signed::sign(bob.tally().clone(), &secret(Side::Stock)), NOW)
+        .unwrap();
+    // Alice's signature is on revision 1: she honours it, late as it is.
+    let late = NOW.plus_millis(2 * DAY);
+    assert_eq!(alice.receive(&accept, late).unwrap(), Change::Opened);
+    assert_eq!(bob.receive(&withdrawal, NOW).unwrap(), Change::Stale);
+    assert_eq!(bob.receive(&again, NOW).unwrap(), Change::Unchanged);
+    assert!(matches!(alice.stage(), Stage::Open(open) if open.tally().revision == 1));
+    assert_eq!(alice.stage(), bob.stage());
+}
+
+#[test]
+fn a_tally_learnt_open_is_open_on_our_side_and_takes_its_acceptance_again_as_nothing_new() {
+    let (_, mut bob, _) = offered();
+    let accept = bob
+        .accept(Signed::sign(bob.tally().clone(), &secret(Side::Stock)), NOW)
+        .unwrap();
+    let TallyMessage::Accept(open) = &accept else {
+        unreachable!()
+    };
+    let mut member = Negotiation::opened(&secret(Side::Foil).public(), open).unwrap();
+    assert_eq!(member.me(), Side::Foil);
+    assert_eq!(member.stage(), bob.stage());
+    assert_eq!(member.receive(&accept, NOW).unwrap(), Change::Unchanged);
+    assert_eq!(
+        Negotiation::opened(&key(55).public(), open).unwrap_err(),
+        NegotiationError::NotOurs
+    );
+}
+
+#[test]
+fn contract_texts_and_node_notices_round_trip_and_bad_ones_are_refused() {
+    let (_, mut bob, _) = offered();
+    let contract = TallyMessage::Contract(ContractText {
+        tally: bob.tally().id,
+        text: "Goods are delivered on Mondays.".into(),
+    });
+    assert_eq!(TallyMessage::decode(&contract.encode(), &limits()).unwrap(), contract);
+    assert_eq!(
+        bob.receive(&contract, NOW).unwrap(),
+        Change::Unchanged,
+        "no step of the negotiation"
+    );
+    let long = TallyMessage::Contract(ContractText {
+        tally: bob.tally().id,
+        text: "x".repeat(MAX_CONTRACT_TEXT_BYTES + 1),
+    });
+    assert!(TallyMessage::decode(&long.encode(), &limits()).is_err());
+
+    let accept = bob
+        .accept(Signed::sign(bob.tally().clone(), &secret(Side::Stock)), NOW)
+        .unwrap();
+    let TallyMessage::Accept(open) = accept else {
+        unreachable!()
+    };
+    let addresses = vec![(
+        key(11).public(),
+        vec![
+            "/ip4/127.0.0.1/tcp/4001".to_owned(),
+            "/ip4/127.0.0.1/udp/4001/quic-v1".to_owned(),
+        ],
+    )];
+    let notice = TallyRequest::Nodes(NodesNotice {
+        open: open.clone(),
+        addresses: addresses.clone(),
+    });
+    assert_eq!(TallyRequest::decode(&notice.encode(), &limits()).unwrap(), notice);
+    assert!(
+        TallyMessage::decode(&notice.encode(), &limits()).is_err(),
+        "a notice is no negotiation message"
+    );
+    assert_eq!(
+        decode_nodes_taken(&encode_nodes_taken(&addresses), &limits()),
+        Some(addresses)
+    );
+    let crowded = vec![(
+        key(11).public(),
+        vec!["/ip4/127.0.0.1/tcp/1".to_owned(); MAX_NODE_ADDRESSES + 1],
+    )];
+    let crowded = TallyRequest::Nodes(NodesNotice {
+        open,
+        addresses: crowded,
+    });
+    assert!(TallyRequest::decode(&crowded.encode(), &limits()).is_err());
+    assert_eq!(decode_nodes_taken(b"junk", &limits()), None);
+}

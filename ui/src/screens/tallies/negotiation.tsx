@@ -355,10 +355,26 @@ export function TermsCompare({ detail }: { detail: TallyDetail }) {
         </table>
       </div>
       {latest.contract && (
-        <p className="flex items-center gap-2 text-xs text-muted-foreground">
-          <FileText className="size-3.5" aria-hidden />
-          {t("tallies.terms.contractHash", { hash: latest.contract.hash })}
-        </p>
+        <div className="flex flex-col gap-2" data-testid="contract">
+          <p className="flex items-center gap-2 text-xs text-muted-foreground">
+            <FileText className="size-3.5" aria-hidden />
+            {t("tallies.terms.contractHash", { hash: latest.contract.hash })}
+          </p>
+          {latest.contract.text !== null ? (
+            <details className="rounded-lg border bg-card px-4 py-2.5 text-sm">
+              <summary className="cursor-pointer font-medium">
+                {t("tallies.terms.contractText")}: {latest.contract.title}
+              </summary>
+              <p className="mt-2 whitespace-pre-wrap text-muted-foreground" data-testid="contract-text">
+                {latest.contract.text}
+              </p>
+            </details>
+          ) : (
+            <p className="text-xs text-muted-foreground" data-testid="contract-text-missing">
+              {t("tallies.terms.contractTextMissing")}
+            </p>
+          )}
+        </div>
       )}
     </section>
   );

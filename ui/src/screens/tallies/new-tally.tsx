@@ -69,6 +69,8 @@ export function NewTally({ onDone, onCancel }: { onDone: (id: string) => void; o
       memo: memo.trim(),
       contract: withContract ? { title: contract.title.trim(), text: contract.text } : null,
       expiresInHours,
+      // Every device of our cadre keeps the tally.
+      ourNodes: null,
     });
   }
 

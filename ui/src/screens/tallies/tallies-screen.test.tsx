@@ -1,6 +1,6 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
-import { MockBackend, mockHexId, sampleContacts } from "@/backend";
+import { HUERTA_AGREEMENT, MockBackend, mockHexId, sampleContacts } from "@/backend";
 import { renderApp } from "../../../test/render-app";
 
 const contacts = sampleContacts(Date.now());
@@ -115,9 +115,12 @@ describe("New tally", () => {
         memo: "Bike parts",
         contract: { title: "Workshop terms", text: "Parts are paid on delivery." },
         expiresInHours: 72,
+        ourNodes: null,
       }),
     );
     expect(await screen.findByTestId("negotiation-state")).toHaveTextContent("Waiting for Bruno Costa's answer.");
+    // The contract's text is kept with the offer.
+    expect(screen.getByTestId("contract-text")).toHaveTextContent("Parts are paid on delivery.");
     expect(await screen.findByTestId("toast")).toHaveTextContent("Your offer was sent to Bruno Costa.");
   });
 
@@ -409,6 +412,61 @@ describe("Home with tallies", () => {
     expect(items[0]).toHaveTextContent("Huerta Comunal La Esperanza answered your offer with new terms");
     expect(items[1]).toHaveTextContent("Chiara Rossi asks you to pay 4.000 CHIP");
     expect(items[1]).toHaveAttribute("href", `#/tallies/${CHIARA}`);
+  });
+});
+
+describe("Tally nodes", () => {
+  it("says whose nodes a payment waits for, and clears when they are back", async () => {
+    const backend = new MockBackend({ tallyCertifyMs: 50 });
+    const { user } = renderApp({ screen: "tallies", backend });
+    openTally(BRUNO);
+    await screen.findByTestId("tally-balance");
+    act(() => backend.talliesBook.nodesGoDown(BRUNO, { who: "partner", up: 1, needed: 2 }));
+    // Nothing waits yet: no word about nodes.
+    expect(screen.queryByTestId("tally-nodes-wait")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("pay-open"));
+    const dialog = await screen.findByTestId("pay-dialog");
+    await user.type(within(dialog).getByTestId("pay-amount"), "1");
+    await user.click(within(dialog).getByTestId("pay-submit"));
+    const wait = await screen.findByTestId("tally-nodes-wait");
+    expect(wait).toHaveTextContent("Waiting for Bruno Costa's nodes (1 of 2)");
+    expect(wait).toHaveAttribute("data-who", "partner");
+    expect(wait).toHaveAttribute("role", "status");
+    expect(screen.getAllByTestId("chit-row")[0]).toHaveAttribute("data-status", "pending");
+
+    act(() => backend.talliesBook.nodesReturn(BRUNO));
+    await waitFor(() => expect(screen.queryByTestId("tally-nodes-wait")).not.toBeInTheDocument());
+    await waitFor(() => expect(screen.getAllByTestId("chit-row")[0]).toHaveAttribute("data-status", "final"));
+    expect(screen.getByTestId("tally-balance")).toHaveTextContent("+11.500 CHIP");
+  });
+
+  it("says so when it waits for our own nodes, in Spanish too", async () => {
+    const backend = new MockBackend({ tallyCertifyMs: 50 });
+    const { user } = renderApp({ screen: "tallies", backend, language: "es" });
+    openTally(BRUNO);
+    await screen.findByTestId("tally-balance");
+    act(() => backend.talliesBook.nodesGoDown(BRUNO, { who: "us", up: 1, needed: 2 }));
+    await user.click(screen.getByTestId("pay-open"));
+    const dialog = await screen.findByTestId("pay-dialog");
+    await user.type(within(dialog).getByTestId("pay-amount"), "1");
+    await user.click(within(dialog).getByTestId("pay-submit"));
+    expect(await screen.findByTestId("tally-nodes-wait")).toHaveTextContent("Esperando a tus nodos (1 de 2)");
+  });
+
+  it("says plainly when a tally is not on this device", async () => {
+    renderApp({ screen: "tallies" });
+    openTally(mockHexId("tally:nobody"));
+    expect(await screen.findByTestId("tally-missing")).toHaveTextContent("This tally is not on this device.");
+  });
+
+  it("shows a contract's text beside its fingerprint", async () => {
+    const { user } = renderApp({ screen: "tallies" });
+    openTally(HUERTA);
+    const contract = await screen.findByTestId("contract");
+    expect(contract).toHaveTextContent("Contract fingerprint 9f2c4e0b7a61d3f8");
+    await user.click(within(contract).getByText(/Huerta member agreement/));
+    expect(within(contract).getByTestId("contract-text")).toHaveTextContent(HUERTA_AGREEMENT);
   });
 });
 

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { ArrowDownLeft, ArrowLeft, ArrowUpRight, Download, Lock, ReceiptText } from "lucide-react";
+import { ArrowDownLeft, ArrowLeft, ArrowUpRight, Download, Loader2, Lock, ReceiptText } from "lucide-react";
 import { useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { useBackend, type BackendError, type ChitView, type InvoiceView, type TallyDetail } from "@/backend";
@@ -46,7 +46,9 @@ export function TallyPage({ id, onBack }: { id: string; onBack: () => void }) {
         {t("tallies.back")}
       </Button>
       {tally.isError ? (
-        tally.error.code === "invalidInput" ? (
+        tally.error.code === "notFound" ? (
+          <FormError message={t("tallies.missing")} testId="tally-missing" />
+        ) : tally.error.code === "invalidInput" ? (
           <FormError message={tally.error.message} testId="tally-missing" />
         ) : (
           <ErrorPanel error={tally.error} onRetry={() => void tally.refetch()} retrying={tally.isFetching} />
@@ -186,6 +188,7 @@ function TallyHeader({ detail, onMoney }: { detail: TallyDetail; onMoney: (kind:
               })}
             </p>
           )}
+          {summary.waitingForNodes && <NodesWaitNote wait={summary.waitingForNodes} />}
           {summary.stage === "closing" && (
             <p className="flex items-center gap-2 rounded-lg bg-muted/60 px-3 py-2 text-sm" data-testid="tally-closing">
               <Lock className="size-4 text-muted-foreground" aria-hidden />
@@ -201,6 +204,29 @@ function TallyHeader({ detail, onMoney }: { detail: TallyDetail; onMoney: (kind:
         </div>
       )}
     </Card>
+  );
+}
+
+/** Pending chits wait: a side has fewer of its nodes up than a certificate needs. */
+function NodesWaitNote({ wait }: { wait: NonNullable<TallyDetail["summary"]["waitingForNodes"]> }) {
+  const { t } = useTranslation();
+  const words =
+    wait.who === "partner"
+      ? t("tallies.network.waitingPartner", { name: wait.name, up: wait.up, needed: wait.needed })
+      : t("tallies.network.waitingOurs", { up: wait.up, needed: wait.needed });
+  return (
+    <div
+      role="status"
+      className="flex items-start gap-2 rounded-lg border border-warning/40 bg-warning/10 px-3 py-2 text-sm"
+      data-testid="tally-nodes-wait"
+      data-who={wait.who}
+    >
+      <Loader2 className="mt-0.5 size-4 shrink-0 animate-spin motion-reduce:animate-none" aria-hidden />
+      <span className="flex flex-col gap-0.5">
+        <span className="font-medium">{words}</span>
+        <span className="text-xs text-muted-foreground">{t("tallies.network.waitingHelp")}</span>
+      </span>
+    </div>
   );
 }
 

@@ -1,0 +1,228 @@
+//! The cadre's own relay.
+//!
+//! An always-on device of the party (`tallymesh node run --relay`,
+//! [`crate::NodeConfig::relay_server`]) relays connections for the party's
+//! other devices, so a laptop behind NAT stays reachable through it. It
+//! grants reservations to the party's devices only — on the main device
+//! the devices it enrolled and did not revoke, on a member device the
+//! others its copy of the party's card lists — and refuses everyone
+//! else's; the list follows enrollments and revocations within a second.
+//!
+//! Every other device of the party notices, through identify, when a
+//! connected device of its own party offers to relay, and asks it for a
+//! reservation by listening on `<its address>/p2p/<relay>/p2p-circuit`.
+//! Once granted, the circuit address is among the node's listen addresses,
+//! so the main device puts it on the party's card (and in the DHT), and
+//! contacts dial the laptop through the relay. A reservation refused or
+//! lost is asked for again after 1, 2, 4, … seconds (at most every five
+//! minutes), while the relay is still offered; a relay whose device was
+//! revoked is given up. A node that is a relay itself asks no other.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::PoisonError;
+use std::time::Instant;
+
+use tallymesh_core::card::ContactCard;
+use tallymesh_net::multiaddr::Protocol;
+use tallymesh_net::{Multiaddr, PeerId};
+
+use crate::Node;
+use crate::identity::IdentityState;
+use crate::retry::Retry;
+
+/// What the node knows of its party's relays, in memory.
+#[derive(Debug, Default)]
+pub(crate) struct RelayBook {
+    /// Connected peers that offer to relay, with where they listen.
+    offered: HashMap<PeerId, Vec<Multiaddr>>,
+    /// The relays asked for a reservation: the circuit address listened
+    /// on, and whether the reservation was granted.
+    asked: HashMap<PeerId, (Multiaddr, bool)>,
+    /// When to ask a relay again after a refusal or a loss.
+    retries: HashMap<PeerId, Retry>,
+    /// On a relay server: the devices it grants reservations to now.
+    allowed: Option<HashSet<PeerId>>,
+}
+
+impl Node {
+    /// The other devices of this node's party: on the main device those it
+    /// enrolled and did not revoke, on a member device the others the
+    /// party's card lists. Empty without an identity.
+    pub(crate) async fn party_devices(&self) -> HashSet<PeerId> {
+        let own = self.inner.net.local_peer_id();
+        let mut devices = HashSet::new();
+        match self.identity().state().await {
+            Ok(IdentityState::Ready { .. }) => {
+                if let Ok(store) = self.running_store().await
+                    && let Ok(rows) = store.cadre_devices().await
+                {
+                    devices.extend(
+                        rows.iter()
+                            .filter(|row| row.revoked_at_ms.is_none())
+                            .filter_map(|row| row.peer_id.parse::<PeerId>().ok()),
+                    );
+                }
+            }
+            Ok(IdentityState::Member { .. }) => {
+                if let Ok(card) = self.contacts().my_card(None).await {
+                    devices.extend(peers_on(&card));
+                }
+            }
+            _ => {}
+        }
+        devices.remove(&own);
+        devices
+    }
+
+    fn relays(&self) -> std::sync::MutexGuard<'_, RelayBook> {
+        self.inner.relays.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A connected peer offers to relay (identify).
+    pub(crate) async fn relay_offered(&self, relay: PeerId, addresses: Vec<Multiaddr>) {
+        self.relays().offered.insert(relay, addresses);
+        self.use_party_relays().await;
+    }
+
+    /// A relay granted this node a reservation.
+    pub(crate) fn relay_reserved(&self, relay: PeerId) {
+        let mut book = self.relays();
+        book.retries.remove(&relay);
+        if let Some((_, granted)) = book.asked.get_mut(&relay) {
+            *granted = true;
+            tracing::info!(%relay, "reachable through a relay of this party");
+        }
+    }
+
+    /// A reservation was refused or ended: ask again later.
+    pub(crate) fn relay_lost(&self, relay: PeerId, reason: &str) {
+        let mut book = self.relays();
+        if book.asked.remove(&relay).is_some() {
+            tracing::info!(%relay, "a relay of this party holds no reservation for this device: {reason}");
+            let now = Instant::now();
+            book.retries
+                .entry(relay)
+                .or_insert_with(|| Retry::starting(now))
+                .attempted(now);
+        }
+    }
+
+    /// Once a tick: a relay server follows the party's devices with the
+    /// peers it grants reservations to; any other node keeps its
+    /// reservations on its party's relays.
+    pub(crate) async fn keep_cadre_relay(&self) {
+        if self.inner.relay_server {
+            let devices = self.party_devices().await;
+            if self.relays().allowed.as_ref() == Some(&devices) {
+                return;
+            }
+            match self.inner.net.allow_relay_reservations(devices.iter().copied()).await {
+                Ok(()) => {
+                    tracing::info!(devices = devices.len(), "relaying for this party's devices");
+                    self.relays().allowed = Some(devices);
+                }
+                Err(error) => tracing::debug!("cannot tell the relay whom it serves: {error}"),
+            }
+        } else {
+            self.use_party_relays().await;
+        }
+    }
+
+    /// Asks every offered relay of this party that holds no reservation
+    /// for this device (and is due) for one, and gives up those whose
+    /// device is no longer the party's.
+    async fn use_party_relays(&self) {
+        if self.inner.relay_server {
+            return;
+        }
+        {
+            let book = self.relays();
+            if book.offered.is_empty() && book.asked.is_empty() {
+                return;
+            }
+        }
+        let devices = self.party_devices().await;
+        let now = Instant::now();
+        let (ask, give_up) = {
+            let mut book = self.relays();
+            let give_up: Vec<(PeerId, Multiaddr)> = book
+                .asked
+                .iter()
+                .filter(|(relay, _)| !devices.contains(relay))
+                .map(|(relay, (circuit, _))| (*relay, circuit.clone()))
+                .collect();
+            for (relay, _) in &give_up {
+                book.asked.remove(relay);
+            }
+            let mut ask = Vec::new();
+            for (relay, addresses) in &book.offered {
+                let due = book.retries.get(relay).is_none_or(|retry| retry.is_due(now));
+                if devices.contains(relay)
+                    && !book.asked.contains_key(relay)
+                    && due
+                    && let Some(circuit) = circuit_through(*relay, addresses)
+                {
+                    ask.push((*relay, circuit));
+                }
+            }
+            for (relay, circuit) in &ask {
+                book.asked.insert(*relay, (circuit.clone(), false));
+            }
+            (ask, give_up)
+        };
+        for (relay, circuit) in give_up {
+            tracing::info!(%relay, "no longer a device of this party: its relay is given up");
+            if let Err(error) = self.inner.net.stop_listening(circuit).await {
+                tracing::debug!(%relay, "cannot give up a relay: {error}");
+            }
+        }
+        for (relay, circuit) in ask {
+            tracing::info!(%relay, %circuit, "asking a relay of this party for a reservation");
+            if let Err(error) = self.inner.net.listen(circuit).await {
+                self.relay_lost(relay, &error.to_string());
+            }
+        }
+    }
+}
+
+/// The circuit address to listen on through `relay`, from where it
+/// listens: TCP first, then anything else it offers.
+fn circuit_through(relay: PeerId, addresses: &[Multiaddr]) -> Option<Multiaddr> {
+    let is_tcp = |address: &&Multiaddr| address.iter().any(|p| matches!(p, Protocol::Tcp(_)));
+    let address = addresses.iter().find(is_tcp).or_else(|| addresses.first())?;
+    let mut circuit = address.clone();
+    if !matches!(circuit.iter().last(), Some(Protocol::P2p(_))) {
+        circuit.push(Protocol::P2p(relay));
+    }
+    circuit.push(Protocol::P2pCircuit);
+    Some(circuit)
+}
+
+/// The devices a card lists.
+fn peers_on(card: &tallymesh_core::record::Signed<ContactCard>) -> impl Iterator<Item = PeerId> + '_ {
+    card.record()
+        .devices
+        .iter()
+        .filter_map(|device| PeerId::from_bytes(&device.record().peer_id).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relay_is_asked_through_its_tcp_address_first() {
+        let relay = PeerId::random();
+        let quic: Multiaddr = "/ip4/127.0.0.1/udp/4001/quic-v1".parse().unwrap();
+        let tcp: Multiaddr = "/ip4/127.0.0.1/tcp/4001".parse().unwrap();
+        assert_eq!(
+            circuit_through(relay, &[quic.clone(), tcp]).unwrap().to_string(),
+            format!("/ip4/127.0.0.1/tcp/4001/p2p/{relay}/p2p-circuit")
+        );
+        assert_eq!(
+            circuit_through(relay, &[quic]).unwrap().to_string(),
+            format!("/ip4/127.0.0.1/udp/4001/quic-v1/p2p/{relay}/p2p-circuit")
+        );
+        assert_eq!(circuit_through(relay, &[]), None);
+    }
+}

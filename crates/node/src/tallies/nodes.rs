@@ -1,0 +1,546 @@
+//! The nodes of a tally: which devices of the party keep it, how each of
+//! them learns that it does, how the nodes of both parties find each other,
+//! and whose nodes an open tally waits for (`docs/protocol/tally.md`,
+//! "Nodes").
+//!
+//! - **Nominated nodes.** Each party names its own devices: by default
+//!   every device of its cadre (this one and every enrolled device not
+//!   revoked), or those it picks. The device that signs the party's chits
+//!   (the main device) is always one of them, since it hands its chits to
+//!   its own copy of the ledger.
+//! - **`tally/nodes` notices.** Every node of an open tally tells every
+//!   other node of the tally, over `/tallymesh/tally/1`, the open tally
+//!   and where the tally's nodes listen as far as it knows. A member device
+//!   that never saw the negotiation learns the tally this way, keeps it
+//!   and serves its ledger; a node that learns new addresses passes them on.
+//!   The answer gives the answering node's addresses back. A notice is
+//!   sent again to a node only when what the sender knows changed, and
+//!   until that node took it.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::PoisonError;
+
+use tallymesh_core::card::ContactCard;
+use tallymesh_core::tally::{OpenTally, other};
+use tallymesh_core::tally_network::{Side, TallyId};
+use tallymesh_core::{Digest, PartyId, PublicKey};
+use tallymesh_net::multiaddr::Protocol;
+use tallymesh_net::{Multiaddr, PeerId};
+use tallymesh_protocol::negotiation::{
+    MAX_NODE_ADDRESS_BYTES, MAX_NODE_ADDRESSES, NodeAddresses, NodesNotice, TallyMessage, TallyRequest,
+    decode_nodes_taken, encode_nodes_taken, limits,
+};
+use tallymesh_store::TallyRow;
+
+use super::negotiate::to_i64;
+use super::wire::Answer;
+use super::{NodesWait, Tallies, TallyChange, TallyError, Who, now, record_of, side_text, tally_id_text};
+use crate::identity::IdentityState;
+use crate::ledger::wire::{node_key_of, peer_of};
+
+/// The most bytes of addresses one notice carries.
+const DIRECTORY_BYTES: usize = 24 * 1024;
+
+/// What this node knows about spreading its tallies' nodes: the digest of
+/// the addresses each node of each tally last took from us, and the
+/// notices on their way.
+#[derive(Debug, Default)]
+pub(crate) struct NodeNotices {
+    taken: HashMap<(TallyId, PublicKey), Digest>,
+    sending: HashSet<(TallyId, PublicKey)>,
+}
+
+impl Tallies {
+    /// Every device of our party that may keep a tally, this one first:
+    /// this device and every device enrolled in the cadre and not revoked
+    /// (on a member device: the devices the party's card lists).
+    pub(crate) async fn cadre_nodes(&self) -> Result<Vec<PublicKey>, TallyError> {
+        let me = self.node.inner.ledgers.node();
+        let mut nodes = vec![me];
+        let peers: Vec<PeerId> = match self.node.identity().state().await? {
+            IdentityState::Member { .. } => {
+                let card = self
+                    .node
+                    .contacts()
+                    .my_card(None)
+                    .await
+                    .map_err(|e| TallyError::Invalid(format!("The party's card does not read here: {e}.")))?;
+                card_peers(card.record())
+            }
+            _ => {
+                let store = self.node.running_store().await?;
+                store
+                    .cadre_devices()
+                    .await?
+                    .iter()
+                    .filter(|row| row.revoked_at_ms.is_none())
+                    .filter_map(|row| row.peer_id.parse().ok())
+                    .collect()
+            }
+        };
+        for key in peers.iter().filter_map(node_key_of) {
+            if !nodes.contains(&key) && nodes.len() < tallymesh_core::tally::MAX_NODES {
+                nodes.push(key);
+            }
+        }
+        Ok(nodes)
+    }
+
+    /// The nodes we name for our side: every device of the cadre, or the
+    /// ones `chosen` (peer ids), which must be devices of the cadre and
+    /// include this one.
+    pub(crate) async fn our_nodes(&self, chosen: Option<&[String]>) -> Result<Vec<PublicKey>, TallyError> {
+        let cadre = self.cadre_nodes().await?;
+        let Some(chosen) = chosen else {
+            return Ok(cadre);
+        };
+        let mut nodes = Vec::new();
+        for text in chosen {
+            let key = crate::ledger_api::parse_node_key(text).map_err(|_| {
+                TallyError::Invalid(format!(
+                    "{:?} is not a device's peer id.",
+                    text.trim().chars().take(60).collect::<String>()
+                ))
+            })?;
+            if !cadre.contains(&key) {
+                return Err(TallyError::Invalid(format!(
+                    "{} is not a device of your cadre; `tallymesh cadre list` shows them.",
+                    text.trim().chars().take(60).collect::<String>()
+                )));
+            }
+            if !nodes.contains(&key) {
+                nodes.push(key);
+            }
+        }
+        let me = self.node.inner.ledgers.node();
+        if !nodes.contains(&me) {
+            return Err(TallyError::Invalid(
+                "This device signs your chits and hands them to the tally's ledger, so it must be one of your nodes."
+                    .to_owned(),
+            ));
+        }
+        Ok(nodes)
+    }
+
+    /// Checks that the nodes `nodes` an offer names for us are devices of
+    /// our cadre now and include this device, before we accept it.
+    pub(crate) async fn check_named_for_us(&self, nodes: &[PublicKey]) -> Result<(), TallyError> {
+        let cadre = self.cadre_nodes().await?;
+        let strangers: Vec<String> = nodes
+            .iter()
+            .filter(|node| !cadre.contains(node))
+            .filter_map(|node| peer_of(node).map(|p| p.to_string()))
+            .collect();
+        if !strangers.is_empty() {
+            return Err(TallyError::Invalid(format!(
+                "The offer names nodes for you that are not devices of your cadre now ({}); counter it to name your own.",
+                strangers.join(", ")
+            )));
+        }
+        if !nodes.contains(&self.node.inner.ledgers.node()) {
+            return Err(TallyError::Invalid(
+                "The offer does not name this device as one of your nodes, and this device signs your chits; counter it to name your own."
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Where the nodes of `open` listen, as this node knows it: its own
+    /// listen addresses, the addresses kept for the others (from notices
+    /// and answers), and the addresses the partner's card gives for its
+    /// main device (the first it lists), likewise our party's card on a
+    /// member device.
+    pub(crate) async fn directory(&self, open: &OpenTally) -> Result<NodeAddresses, TallyError> {
+        let tally = open.tally();
+        let me = self.node.inner.ledgers.node();
+        let store = self.node.running_store().await?;
+        let kept = crate::ledger_api::known_peers(&store).await;
+        let mut cards: Vec<ContactCard> = Vec::new();
+        for side in Side::BOTH {
+            let party = PartyId::new(tally.side(side).party);
+            if let Ok(card) = self.contact_card(&party).await {
+                cards.push(card);
+            }
+        }
+        if let Ok(IdentityState::Member { .. }) = self.node.identity().state().await
+            && let Ok(card) = self.node.contacts().my_card(None).await
+        {
+            cards.push(card.record().clone());
+        }
+        let own = self.node.net().listen_addrs().await.map_err(crate::NodeError::from)?;
+        let mut directory = Vec::new();
+        // Leaves room in a notice (at most 64 KiB) for the open tally.
+        let mut budget = DIRECTORY_BYTES;
+        for node in tally.stock.nodes.iter().chain(&tally.foil.nodes) {
+            let Some(peer) = peer_of(node) else { continue };
+            let mut addresses: Vec<Multiaddr> = Vec::new();
+            if *node == me {
+                addresses.extend(own.iter().filter(|a| concrete(a)).cloned());
+            }
+            addresses.extend(kept.iter().filter(|a| address_peer(a) == Some(peer)).cloned());
+            for card in &cards {
+                if card_peers(card).first() == Some(&peer) {
+                    addresses.extend(card.addresses.iter().filter_map(|a| a.parse().ok()));
+                }
+            }
+            let mut texts: Vec<String> = Vec::new();
+            for address in addresses {
+                let Some(address) = with_peer(address, peer) else {
+                    continue;
+                };
+                let text = address.to_string();
+                if text.len() <= MAX_NODE_ADDRESS_BYTES
+                    && text.len() <= budget
+                    && !texts.contains(&text)
+                    && texts.len() < MAX_NODE_ADDRESSES
+                {
+                    budget -= text.len();
+                    texts.push(text);
+                }
+            }
+            if !texts.is_empty() {
+                directory.push((*node, texts));
+            }
+        }
+        Ok(directory)
+    }
+
+    /// Keeps the addresses a node of `open` gave for the tally's nodes
+    /// (only for nodes of its network, other than this one, each address
+    /// naming the node's own peer id) and adds them to the swarm. Returns
+    /// whether anything was new.
+    async fn remember(&self, open: &OpenTally, addresses: &NodeAddresses) -> Result<bool, TallyError> {
+        let tally = open.tally();
+        let me = self.node.inner.ledgers.node();
+        let mut found = Vec::new();
+        for (node, texts) in addresses {
+            let named = tally.stock.nodes.contains(node) || tally.foil.nodes.contains(node);
+            if !named || *node == me {
+                continue;
+            }
+            let Some(peer) = peer_of(node) else { continue };
+            for text in texts.iter().take(MAX_NODE_ADDRESSES) {
+                let Ok(address) = text.parse::<Multiaddr>() else {
+                    continue;
+                };
+                if let Some(address) = with_peer(address, peer)
+                    && concrete(&address)
+                {
+                    found.push(address);
+                }
+            }
+        }
+        crate::ledger_api::remember_addresses(&self.node, &found)
+            .await
+            .map_err(|e| TallyError::Invalid(super::sentence(&e.to_string())))
+    }
+
+    /// Takes a `tally/nodes` notice: on any device of the party (main or
+    /// member) whose node the open tally names. Keeps the addresses, keeps
+    /// the tally if it is new here and serves its ledger, and answers with
+    /// where this node knows the tally's nodes listen.
+    pub(crate) async fn take_nodes(&self, peer: PeerId, notice: NodesNotice) -> Answer {
+        match self.take_notice(&notice).await {
+            Ok(directory) => Answer::Nodes(directory),
+            Err(error) => {
+                tracing::info!(%peer, "refused a tally nodes notice: {error}");
+                Answer::Refused {
+                    elsewhere: false,
+                    message: error.to_string(),
+                }
+            }
+        }
+    }
+
+    async fn take_notice(&self, notice: &NodesNotice) -> Result<NodeAddresses, TallyError> {
+        let open = &notice.open;
+        let tally = open.tally();
+        let certificate = self.node.identity().device_certificate().await?;
+        let my_party = *certificate.record().party.key();
+        let Some(side) = tally.side_of(&my_party) else {
+            return Err(TallyError::Invalid(
+                "This device's party is not a party of that tally.".to_owned(),
+            ));
+        };
+        let me = self.node.inner.ledgers.node();
+        if !tally.side(side).nodes.contains(&me) {
+            return Err(TallyError::Invalid(
+                "This device is not one of the nodes its party named for that tally.".to_owned(),
+            ));
+        }
+        if self.remember(open, &notice.addresses).await? {
+            self.node.inner.tally_outbox.notify_one();
+        }
+        self.hold_open(open, &my_party).await?;
+        self.directory(open).await
+    }
+
+    /// Makes sure this device holds the open tally and serves its ledger:
+    /// a device that never saw the negotiation keeps it as open; one that
+    /// did takes it as the acceptance it may not have received yet.
+    async fn hold_open(&self, open: &OpenTally, my_party: &PublicKey) -> Result<(), TallyError> {
+        let tally = open.tally();
+        let store = self.node.running_store().await?;
+        if store.tally(&tally.id.0).await?.is_some() {
+            self.take(TallyMessage::Accept(open.clone())).await?;
+            return Ok(());
+        }
+        let negotiation = tallymesh_protocol::negotiation::Negotiation::opened(my_party, open)?;
+        let me = negotiation.me();
+        let now = now();
+        let row = TallyRow {
+            tally: tally.id.0,
+            partner: *tally.side(other(me)).party.as_bytes(),
+            side: side_text(me).to_owned(),
+            stage: "open".to_owned(),
+            current: open.bytes().to_vec(),
+            balance: 0,
+            created_at_ms: to_i64(now),
+            updated_at_ms: to_i64(now),
+        };
+        store.save_tally(&row).await?;
+        store
+            .add_tally_message(
+                &row.tally,
+                false,
+                &TallyMessage::Accept(open.clone()).encode(),
+                to_i64(now),
+            )
+            .await?;
+        self.serve(open).await?;
+        tracing::info!(tally = %tally_id_text(&tally.id), "this device keeps a tally its party named it for");
+        self.changed(tally.id, TallyChange::Accepted);
+        Ok(())
+    }
+
+    /// Sends a `tally/nodes` notice, for every open tally this node keeps,
+    /// to every other node of the tally that has not taken what this node
+    /// knows now. Returns at once: the notices go out in their own tasks.
+    pub(crate) async fn spread_nodes(&self) -> Result<(), TallyError> {
+        let store = self.node.running_store().await?;
+        let me = self.node.inner.ledgers.node();
+        for row in store.tallies().await? {
+            let Some(open) = record_of(&row.current)?.1 else {
+                continue;
+            };
+            let tally = open.tally();
+            let nodes: Vec<PublicKey> = tally.stock.nodes.iter().chain(&tally.foil.nodes).copied().collect();
+            if !nodes.contains(&me) {
+                continue;
+            }
+            let directory = self.directory(&open).await?;
+            let digest = Digest::of(&encode_nodes_taken(&directory));
+            let request = TallyRequest::Nodes(NodesNotice {
+                open: open.clone(),
+                addresses: directory.clone(),
+            })
+            .encode();
+            for node in nodes.into_iter().filter(|node| *node != me) {
+                let key = (tally.id, node);
+                {
+                    let mut notices = self
+                        .node
+                        .inner
+                        .node_notices
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    if notices.taken.get(&key) == Some(&digest) || !notices.sending.insert(key) {
+                        continue;
+                    }
+                }
+                let Some(peer) = peer_of(&node) else { continue };
+                for (_, texts) in directory.iter().filter(|(n, _)| *n == node) {
+                    for address in texts.iter().filter_map(|t| t.parse::<Multiaddr>().ok()) {
+                        let _ = self.node.net().add_address(peer, address).await;
+                    }
+                }
+                let tallies = self.clone();
+                let request = request.clone();
+                let open = open.clone();
+                tokio::spawn(async move {
+                    let answer = tallies
+                        .node
+                        .net()
+                        .request(peer, &tallies.node.inner.protocols.tally, request)
+                        .await;
+                    let taken = match answer {
+                        Ok(bytes) => match decode_nodes_taken(&bytes, &limits()) {
+                            Some(addresses) => {
+                                match tallies.remember(&open, &addresses).await {
+                                    Ok(true) => tallies.node.inner.tally_outbox.notify_one(),
+                                    Ok(false) => {}
+                                    Err(error) => tracing::debug!(%peer, "addresses not kept: {error}"),
+                                }
+                                true
+                            }
+                            None => {
+                                // Refused for good (not one of the tally's
+                                // nodes, say): sending it again changes
+                                // nothing until what we know changes.
+                                let why = match Answer::decode(&bytes) {
+                                    Some(Answer::Refused { message, .. }) => message,
+                                    _ => "an answer that does not read".to_owned(),
+                                };
+                                tracing::info!(%peer, "a node of a tally refused its nodes notice: {why}");
+                                true
+                            }
+                        },
+                        Err(error) => {
+                            tracing::debug!(%peer, "a tally nodes notice was not delivered: {error}");
+                            false
+                        }
+                    };
+                    let mut notices = tallies
+                        .node
+                        .inner
+                        .node_notices
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    notices.sending.remove(&key);
+                    if taken {
+                        notices.taken.insert(key, digest);
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whose nodes an open tally waits for: `None` unless chits wait to be
+    /// certified and a side has fewer nodes up (this device, or connected
+    /// to it now) than a quorum of that side. The partner's side is named
+    /// first.
+    pub(crate) async fn nodes_wait(
+        &self,
+        open: &OpenTally,
+        me: Side,
+        partner_name: &str,
+    ) -> Result<Option<NodesWait>, TallyError> {
+        let tally = open.tally();
+        let store = self.node.running_store().await?;
+        let waiting_chits = store.pending_chits(&tally.id.0).await? > 0;
+        let waiting_entries = self
+            .node
+            .inner
+            .ledgers
+            .status(tally.id)
+            .await
+            .is_some_and(|status| status.pending > 0);
+        if !waiting_chits && !waiting_entries {
+            return Ok(None);
+        }
+        let network = open
+            .genesis()
+            .map_err(|e| TallyError::Invalid(format!("{e}.")))?
+            .network;
+        let connected: BTreeSet<PeerId> = self
+            .node
+            .net()
+            .connected_peers()
+            .await
+            .map_err(crate::NodeError::from)?
+            .into_iter()
+            .collect();
+        let this = self.node.inner.ledgers.node();
+        for (side, who) in [(other(me), Who::Partner), (me, Who::Us)] {
+            let nodes = network.side(side);
+            let up = nodes
+                .iter()
+                .filter(|node| **node == this || peer_of(node).is_some_and(|p| connected.contains(&p)))
+                .count();
+            let needed = network.quorum_size(side);
+            if up < needed {
+                let name = match who {
+                    Who::Partner => partner_name.to_owned(),
+                    Who::Us => self.our_name().await,
+                };
+                return Ok(Some(NodesWait {
+                    who,
+                    name,
+                    up: u32::try_from(up).unwrap_or(u32::MAX),
+                    needed: u32::try_from(needed).unwrap_or(u32::MAX),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Our party's name.
+    async fn our_name(&self) -> String {
+        match self.node.identity().state().await {
+            Ok(IdentityState::Ready { display_name, .. } | IdentityState::Member { display_name, .. }) => display_name,
+            _ => String::new(),
+        }
+    }
+}
+
+/// The peer ids of the devices a card certifies, in its order.
+fn card_peers(card: &ContactCard) -> Vec<PeerId> {
+    card.devices
+        .iter()
+        .filter_map(|device| PeerId::from_bytes(&device.record().peer_id).ok())
+        .collect()
+}
+
+/// The node keys of the devices a contact's card certifies: what an offer
+/// names for the partner (its main device first).
+pub(crate) fn partner_nodes(card: &ContactCard) -> Result<Vec<PublicKey>, TallyError> {
+    let nodes: Vec<PublicKey> = card_peers(card)
+        .iter()
+        .filter_map(node_key_of)
+        .take(tallymesh_core::tally::MAX_NODES)
+        .collect();
+    if nodes.is_empty() {
+        return Err(TallyError::Invalid(
+            "The contact's card lists no device that could keep the tally.".to_owned(),
+        ));
+    }
+    Ok(nodes)
+}
+
+/// The peer an address names in its `/p2p/` part.
+fn address_peer(address: &Multiaddr) -> Option<PeerId> {
+    address.iter().find_map(|p| match p {
+        Protocol::P2p(peer) => Some(peer),
+        _ => None,
+    })
+}
+
+/// `address` ending in `/p2p/<peer>`: as it is when it names `peer`,
+/// with it added when it names no peer, `None` when it names another.
+fn with_peer(address: Multiaddr, peer: PeerId) -> Option<Multiaddr> {
+    match address_peer(&address) {
+        Some(named) if named == peer => Some(address),
+        Some(_) => None,
+        None => Some(address.with(Protocol::P2p(peer))),
+    }
+}
+
+/// An address another node could dial: not a wildcard, not port 0.
+fn concrete(address: &Multiaddr) -> bool {
+    address.iter().all(|p| match p {
+        Protocol::Ip4(ip) => !ip.is_unspecified(),
+        Protocol::Ip6(ip) => !ip.is_unspecified(),
+        Protocol::Tcp(port) | Protocol::Udp(port) => port != 0,
+        _ => true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_gets_the_peer_it_belongs_to_and_one_of_another_peer_is_dropped() {
+        let peer = PeerId::random();
+        let bare: Multiaddr = "/ip4/127.0.0.1/tcp/4001".parse().unwrap();
+        let named = with_peer(bare.clone(), peer).unwrap();
+        assert_eq!(address_peer(&named), Some(peer));
+        assert_eq!(with_peer(named.clone(), peer), Some(named.clone()));
+        assert_eq!(with_peer(named, PeerId::random()), None);
+        assert!(concrete(&bare));
+        assert!(!concrete(&"/ip4/0.0.0.0/tcp/4001".parse().unwrap()));
+        assert!(!concrete(&"/ip4/127.0.0.1/tcp/0".parse().unwrap()));
+    }
+}
