@@ -68,18 +68,48 @@ async function openChat(win: WebdriverIO.Browser): Promise<void> {
   await expect(byTestId(win, "chat-screen")).toBeDisplayed();
 }
 
+/** The `data-*` attribute `key` of the first element marked `testId` whose text holds `text`. */
+async function findByText(win: WebdriverIO.Browser, testId: string, text: string, key: string): Promise<string | null> {
+  return win.execute(
+    (id: string, words: string, attribute: string) => {
+      const found = Array.from(document.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`)).find((element) =>
+        (element.textContent ?? "").includes(words),
+      );
+      return found ? (found.getAttribute(attribute) ?? "") : null;
+    },
+    testId,
+    text,
+    key,
+  );
+}
+
+/** Waits until the element marked `id` (the first) holds `text` in its `textContent`. */
+async function waitForContent(win: WebdriverIO.Browser, id: string, text: string, who: string): Promise<void> {
+  let last = "";
+  await win.waitUntil(
+    async () => {
+      last = await textOf(win, id).catch(() => "");
+      return last.includes(text);
+    },
+    { timeout: NETWORK_WAIT, timeoutMsg: `${who}: [data-testid="${id}"] never held "${text}" (last: "${last}")` },
+  );
+}
+
 /** Opens the one-to-one conversation with `name`, starting it if there is none yet. */
 async function openConversation(win: WebdriverIO.Browser, partyId: string, name: string): Promise<void> {
   await openChat(win);
-  const row = win.$(`[data-testid="chat-conversation"]*=${name}`);
   const start = win.$(`[data-testid="chat-start"][data-party-id="${partyId}"]`);
-  await win.waitUntil(async () => (await row.isExisting()) || (await start.isExisting()), {
-    timeout: NETWORK_WAIT,
-    timeoutMsg: `no conversation with ${name}, and no way to start one`,
-  });
-  if (await row.isExisting()) await row.click();
+  let row: string | null = null;
+  await win.waitUntil(
+    async () => {
+      row = await findByText(win, "chat-conversation", name, "data-conversation-id");
+      return row !== null || (await start.isExisting());
+    },
+    { timeout: NETWORK_WAIT, timeoutMsg: `no conversation with ${name}, and no way to start one` },
+  );
+  if (row !== null) await win.$(`[data-testid="chat-conversation"][data-conversation-id="${row}"]`).click();
   else await start.click();
-  await expect(byTestId(win, "chat-thread-title")).toHaveText(name);
+  await waitForContent(win, "chat-thread-title", name, `the thread with ${name}`);
 }
 
 async function send(win: WebdriverIO.Browser, text: string): Promise<void> {
@@ -87,17 +117,21 @@ async function send(win: WebdriverIO.Browser, text: string): Promise<void> {
   await clickTestId(win, "chat-send");
 }
 
-/** The message bubble that says `text` in the open thread. */
-function bubble(win: WebdriverIO.Browser, text: string) {
-  return win.$(`[data-testid="chat-message"]*=${text}`);
+/** Waits until the open thread shows a message saying `text`. */
+async function waitForMessage(win: WebdriverIO.Browser, text: string, who: string): Promise<void> {
+  await win.waitUntil(async () => (await findByText(win, "chat-message", text, "data-message-id")) !== null, {
+    timeout: NETWORK_WAIT,
+    timeoutMsg: `${who} never saw "${text}"`,
+  });
 }
 
 async function waitForStatus(win: WebdriverIO.Browser, text: string, statuses: string[], who: string): Promise<void> {
-  const mark = bubble(win, text).$('[data-testid="chat-status"]');
   let last = "";
   await win.waitUntil(
     async () => {
-      last = (await mark.isExisting()) ? ((await mark.getAttribute("data-status")) ?? "") : "";
+      const id = await findByText(win, "chat-message", text, "data-message-id");
+      const mark = id ? win.$(`[data-message-id="${id}"] [data-testid="chat-status"]`) : null;
+      last = mark && (await mark.isExisting()) ? ((await mark.getAttribute("data-status")) ?? "") : "";
       return statuses.includes(last);
     },
     { timeout: NETWORK_WAIT, timeoutMsg: `${who} never saw "${text}" ${statuses.join(" or ")} (last: ${last})` },
@@ -132,15 +166,15 @@ describe("Chat between two windows", () => {
     const bob = windowOf("bob");
     await openConversation(alice, bobPartyId, "Bob");
     await send(alice, "Hello Bob, lunch at one?");
-    await expect(bubble(alice, "Hello Bob, lunch at one?")).toBeDisplayed();
+    await waitForMessage(alice, "Hello Bob, lunch at one?", "Alice");
 
     await openConversation(bob, alicePartyId, "Alice");
-    await expect(bubble(bob, "Hello Bob, lunch at one?")).toBeDisplayed({ wait: NETWORK_WAIT });
+    await waitForMessage(bob, "Hello Bob, lunch at one?", "Bob");
     // Bob has the thread open: he read it, and Alice hears so.
     await waitForStatus(alice, "Hello Bob, lunch at one?", ["read"], "Alice");
 
     await send(bob, "Yes, see you there");
-    await expect(bubble(alice, "Yes, see you there")).toBeDisplayed({ wait: NETWORK_WAIT });
+    await waitForMessage(alice, "Yes, see you there", "Alice");
     await waitForStatus(bob, "Yes, see you there", ["read"], "Bob");
     await saveWindowScreenshot(alice, path.join(LOGS_DIR, "chat-thread-alice.png"));
     await saveWindowScreenshot(bob, path.join(LOGS_DIR, "chat-thread-bob.png"));
@@ -204,7 +238,7 @@ describe("Chat between two windows", () => {
     bob = windowOf("bob");
     await expect(byTestId(bob, "home-screen")).toBeDisplayed({ wait: NETWORK_WAIT });
     await openConversation(bob, alicePartyId, "Alice");
-    await expect(bubble(bob, "Sent while you were away")).toBeDisplayed({ wait: NETWORK_WAIT });
+    await waitForMessage(bob, "Sent while you were away", "Bob");
     await waitForStatus(alice, "Sent while you were away", ["delivered", "read"], "Alice");
   });
 
@@ -253,7 +287,7 @@ describe("Chat between two windows", () => {
     await byTestId(bob, "chat-request-amount").setValue("5");
     await byTestId(bob, "chat-request-memo").setValue("Lunch");
     await clickTestId(bob, "chat-request-send");
-    await expect(byTestId(bob, "chat-payment-request")).toHaveText(expect.stringContaining("You asked for 5.000 CHIP"));
+    await waitForContent(bob, "chat-payment-request", "You asked for 5.000 CHIP", "Bob");
 
     await openConversation(alice, bobPartyId, "Bob");
     const request = byTestId(alice, "chat-payment-request");
@@ -261,11 +295,9 @@ describe("Chat between two windows", () => {
     await dismissToasts(alice);
     await request.$('[data-testid="chat-pay"]').click();
     await expect(request).toHaveAttribute("data-paid", "true", { wait: NETWORK_WAIT });
-    await expect(byTestId(alice, "chat-payment")).toHaveText(expect.stringContaining("You paid 5.000 CHIP"));
+    await waitForContent(alice, "chat-payment", "You paid 5.000 CHIP", "Alice");
 
-    await expect(byTestId(bob, "chat-payment")).toHaveText(expect.stringContaining("Paid you 5.000 CHIP"), {
-      wait: NETWORK_WAIT,
-    });
+    await waitForContent(bob, "chat-payment", "Paid you 5.000 CHIP", "Bob");
     await expect(byTestId(bob, "chat-payment-request")).toHaveAttribute("data-paid", "true", { wait: NETWORK_WAIT });
     await saveWindowScreenshot(alice, path.join(LOGS_DIR, "chat-paid-alice.png"));
     await saveWindowScreenshot(bob, path.join(LOGS_DIR, "chat-paid-bob.png"));
@@ -283,9 +315,7 @@ describe("Chat between two windows", () => {
       );
       await clickTestId(win, "nav-tallies");
       await win.$(`[data-testid="tally-row"][data-tally-id="${offered.id}"]`).click();
-      await expect(byTestId(win, "tally-balance")).toHaveText(expect.stringContaining("5.000 CHIP"), {
-        wait: NETWORK_WAIT,
-      });
+      await waitForContent(win, "tally-balance", "5.000 CHIP", "the tally page");
     }
   });
 });
