@@ -173,7 +173,7 @@ function ConversationList({
                 <span
                   data-testid="chat-unread"
                   aria-label={t("chat.unread", { count: conversation.unread })}
-                  className="rounded-full bg-brand px-2 py-0.5 text-xs font-semibold text-brand-foreground tabular-nums"
+                  className="rounded-full bg-primary px-2 py-0.5 text-xs font-semibold text-primary-foreground tabular-nums"
                 >
                   {conversation.unread}
                 </span>
@@ -338,7 +338,7 @@ function StatusMark({ message }: { message: MessageView }) {
     ) : message.status === "delivered" ? (
       <Check className="size-3.5" aria-hidden />
     ) : (
-      <CheckCheck className="size-3.5 text-brand" aria-hidden />
+      <CheckCheck className="size-3.5" aria-hidden />
     );
   return (
     <span className="inline-flex items-center gap-1" data-testid="chat-status" data-status={message.status}>
@@ -366,7 +366,7 @@ function MessageRow({ message, group }: { message: MessageView; group: boolean }
       data-testid="chat-message"
       data-message-id={message.id}
       data-outgoing={message.outgoing}
-      className={`flex max-w-[80%] flex-col gap-1 rounded-2xl px-3 py-2 text-sm ${message.outgoing ? "self-end bg-brand text-brand-foreground" : "self-start bg-muted"}`}
+      className={`flex max-w-[80%] flex-col gap-1 rounded-2xl px-3 py-2 text-sm ${message.outgoing ? "self-end bg-primary text-primary-foreground" : "self-start bg-muted"}`}
     >
       {group && !message.outgoing && (
         <span className="text-xs font-medium opacity-80">{message.senderName ?? t("chat.someone")}</span>
