@@ -563,7 +563,7 @@ impl Chat {
             let mut taken = Vec::with_capacity(items.len());
             for item in items {
                 let id = item.id;
-                match self.take_item(peer, item).await {
+                match self.take_item(peer, item, true).await {
                     Ok(()) => taken.push(id),
                     Err((ChatRefusal::Later | ChatRefusal::Unavailable, _)) => {}
                     Err((reason, message)) => {

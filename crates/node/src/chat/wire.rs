@@ -83,7 +83,7 @@ impl Chat {
                     "This device keeps mail only and does not chat.",
                 ));
             }
-            self.take_item(peer, item).await?;
+            self.take_item(peer, item, false).await?;
             return Ok(ChatResponse::Taken { held: false });
         }
         if !self.is_own_device(&to).await {
@@ -176,8 +176,9 @@ impl Chat {
     }
 
     /// Decrypts and keeps an item for this device; what it did is told once
-    /// it is on disk.
-    pub(crate) async fn take_item(&self, peer: PeerId, item: SealedItem) -> Result<(), Refused> {
+    /// it is on disk. A message handed over directly needs no delivery
+    /// receipt (the answer tells its sender); one `from_mailbox` gets one.
+    pub(crate) async fn take_item(&self, peer: PeerId, item: SealedItem, from_mailbox: bool) -> Result<(), Refused> {
         let store = self.store().await.map_err(unavailable)?;
         if store.chat_seen(&item.id).await.map_err(unavailable)? {
             return Ok(());
@@ -231,7 +232,10 @@ impl Chat {
             ));
         }
         let own = self.own_party().await.map_err(unavailable)?;
-        let (mut writes, taken, room_key) = self.apply(&store, &own, &party, event).await?;
+        let (mut writes, mut taken, room_key) = self.apply(&store, &own, &party, event).await?;
+        if !from_mailbox {
+            taken.receipt = None;
+        }
         writes.push(ChatWrite::Seen {
             item_id: item.id,
             now_ms: to_i64(crate::node::unix_millis()),
