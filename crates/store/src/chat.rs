@@ -498,6 +498,26 @@ impl Store {
         Ok(changed)
     }
 
+    /// Forgets every Olm and Megolm pickle: for a device whose pickle key is
+    /// gone, which starts chat again with a new account.
+    pub async fn chat_reset_crypto(&self) -> Result<(), StoreError> {
+        let query = |e| StoreError::query(&self.path, e);
+        let mut tx = self.pool.begin().await.map_err(query)?;
+        for table in [
+            "chat_account",
+            "chat_sessions",
+            "chat_group_outbound",
+            "chat_group_inbound",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(query)?;
+        }
+        tx.commit().await.map_err(query)?;
+        Ok(())
+    }
+
     /// The Olm account's encrypted pickle, once made.
     pub async fn chat_account(&self) -> Result<Option<String>, StoreError> {
         sqlx::query_scalar("SELECT pickle FROM chat_account WHERE slot = 1")

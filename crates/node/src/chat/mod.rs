@@ -376,7 +376,20 @@ impl ChatState {
             })
             .await?;
             let key = Zeroizing::new(*seed.expose());
-            let (crypto, writes) = ChatCrypto::load(store, key).await?;
+            let (crypto, writes) = match ChatCrypto::load(store, key.clone()).await {
+                Ok(loaded) => loaded,
+                Err(error) => {
+                    // The keystore lost the key the state was sealed with (a
+                    // reset keychain, a data directory moved to another
+                    // machine): that state can never be opened again, so chat
+                    // starts over with a new account and a new chat key.
+                    tracing::warn!(
+                        "the chat state does not open with the keystore's key ({error}); starting chat anew"
+                    );
+                    store.chat_reset_crypto().await?;
+                    ChatCrypto::load(store, key).await?
+                }
+            };
             if !writes.is_empty() {
                 store.chat_write(&writes).await?;
                 tracing::info!("made this device's chat account");
@@ -1374,6 +1387,36 @@ pub(crate) fn random_id() -> Result<[u8; 16], NodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_lost_pickle_key_starts_chat_anew_instead_of_refusing_to_start() {
+        use crate::keystore::{KdfParams, KeystoreConfig, Passphrase};
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::NodeConfig::new(dir.path().to_owned())
+            .with_listen(vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()])
+            .with_lan_discovery(false)
+            .with_file_kdf(KdfParams::INSECURE_FOR_TESTS)
+            .with_keystore(KeystoreConfig::key_file(Passphrase::new("a long passphrase")));
+        let node = Node::start(config.clone()).await.unwrap();
+        let first = node.inner.chat.identity_key;
+        node.shutdown().await;
+        let keystore = Keystore::open_key_file(
+            &dir.path().join(crate::keystore::KEY_FILE_NAME),
+            &Passphrase::new("a long passphrase"),
+            KdfParams::INSECURE_FOR_TESTS,
+        )
+        .unwrap();
+        keystore.delete(Purpose::ChatPickleKey).unwrap();
+        drop(keystore);
+
+        let node = Node::start(config).await.unwrap();
+        assert!(node.inner.chat.identity_key.is_some());
+        assert_ne!(
+            node.inner.chat.identity_key, first,
+            "a new account, with a new chat key"
+        );
+        node.shutdown().await;
+    }
 
     #[test]
     fn amounts_show_with_the_units_scale() {
