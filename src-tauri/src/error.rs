@@ -6,6 +6,7 @@ use tallymesh_node::cadre::CadreError;
 use tallymesh_node::contacts::{ContactError, RedeemError};
 use tallymesh_node::links::LinkError;
 use tallymesh_node::tallies::TallyError;
+use tallymesh_node::trust::TrustError;
 use tallymesh_node::{IdentityError, KeystoreError, NodeError};
 
 /// What kind of failure a command met. The set stays small and grows only
@@ -118,6 +119,17 @@ impl From<TallyError> for ApiError {
             TallyError::NotFound(_) => ApiError::new(ApiErrorCode::NotFound, sentence(&error.to_string())),
             // The tally named, the amount, the terms or the rules: the message says what is
             // wrong and what can be done.
+            other => ApiError::new(ApiErrorCode::InvalidInput, sentence(&other.to_string())),
+        }
+    }
+}
+
+impl From<TrustError> for ApiError {
+    fn from(error: TrustError) -> Self {
+        match error {
+            TrustError::Node(error) => error.into(),
+            // The subject named, the score or kind given, or a record that
+            // does not verify: the message says what is wrong.
             other => ApiError::new(ApiErrorCode::InvalidInput, sentence(&other.to_string())),
         }
     }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use tallymesh_node::cadre::DeviceKind;
 use tallymesh_node::{Node, NodeConfig, NodeEvent};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_specta::Event as _;
@@ -26,7 +27,9 @@ impl NodeState {
     /// Starts a node in `data_dir` and waits until it runs or has failed.
     /// `lan_discovery` turns multicast DNS on the local network on or off.
     pub(crate) async fn start(data_dir: &Path, lan_discovery: bool) -> NodeState {
-        let config = NodeConfig::new(data_dir.to_owned()).with_lan_discovery(lan_discovery);
+        let config = NodeConfig::new(data_dir.to_owned())
+            .with_lan_discovery(lan_discovery)
+            .with_device_kind(DeviceKind::Desktop);
         match Node::start(config).await {
             Ok(node) => NodeState::Running(node),
             Err(error) => {

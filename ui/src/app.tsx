@@ -20,6 +20,7 @@ import { NetworkScreen } from "@/screens/network/network-screen";
 import { Onboarding } from "@/screens/onboarding/onboarding";
 import { SettingsScreen } from "@/screens/settings/settings-screen";
 import { TalliesScreen } from "@/screens/tallies/tallies-screen";
+import { TrustScreen } from "@/screens/trust/trust-screen";
 import { useTallyNotifier } from "@/tallies/notifications";
 import { useChatNotifier } from "@/chat/notifications";
 
@@ -65,6 +66,7 @@ const SCREEN_COMPONENTS: Record<ScreenId, () => ReactNode> = {
   tallies: TalliesScreen,
   chat: ChatScreen,
   contacts: ContactsScreen,
+  trust: TrustScreen,
   network: NetworkScreen,
   settings: SettingsScreen,
 };

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use tallymesh_node::IdentityState;
-use tallymesh_node::cadre::{CadreDevice, CadreError};
+use tallymesh_node::cadre::{CadreDevice, CadreError, DeviceKind};
 
 use crate::id::Target;
 use crate::{KeystoreArgs, format, keystore_hint};
@@ -163,6 +163,11 @@ fn describe(device: &CadreDevice) -> String {
         device.peer_id,
         format::date_time(device.enrolled_at_ms)
     );
+    match device.kind {
+        Some(DeviceKind::Desktop) => line.push_str("  desktop app"),
+        Some(DeviceKind::Headless) => line.push_str("  headless"),
+        None => {}
+    }
     if device.this_device {
         line.push_str("  this device");
     }

@@ -11,6 +11,7 @@ mod id;
 mod ledger;
 mod secrets;
 mod tally;
+mod trust;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -85,6 +86,12 @@ enum Command {
     /// The mailbox this node keeps for its party's other devices
     #[command(subcommand)]
     Mailbox(chat::MailboxCommand),
+    /// Trust in other parties: scores and their history, attestations, evidence
+    ///
+    /// Trust commands go through the running node (`tallymesh node run` or
+    /// the app), which feeds the scores from what it sees.
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
     /// Measure this machine: throughput and latency figures, not pass/fail
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -204,6 +211,7 @@ fn main() -> ExitCode {
             Command::Tally(command) => tally::run(data_dir, command).await,
             Command::Chat(command) => chat::run(data_dir, command).await,
             Command::Mailbox(command) => chat::run_mailbox(data_dir, command).await,
+            Command::Trust(command) => trust::run(data_dir, command).await,
             Command::Bench(command) => bench::run(command).await,
         }
     });

@@ -115,6 +115,23 @@ impl DeviceCertificate {
     pub fn party_key(&self) -> &PublicKey {
         self.party.key()
     }
+
+    /// Whether the certificate names the device whose node key is `key`.
+    pub fn names_node(&self, key: &PublicKey) -> bool {
+        self.peer_id == peer_id_bytes(key)
+    }
+}
+
+/// The libp2p peer id, as multihash bytes, of the device whose Ed25519
+/// node key is `key`: the identity multihash (code `0x00`, length 36) of
+/// the key's protobuf encoding (`0x08 0x01` Ed25519, `0x12 0x20` then the
+/// 32 key bytes). A device's node key is its libp2p identity, so this is
+/// the peer id its certificate names.
+pub fn peer_id_bytes(key: &PublicKey) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(38);
+    bytes.extend_from_slice(&[0x00, 0x24, 0x08, 0x01, 0x12, 0x20]);
+    bytes.extend_from_slice(key.as_bytes());
+    bytes
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod rules;
 pub mod tally;
 pub mod tally_network;
 mod time;
+pub mod trust;
 mod units;
 mod version;
 pub mod vote;

@@ -53,6 +53,11 @@ pub(crate) enum Command {
         peer: PeerId,
         reply: Reply<bool>,
     },
+    SetPriority {
+        peer: PeerId,
+        priority: u8,
+        reply: Reply<()>,
+    },
     ListenAddrs {
         reply: Reply<Vec<Multiaddr>>,
     },
@@ -174,6 +179,16 @@ impl Client {
     /// Closes every connection to `peer`; false if there was none.
     pub async fn disconnect(&self, peer: PeerId) -> Result<bool, NetError> {
         self.ask(|reply| Command::Disconnect { peer, reply })
+            .await
+            .ok_or(NetError::Stopped)
+    }
+
+    /// How much the node wants to keep `peer` connected, 0 (least) to 255;
+    /// peers never given one count as [`crate::DEFAULT_PRIORITY`]. When the
+    /// incoming slots are full, the incoming connection of the peer with
+    /// the lowest priority is closed first (`ConnectionLimits::incoming_slots`).
+    pub async fn set_peer_priority(&self, peer: PeerId, priority: u8) -> Result<(), NetError> {
+        self.ask(|reply| Command::SetPriority { peer, priority, reply })
             .await
             .ok_or(NetError::Stopped)
     }

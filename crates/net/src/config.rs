@@ -99,6 +99,10 @@ impl NetConfig {
             ("ping_interval", self.ping_interval.is_zero()),
             ("request_timeout", self.request_timeout.is_zero()),
             ("kademlia_query_timeout", self.kademlia_query_timeout.is_zero()),
+            (
+                "connection_limits.incoming_slots",
+                self.connection_limits.incoming_slots == 0,
+            ),
         ];
         if let Some((name, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
             return Err(NetError::InvalidConfig(format!("{name} must not be zero")));
@@ -134,6 +138,12 @@ pub struct ConnectionLimits {
     /// Established connections to one peer (TCP, QUIC, relayed and
     /// hole-punched may coexist for a moment).
     pub max_established_per_peer: u32,
+    /// Incoming connections kept by priority: when more are established,
+    /// the one of the peer with the lowest priority
+    /// ([`crate::Client::set_peer_priority`]; the newest among equals) is
+    /// closed. Below `max_established_incoming`, which stays the hard limit,
+    /// so a newcomer can still connect and push out someone less wanted.
+    pub incoming_slots: u32,
 }
 
 impl Default for ConnectionLimits {
@@ -143,6 +153,7 @@ impl Default for ConnectionLimits {
             max_established_incoming: 128,
             max_established: 192,
             max_established_per_peer: 4,
+            incoming_slots: 112,
         }
     }
 }

@@ -87,6 +87,13 @@ pub struct EventLoop {
     /// Numbers inbound requests and gossip messages for their handles.
     next_number: u64,
     connections: HashMap<PeerId, Vec<(ConnectionId, Multiaddr)>>,
+    /// Incoming connections in the order they were established, and the
+    /// ones being closed to free a slot.
+    incoming: Vec<(ConnectionId, PeerId)>,
+    evicting: std::collections::HashSet<ConnectionId>,
+    incoming_slots: usize,
+    /// What the node set with `Client::set_peer_priority`.
+    priorities: HashMap<PeerId, u8>,
     rtts: HashMap<PeerId, Duration>,
     requests: HashMap<(usize, OutboundRequestId), RequestReply>,
     answers: FuturesUnordered<BoxFuture<'static, Answer>>,
@@ -115,11 +122,40 @@ impl EventLoop {
             listeners: HashMap::new(),
             next_number: 1,
             connections: HashMap::new(),
+            incoming: Vec::new(),
+            evicting: std::collections::HashSet::new(),
+            incoming_slots: usize::try_from(config.connection_limits.incoming_slots).unwrap_or(usize::MAX),
+            priorities: HashMap::new(),
             rtts: HashMap::new(),
             requests: HashMap::new(),
             answers: FuturesUnordered::new(),
             verdicts: FuturesUnordered::new(),
             queries: HashMap::new(),
+        }
+    }
+
+    /// With more incoming connections than slots, closes the one of the
+    /// peer with the lowest priority (the newest among equals, so a
+    /// newcomer does not push out an equal that was there first).
+    fn free_an_incoming_slot(&mut self) {
+        let open: Vec<&(ConnectionId, PeerId)> = self
+            .incoming
+            .iter()
+            .filter(|(id, _)| !self.evicting.contains(id))
+            .collect();
+        if open.len() <= self.incoming_slots {
+            return;
+        }
+        let priority = |peer: &PeerId| self.priorities.get(peer).copied().unwrap_or(crate::DEFAULT_PRIORITY);
+        let victim = open
+            .iter()
+            .enumerate()
+            .min_by_key(|(arrival, (_, peer))| (priority(peer), std::cmp::Reverse(*arrival)))
+            .map(|(_, (id, peer))| (*id, *peer));
+        if let Some((id, peer)) = victim {
+            tracing::info!(%peer, priority = priority(&peer), "incoming slots full: closing the least wanted connection");
+            self.evicting.insert(id);
+            self.swarm.close_connection(id);
         }
     }
 
@@ -205,6 +241,14 @@ impl EventLoop {
             }
             Command::Disconnect { peer, reply } => {
                 let _ = reply.send(self.swarm.disconnect_peer_id(peer).is_ok());
+            }
+            Command::SetPriority { peer, priority, reply } => {
+                if priority == crate::DEFAULT_PRIORITY {
+                    self.priorities.remove(&peer);
+                } else {
+                    self.priorities.insert(peer, priority);
+                }
+                let _ = reply.send(());
             }
             Command::ListenAddrs { reply } => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
@@ -433,6 +477,10 @@ impl EventLoop {
                     .entry(peer_id)
                     .or_default()
                     .push((connection_id, address));
+                if endpoint.is_listener() {
+                    self.incoming.push((connection_id, peer_id));
+                    self.free_an_incoming_slot();
+                }
                 if num_established.get() == 1 {
                     tracing::debug!(peer = %peer_id, "peer connected");
                     self.emit(NetEvent::PeerConnected(peer_id)).await;
@@ -447,6 +495,8 @@ impl EventLoop {
                 if let Some(connections) = self.connections.get_mut(&peer_id) {
                     connections.retain(|(id, _)| *id != connection_id);
                 }
+                self.incoming.retain(|(id, _)| *id != connection_id);
+                self.evicting.remove(&connection_id);
                 if num_established == 0 {
                     self.connections.remove(&peer_id);
                     self.rtts.remove(&peer_id);

@@ -78,6 +78,10 @@ pub const KADEMLIA_PROTOCOL: &str = "/tallymesh/kad/1";
 /// The gossipsub protocol name: a gossip mesh of Tallymesh nodes only.
 pub const GOSSIP_PROTOCOL: &str = "/tallymesh/gossip/1";
 
+/// The priority of a peer the node never gave one
+/// ([`Client::set_peer_priority`]): the middle.
+pub const DEFAULT_PRIORITY: u8 = 128;
+
 /// How many commands may wait for the event loop.
 const COMMAND_BUFFER: usize = 64;
 /// How many events may wait for the node.

@@ -49,7 +49,9 @@ use tallymesh_core::device::DeviceCertificate;
 use tallymesh_core::record::Signed;
 use tallymesh_core::{PartyId, Timestamp};
 use tallymesh_net::{PeerId, ProtocolName, RequestError, RequestProtocol};
-use tallymesh_protocol::cadre::{CADRE_PROTOCOL, CadreRefusal, CadreRequest, CadreResponse, MAX_MESSAGE_BYTES, limits};
+use tallymesh_protocol::cadre::{
+    CADRE_PROTOCOL, CadreRefusal, CadreRequest, CadreResponse, DeviceKind as WireDeviceKind, MAX_MESSAGE_BYTES, limits,
+};
 use tallymesh_store::CadreDeviceRow;
 use thiserror::Error;
 
@@ -82,6 +84,59 @@ pub struct CadreDevice {
     pub revoked: bool,
     /// Whether it is the device this list comes from.
     pub this_device: bool,
+    /// What kind of device it is, as it said when it joined; `None` when
+    /// not known (a device enrolled by an older version, or another device
+    /// listed on a member device, which only has the party's card).
+    pub kind: Option<DeviceKind>,
+}
+
+/// What kind of device a node is: the desktop app or a headless node. A
+/// device says it when it joins a cadre (`cadre/join`); it decides nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum DeviceKind {
+    /// The desktop app, with a window.
+    Desktop,
+    /// A headless node (`tallymesh node run`), usually always on.
+    Headless,
+}
+
+impl DeviceKind {
+    /// How the database keeps it.
+    fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::Desktop => "desktop",
+            DeviceKind::Headless => "headless",
+        }
+    }
+
+    /// As the database keeps it; `None` for anything else.
+    fn parse(text: &str) -> Option<DeviceKind> {
+        match text {
+            "desktop" => Some(DeviceKind::Desktop),
+            "headless" => Some(DeviceKind::Headless),
+            _ => None,
+        }
+    }
+}
+
+impl From<DeviceKind> for WireDeviceKind {
+    fn from(kind: DeviceKind) -> Self {
+        match kind {
+            DeviceKind::Desktop => WireDeviceKind::Desktop,
+            DeviceKind::Headless => WireDeviceKind::Headless,
+        }
+    }
+}
+
+impl From<WireDeviceKind> for DeviceKind {
+    fn from(kind: WireDeviceKind) -> Self {
+        match kind {
+            WireDeviceKind::Desktop => DeviceKind::Desktop,
+            WireDeviceKind::Headless => DeviceKind::Headless,
+        }
+    }
 }
 
 /// An enrollment link as the main device's window shows it: the link, when
@@ -246,6 +301,7 @@ impl Cadre {
         let this = identity.device_certificate().await?;
         let own_peer = self.node.net().local_peer_id();
         let mut devices = vec![device_of(&this, own_peer)];
+        devices[0].kind = Some(self.node.inner.device.kind);
         match state {
             IdentityState::Member { .. } => {
                 let card = self.node.contacts().my_card(None).await?;
@@ -270,6 +326,7 @@ impl Cadre {
                         enrolled_at_ms: u64::try_from(row.enrolled_at_ms).unwrap_or(0),
                         revoked: row.revoked_at_ms.is_some(),
                         this_device: false,
+                        kind: row.kind.as_deref().and_then(DeviceKind::parse),
                     });
                 }
             }
@@ -334,6 +391,7 @@ impl Cadre {
         let request = CadreRequest::Join {
             token: invite.token,
             name: device_name,
+            kind: Some(self.node.inner.device.kind.into()),
             chat_key: self.node.inner.device.chat_identity_key,
         }
         .encode();
@@ -420,8 +478,13 @@ impl Cadre {
     }
 
     async fn decide(&self, peer: PeerId, request: CadreRequest) -> CadreResponse {
-        let (token, name, chat_key) = match request {
-            CadreRequest::Join { token, name, chat_key } => (token, name, chat_key),
+        let (token, name, kind, chat_key) = match request {
+            CadreRequest::Join {
+                token,
+                name,
+                kind,
+                chat_key,
+            } => (token, name, kind.map(DeviceKind::from), chat_key),
             CadreRequest::Card { card } => return self.take_card(peer, &card).await,
         };
         let identity = self.node.identity();
@@ -484,6 +547,7 @@ impl Cadre {
             certificate: certificate.bytes().to_vec(),
             enrolled_at_ms: to_i64(now.as_millis()),
             revoked_at_ms: None,
+            kind: kind.map(|kind| kind.as_str().to_owned()),
         };
         match store.enroll_cadre_device(&token, &row, to_i64(now.as_millis())).await {
             Ok(true) => {}
@@ -705,6 +769,7 @@ fn device_of(certificate: &Signed<DeviceCertificate>, own_peer: PeerId) -> Cadre
         enrolled_at_ms: record.issued_at.as_millis(),
         revoked: false,
         this_device: peer == Some(own_peer),
+        kind: None,
     }
 }
 
@@ -766,10 +831,20 @@ mod tests {
             enrolled_at_ms: 5,
             revoked: false,
             this_device: true,
+            kind: Some(DeviceKind::Headless),
         };
         assert_eq!(
             serde_json::to_value(&device).unwrap(),
-            serde_json::json!({"peerId": "12D3", "name": "Home box", "enrolledAtMs": 5, "revoked": false, "thisDevice": true})
+            serde_json::json!({"peerId": "12D3", "name": "Home box", "enrolledAtMs": 5, "revoked": false, "thisDevice": true, "kind": "headless"})
         );
+    }
+
+    #[test]
+    fn a_device_kind_reads_back_as_the_database_keeps_it() {
+        for kind in [DeviceKind::Desktop, DeviceKind::Headless] {
+            assert_eq!(DeviceKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(DeviceKind::from(WireDeviceKind::from(kind)), kind);
+        }
+        assert_eq!(DeviceKind::parse("toaster"), None);
     }
 }

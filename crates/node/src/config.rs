@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use tallymesh_net::{KademliaMode, Multiaddr, NetConfig, RequestProtocol};
 
+use crate::cadre::DeviceKind;
 use crate::keystore::{KdfParams, KeystoreConfig};
 
 /// Everything needed to start a [`crate::Node`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NodeConfig {
     /// Where the node keeps its database, logs and control endpoint.
     pub data_dir: PathBuf,
@@ -24,6 +25,11 @@ pub struct NodeConfig {
     /// The name this device's certificate gives it ("Laptop"); `None` uses
     /// the computer's name.
     pub device_name: Option<String>,
+    /// What kind of device this node is: the desktop shell says
+    /// [`DeviceKind::Desktop`]; headless by default. A device tells the
+    /// main device when it joins a cadre, so the party's windows can tell
+    /// its devices apart.
+    pub device_kind: DeviceKind,
     /// Whether to find other nodes on the local network by multicast DNS.
     /// On for people's machines; tests turn it off, since it multicasts on
     /// the real interfaces.
@@ -43,6 +49,8 @@ pub struct NodeConfig {
     /// Whether this device chats or only holds mail, and how long items
     /// wait.
     pub chat: crate::chat::ChatConfig,
+    /// How trust scores move and where they change what the node does.
+    pub trust: tallymesh_core::trust::TrustConfig,
 }
 
 impl NodeConfig {
@@ -57,11 +65,13 @@ impl NodeConfig {
             keystore: KeystoreConfig::OsKeychain,
             file_kdf: KdfParams::RECOMMENDED,
             device_name: None,
+            device_kind: DeviceKind::Headless,
             lan_discovery: true,
             dht_server: None,
             relay_server: false,
             ledger: crate::ledger::TallyLedgersConfig::default(),
             chat: crate::chat::ChatConfig::default(),
+            trust: tallymesh_core::trust::TrustConfig::default(),
         }
     }
 
@@ -74,6 +84,12 @@ impl NodeConfig {
     /// The same node, taking part in chat as `chat` says.
     pub fn with_chat(mut self, chat: crate::chat::ChatConfig) -> Self {
         self.chat = chat;
+        self
+    }
+
+    /// The same node, scoring trust with `trust`.
+    pub fn with_trust_config(mut self, trust: tallymesh_core::trust::TrustConfig) -> Self {
+        self.trust = trust;
         self
     }
 
@@ -93,6 +109,12 @@ impl NodeConfig {
     /// [`KdfParams::INSECURE_FOR_TESTS`]).
     pub fn with_file_kdf(mut self, kdf: KdfParams) -> Self {
         self.file_kdf = kdf;
+        self
+    }
+
+    /// The same node, as a device of kind `kind`.
+    pub fn with_device_kind(mut self, kind: DeviceKind) -> Self {
+        self.device_kind = kind;
         self
     }
 

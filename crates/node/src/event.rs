@@ -111,6 +111,21 @@ pub enum NodeEvent {
     },
     /// A conversation was made, or its unread count or members changed.
     ChatConversationsChanged,
+    /// A party's (or a device's) trust score, or the attestations about
+    /// it, changed.
+    TrustChanged {
+        /// The party id, or the peer id of a device no known party answers for.
+        subject: String,
+    },
+    /// Verified evidence of misbehaviour was kept (found here or received).
+    EvidenceKept {
+        /// The offence's id, in hex.
+        offence: String,
+        /// The party it names, when it binds one.
+        party_id: Option<String>,
+        /// What happened, in words.
+        summary: String,
+    },
     /// The node is stopping.
     ShuttingDown,
 }

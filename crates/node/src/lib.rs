@@ -43,6 +43,7 @@ mod protocols;
 mod retry;
 mod status;
 pub mod tallies;
+pub mod trust;
 
 pub use config::NodeConfig;
 pub use data_dir::DataDir;

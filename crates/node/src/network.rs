@@ -29,21 +29,27 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                     // Answering reads and writes the database: not on the
                     // loop that serves every other event.
                     tokio::spawn(async move {
+                        let strikes = node.strikes_of(peer);
                         let answer = node.contacts().answer(peer, &bytes).await;
+                        node.count_valid_unless_struck(peer, strikes);
                         if let Err(error) = responder.respond(answer) {
                             tracing::debug!(%peer, "a contact answer was not sent: {error}");
                         }
                     });
                 } else if protocol == node.inner.protocols.cadre {
                     tokio::spawn(async move {
+                        let strikes = node.strikes_of(peer);
                         let answer = node.cadre().answer(peer, &bytes).await;
+                        node.count_valid_unless_struck(peer, strikes);
                         if let Err(error) = responder.respond(answer) {
                             tracing::debug!(%peer, "a cadre answer was not sent: {error}");
                         }
                     });
                 } else if protocol == node.inner.protocols.tally {
                     tokio::spawn(async move {
+                        let strikes = node.strikes_of(peer);
                         let answer = node.tallies().answer(peer, &bytes).await;
+                        node.count_valid_unless_struck(peer, strikes);
                         if let Err(error) = responder.respond(answer) {
                             tracing::debug!(%peer, "a tally answer was not sent: {error}");
                         }
@@ -53,6 +59,15 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                         let answer = node.chat().answer(peer, &bytes).await;
                         if let Err(error) = responder.respond(answer) {
                             tracing::debug!(%peer, "a chat answer was not sent: {error}");
+                        }
+                    });
+                } else if protocol == node.inner.protocols.trust {
+                    tokio::spawn(async move {
+                        // No answer (the responder dropped) refuses the request.
+                        if let Some(answer) = node.trust().answer(peer, &bytes).await
+                            && let Err(error) = responder.respond(answer)
+                        {
+                            tracing::debug!(%peer, "a trust answer was not sent: {error}");
                         }
                     });
                 } else if protocol == node.inner.protocols.ledger {
@@ -65,10 +80,13 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                         node.strike(peer, &format!("an unreadable ledger message: {error}"));
                     }
                     // No ack: dropping the responder refuses the request.
-                    if let Some(ack) = crate::ledger::wire::Ack::of(&received)
-                        && let Err(error) = responder.respond(ack.bytes())
-                    {
-                        tracing::trace!(%peer, "a ledger ack was not sent: {error}");
+                    if let Some(ack) = crate::ledger::wire::Ack::of(&received) {
+                        if received.is_ok() {
+                            node.inner.trust.valid(peer);
+                        }
+                        if let Err(error) = responder.respond(ack.bytes()) {
+                            tracing::trace!(%peer, "a ledger ack was not sent: {error}");
+                        }
                     }
                 } else {
                     tracing::debug!(%peer, %protocol, "a request on a protocol this node does not serve");
@@ -76,6 +94,15 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
             }
             NetEvent::PingRtt { peer, rtt } => node.device_rtt(peer, rtt).await,
             NetEvent::Misbehaved { peer, reason } => node.strike(peer, &reason.to_string()),
+            NetEvent::Gossip {
+                topic,
+                propagated_by,
+                bytes,
+                validation,
+                ..
+            } if topic == crate::trust::TRUST_TOPIC => {
+                tokio::spawn(async move { node.trust().on_gossip(propagated_by, bytes, validation).await });
+            }
             NetEvent::Reachability(found) => node.set_reachability(Reachability::from_net(&found)),
             NetEvent::RelayOffered { relay, addresses } => {
                 tokio::spawn(async move { node.relay_offered(relay, addresses).await });

@@ -55,6 +55,8 @@ pub(crate) struct Inner {
     /// The party's relays this node uses, or the devices it relays for.
     pub(crate) relays: std::sync::Mutex<crate::cadre_relay::RelayBook>,
     pub(crate) events: broadcast::Sender<NodeEvent>,
+    /// Trust in other parties: what feeds the scores, kept in memory.
+    pub(crate) trust: crate::trust::TrustBook,
     /// The ledgers of the tallies this node serves.
     pub(crate) ledgers: TallyLedgers<NodeRules>,
     /// The ledger machines' pending pool size, for pacing submissions.
@@ -82,6 +84,8 @@ struct Running {
     /// The chat outbox, the mailbox upkeep, the tally notes, and the
     /// chat's committing task (last: it stops after the others).
     chat_tasks: [JoinHandle<()>; 4],
+    /// The task that feeds the trust scores.
+    trust_task: JoinHandle<()>,
     net_loop: JoinHandle<()>,
     store: Store,
     data_dir: DataDir,
@@ -186,6 +190,7 @@ impl Node {
                 reachability: std::sync::Mutex::default(),
                 relay_server: config.relay_server,
                 relays: std::sync::Mutex::default(),
+                trust: crate::trust::TrustBook::new(config.trust),
                 events,
                 ledgers,
                 ledger_max_pending: config.ledger.ledger.max_pending,
@@ -208,6 +213,7 @@ impl Node {
             tokio::spawn(crate::chat::note_tallies(Arc::downgrade(&node.inner))),
             chat_writer,
         ];
+        let trust_task = tokio::spawn(crate::trust::run(Arc::downgrade(&node.inner)));
         let control = if config.control_endpoint {
             match ControlServer::serve(data_dir.path(), node.clone()) {
                 Ok(server) => Some(server),
@@ -219,6 +225,7 @@ impl Node {
                     keep_in_touch.abort();
                     tally_tasks.iter().for_each(JoinHandle::abort);
                     chat_tasks.iter().for_each(JoinHandle::abort);
+                    trust_task.abort();
                     store.close().await;
                     return Err(e);
                 }
@@ -232,6 +239,7 @@ impl Node {
             keep_in_touch,
             tally_tasks,
             chat_tasks,
+            trust_task,
             net_loop,
             store,
             data_dir,
@@ -316,6 +324,7 @@ impl Node {
         }
         running.tally_tasks.iter().for_each(JoinHandle::abort);
         running.chat_tasks.iter().for_each(JoinHandle::abort);
+        running.trust_task.abort();
         // The ledgers carry out what is queued (records stored, messages
         // handed to the network) while store and network still run.
         self.inner.ledgers.shutdown().await;
@@ -366,6 +375,7 @@ async fn prepare(config: &NodeConfig, data_dir: &DataDir, store: &Store, now_ms:
         name: identity::device_name(&wanted, FALLBACK_DEVICE_NAME),
         file_kdf: config.file_kdf,
         chat_identity_key: chat.identity_key,
+        kind: config.device_kind,
     };
     let identity = match identity::load(store, &keystore, &device, now_ms).await {
         Ok(identity) => identity,

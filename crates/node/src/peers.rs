@@ -61,8 +61,8 @@ impl Node {
         Ok(peers)
     }
 
-    /// Counts one broken rule against `peer`. Trust scores will weigh these;
-    /// for now they are counted, logged and shown.
+    /// Counts one broken rule against `peer`: shown as a strike, and
+    /// weighed in the trust score of the party the peer acts for.
     pub(crate) fn strike(&self, peer: PeerId, why: &str) {
         let count = {
             let mut strikes = self.inner.strikes.lock().unwrap_or_else(PoisonError::into_inner);
@@ -71,6 +71,26 @@ impl Node {
             *count
         };
         tracing::info!(%peer, count, "a peer broke a protocol's rules: {why}");
+        self.inner.trust.invalid(peer, why);
+    }
+
+    /// The strikes counted against `peer` so far.
+    pub(crate) fn strikes_of(&self, peer: PeerId) -> u32 {
+        self.inner
+            .strikes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&peer)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Counts a message of `peer` as valid unless a strike was counted
+    /// against it since it had `strikes_before`.
+    pub(crate) fn count_valid_unless_struck(&self, peer: PeerId, strikes_before: u32) {
+        if self.strikes_of(peer) == strikes_before {
+            self.inner.trust.valid(peer);
+        }
     }
 
     /// Asks the devices `card` certifies, in turn, at the addresses it lists,
@@ -100,10 +120,20 @@ impl Node {
         let mut unsettled = None;
         let addresses: Vec<Multiaddr> = card.addresses.iter().filter_map(|a| a.parse().ok()).collect();
         let mut last_failure = None;
-        for device in &card.devices {
-            let Ok(peer) = PeerId::from_bytes(&device.record().peer_id) else {
-                continue;
-            };
+        // The devices that failed us least are asked first.
+        let mut devices: Vec<PeerId> = card
+            .devices
+            .iter()
+            .filter_map(|device| PeerId::from_bytes(&device.record().peer_id).ok())
+            .collect();
+        let strikes = self
+            .inner
+            .strikes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        self.inner.trust.order_by_failures(&mut devices, &strikes);
+        for peer in devices {
             for address in &addresses {
                 // Addresses are the party's; a device that does not listen
                 // on one simply fails to be dialled there.
@@ -114,6 +144,11 @@ impl Node {
                 Ok(answer) => unsettled = Some(answer),
                 Err(error) => {
                     tracing::info!(%peer, %protocol, "a device of the party did not answer: {error}");
+                    if matches!(error, RequestError::Timeout) {
+                        self.inner
+                            .trust
+                            .timeout(peer, &format!("a request on {protocol} timed out"));
+                    }
                     last_failure = Some(error);
                 }
             }

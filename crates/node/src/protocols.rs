@@ -18,6 +18,8 @@ pub(crate) struct Protocols {
     pub(crate) ledger: ProtocolName,
     /// `/tallymesh/chat/1`: encrypted chat items, mailboxes and keys.
     pub(crate) chat: ProtocolName,
+    /// `/tallymesh/trust/1`: contacts exchanging attestations and evidence.
+    pub(crate) trust: ProtocolName,
 }
 
 impl Protocols {
@@ -30,6 +32,7 @@ impl Protocols {
             tally: name("tally")?,
             ledger: name("ledger")?,
             chat: name("chat")?,
+            trust: name("trust")?,
         })
     }
 
@@ -41,6 +44,7 @@ impl Protocols {
             crate::tallies::wire::request_protocol(self.tally.clone()),
             crate::ledger::wire::request_protocol(self.ledger.clone()),
             crate::chat::request_protocol(self.chat.clone()),
+            crate::trust::request_protocol(self.trust.clone()),
         ]
     }
 }
@@ -63,5 +67,6 @@ mod tests {
         );
         assert_eq!(protocols.ledger.as_str(), "/tallymesh/ledger/1");
         assert_eq!(protocols.chat.as_str(), tallymesh_protocol::chat::CHAT_PROTOCOL);
+        assert_eq!(protocols.trust.as_str(), crate::trust::TRUST_PROTOCOL);
     }
 }

@@ -4,10 +4,11 @@
 //! The party's main device (the one holding the party secret) makes an
 //! enrollment link: its signed card, carrying a one-time token. A fresh
 //! node with no identity reads the link, connects to one of the devices
-//! the card certifies and sends a [`CadreRequest::Join`]: the token and the
-//! name it wants to be known by. The main device checks the token (known,
-//! not expired, not used), signs a device certificate naming the peer id of
-//! the connection the request came on, keeps it, and answers
+//! the card certifies and sends a [`CadreRequest::Join`]: the token, the
+//! name it wants to be known by, what kind of device it is and its chat
+//! identity key. The main device checks the token (known, not expired, not
+//! used), signs a device certificate naming the peer id of the connection
+//! the request came on (and the chat key), keeps it, and answers
 //! [`CadreResponse::Joined`] with the certificate and the party's card that
 //! now lists the new device. The joining node then acts for the party as
 //! one of its devices; the party secret never leaves the main device.
@@ -16,9 +17,14 @@
 //! Certificates and cards stay the bytes their party signed.
 //!
 //! ```
-//! use tallymesh_protocol::cadre::{CadreRequest, limits};
+//! use tallymesh_protocol::cadre::{CadreRequest, DeviceKind, limits};
 //!
-//! let request = CadreRequest::Join { token: [7; 16], name: "Home server".into(), chat_key: None };
+//! let request = CadreRequest::Join {
+//!     token: [7; 16],
+//!     name: "Home server".into(),
+//!     kind: Some(DeviceKind::Headless),
+//!     chat_key: None,
+//! };
 //! assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
 //! ```
 
@@ -59,6 +65,10 @@ pub enum CadreRequest {
         /// The name the device wants on its certificate (1 to 64
         /// characters).
         name: String,
+        /// What kind of device asks: the desktop app or a headless node.
+        /// `None` when the request does not say (a node of an older v1)
+        /// or names a kind this version does not know.
+        kind: Option<DeviceKind>,
         /// The device's chat identity key (Curve25519), for its certificate
         /// to carry; none on a device that keeps mail only.
         chat_key: Option<[u8; 32]>,
@@ -71,6 +81,34 @@ pub enum CadreRequest {
         /// The party's signed card, as signed.
         card: Vec<u8>,
     },
+}
+
+/// What kind of device joins a cadre, as it says itself. It decides
+/// nothing; the main device keeps it so its window can tell the party's
+/// devices apart (an always-on headless node from a second laptop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    /// The desktop app, with a window.
+    Desktop,
+    /// A headless node (`tallymesh node run`), usually always on.
+    Headless,
+}
+
+impl DeviceKind {
+    fn code(self) -> u64 {
+        match self {
+            DeviceKind::Desktop => 0,
+            DeviceKind::Headless => 1,
+        }
+    }
+
+    fn from_code(code: u64) -> Option<DeviceKind> {
+        match code {
+            0 => Some(DeviceKind::Desktop),
+            1 => Some(DeviceKind::Headless),
+            _ => None,
+        }
+    }
 }
 
 /// The answer to a [`CadreRequest`].
@@ -202,22 +240,32 @@ impl CadreRequest {
     /// The envelope bytes of the request.
     pub fn encode(&self) -> Vec<u8> {
         match self {
-            CadreRequest::Join { token, name, chat_key } => {
-                let mut entries = vec![
+            CadreRequest::Join {
+                token,
+                name,
+                kind,
+                chat_key,
+            } => {
+                let mut fields = vec![
                     (Value::Uint(0), Value::Bytes(token.to_vec())),
                     (Value::Uint(1), Value::Text(name.clone())),
                 ];
-                if let Some(key) = chat_key {
-                    entries.push((Value::Uint(2), Value::Bytes(key.to_vec())));
+                if let Some(kind) = kind {
+                    fields.push((Value::Uint(2), Value::Uint(kind.code())));
                 }
-                seal(JOIN, &Value::map_of(entries))
+                if let Some(key) = chat_key {
+                    fields.push((Value::Uint(3), Value::Bytes(key.to_vec())));
+                }
+                seal(JOIN, &Value::map_of(fields))
             }
             CadreRequest::Card { card } => seal(CARD, &Value::map([(0, Value::Bytes(card.clone()))])),
         }
     }
 
     /// Reads a request from untrusted bytes: the token is 16 bytes, the
-    /// name 1 to 64 characters with no control characters.
+    /// name 1 to 64 characters with no control characters; a device kind
+    /// this version does not know reads as `None`; a chat identity key,
+    /// when present, is 32 bytes.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<CadreRequest, CadreMessageError> {
         let (kind, value) = body_of(bytes, limits)?;
         let f = Fields::named("cadre request", &value)?;
@@ -235,7 +283,8 @@ impl CadreRequest {
                     ))
                     .into());
                 }
-                let chat_key = match f.opt_bytes(2)? {
+                let kind = f.opt_uint(2)?.and_then(DeviceKind::from_code);
+                let chat_key = match f.opt_bytes(3)? {
                     Some(key) => Some(
                         key.try_into()
                             .map_err(|_| RecordError::Invalid("a chat identity key is 32 bytes".into()))?,
@@ -245,6 +294,7 @@ impl CadreRequest {
                 Ok(CadreRequest::Join {
                     token,
                     name: name.to_owned(),
+                    kind,
                     chat_key,
                 })
             }
@@ -364,6 +414,7 @@ mod tests {
         let request = CadreRequest::Join {
             token: [1; 16],
             name: "Box".into(),
+            kind: None,
             chat_key: None,
         }
         .encode();
@@ -413,6 +464,89 @@ mod tests {
     }
 
     #[test]
+    fn a_join_that_names_no_kind_or_an_unknown_one_reads_as_not_known() {
+        let bare = seal(
+            JOIN,
+            &Value::map([(0, Value::Bytes(vec![1; 16])), (1, Value::Text("Box".into()))]),
+        );
+        let newer = seal(
+            JOIN,
+            &Value::map([
+                (0, Value::Bytes(vec![1; 16])),
+                (1, Value::Text("Box".into())),
+                (2, Value::Uint(7)),
+            ]),
+        );
+        for bytes in [bare, newer] {
+            assert_eq!(
+                CadreRequest::decode(&bytes, &limits()).unwrap(),
+                CadreRequest::Join {
+                    token: [1; 16],
+                    name: "Box".into(),
+                    kind: None,
+                    chat_key: None,
+                }
+            );
+        }
+        let headless = CadreRequest::Join {
+            token: [1; 16],
+            name: "Box".into(),
+            kind: Some(DeviceKind::Headless),
+            chat_key: None,
+        };
+        assert_eq!(CadreRequest::decode(&headless.encode(), &limits()).unwrap(), headless);
+    }
+
+    #[test]
+    fn a_join_whose_kind_is_not_a_number_is_refused() {
+        let bytes = seal(
+            JOIN,
+            &Value::map([
+                (0, Value::Bytes(vec![1; 16])),
+                (1, Value::Text("Box".into())),
+                (2, Value::Text("headless".into())),
+            ]),
+        );
+        assert!(matches!(
+            CadreRequest::decode(&bytes, &limits()),
+            Err(CadreMessageError::Body(_))
+        ));
+    }
+
+    #[test]
+    fn a_join_carries_its_kind_at_key_2_and_its_chat_key_at_key_3() {
+        let request = CadreRequest::Join {
+            token: [1; 16],
+            name: "Laptop".into(),
+            kind: Some(DeviceKind::Desktop),
+            chat_key: Some([5; 32]),
+        };
+        let (_, body) = body_of(&request.encode(), &limits()).unwrap();
+        let f = Fields::named("cadre request", &body).unwrap();
+        assert_eq!(f.opt_uint(2).unwrap(), Some(0));
+        assert_eq!(f.opt_bytes(3).unwrap(), Some(&[5u8; 32][..]));
+        assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
+    }
+
+    #[test]
+    fn a_join_whose_chat_key_is_not_32_bytes_is_refused() {
+        for key in [Value::Bytes(vec![5; 31]), Value::Bytes(vec![5; 33]), Value::Uint(5)] {
+            let bytes = seal(
+                JOIN,
+                &Value::map([
+                    (0, Value::Bytes(vec![1; 16])),
+                    (1, Value::Text("Box".into())),
+                    (3, key.clone()),
+                ]),
+            );
+            assert!(
+                matches!(CadreRequest::decode(&bytes, &limits()), Err(CadreMessageError::Body(_))),
+                "{key:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_bad_token_or_name_is_refused() {
         let short = seal(
             JOIN,
@@ -436,8 +570,13 @@ mod tests {
 
     proptest! {
         #[test]
-        fn requests_round_trip(token in any::<[u8; 16]>(), name in "[A-Za-z0-9][A-Za-z0-9 ]{0,63}") {
-            let request = CadreRequest::Join { token, name, chat_key: Some([3; 32]) };
+        fn requests_round_trip(
+            token in any::<[u8; 16]>(),
+            name in "[A-Za-z0-9][A-Za-z0-9 ]{0,63}",
+            kind in proptest::option::of(prop_oneof![Just(DeviceKind::Desktop), Just(DeviceKind::Headless)]),
+            chat_key in proptest::option::of(any::<[u8; 32]>()),
+        ) {
+            let request = CadreRequest::Join { token, name, kind, chat_key };
             prop_assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
         }
 

@@ -34,9 +34,12 @@ pub struct CadreDeviceRow {
     pub enrolled_at_ms: i64,
     /// When it was revoked (ms), if it was.
     pub revoked_at_ms: Option<i64>,
+    /// What kind of device it said it is when it joined (`desktop` or
+    /// `headless`); `None` when it did not say.
+    pub kind: Option<String>,
 }
 
-const DEVICE_COLUMNS: &str = "peer_id, name, certificate, enrolled_at_ms, revoked_at_ms";
+const DEVICE_COLUMNS: &str = "peer_id, name, certificate, enrolled_at_ms, revoked_at_ms, kind";
 
 impl Store {
     /// Records a new enrollment token.
@@ -106,15 +109,16 @@ impl Store {
             return Ok(false);
         }
         sqlx::query(&format!(
-            "INSERT INTO cadre_devices ({DEVICE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5) \
+            "INSERT INTO cadre_devices ({DEVICE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT(peer_id) DO UPDATE SET name = excluded.name, certificate = excluded.certificate, \
-             enrolled_at_ms = excluded.enrolled_at_ms, revoked_at_ms = excluded.revoked_at_ms"
+             enrolled_at_ms = excluded.enrolled_at_ms, revoked_at_ms = excluded.revoked_at_ms, kind = excluded.kind"
         ))
         .bind(&device.peer_id)
         .bind(&device.name)
         .bind(&device.certificate)
         .bind(device.enrolled_at_ms)
         .bind(device.revoked_at_ms)
+        .bind(&device.kind)
         .execute(&mut *tx)
         .await
         .map_err(query)?;
@@ -179,6 +183,7 @@ impl Store {
             certificate: row.try_get("certificate").map_err(read)?,
             enrolled_at_ms: row.try_get("enrolled_at_ms").map_err(read)?,
             revoked_at_ms: row.try_get("revoked_at_ms").map_err(read)?,
+            kind: row.try_get("kind").map_err(read)?,
         })
     }
 }
@@ -194,6 +199,7 @@ mod tests {
             certificate: vec![0x84, 1],
             enrolled_at_ms: 50,
             revoked_at_ms: None,
+            kind: None,
         }
     }
 
@@ -234,6 +240,48 @@ mod tests {
         assert!(!store.revoke_cadre_device("A", 70).await.unwrap());
         assert!(!store.revoke_cadre_device("Z", 70).await.unwrap());
         assert_eq!(store.cadre_devices().await.unwrap()[0].revoked_at_ms, Some(60));
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_device_keeps_the_kind_it_said_and_a_new_enrollment_replaces_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).await.unwrap();
+        for token in [[1; 16], [2; 16], [3; 16]] {
+            store.save_cadre_token(&token, 100, 10).await.unwrap();
+        }
+        let headless = CadreDeviceRow {
+            kind: Some("headless".into()),
+            ..device("A")
+        };
+        store.enroll_cadre_device(&[1; 16], &headless, 50).await.unwrap();
+        store.enroll_cadre_device(&[2; 16], &device("B"), 50).await.unwrap();
+        assert_eq!(store.cadre_devices().await.unwrap(), [headless, device("B")]);
+        let desktop = CadreDeviceRow {
+            kind: Some("desktop".into()),
+            ..device("A")
+        };
+        store.enroll_cadre_device(&[3; 16], &desktop, 60).await.unwrap();
+        assert_eq!(store.cadre_devices().await.unwrap()[0].kind.as_deref(), Some("desktop"));
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_kind_the_table_does_not_know_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).await.unwrap();
+        store.save_cadre_token(&[1; 16], 100, 10).await.unwrap();
+        let odd = CadreDeviceRow {
+            kind: Some("toaster".into()),
+            ..device("A")
+        };
+        assert!(store.enroll_cadre_device(&[1; 16], &odd, 50).await.is_err());
+        assert_eq!(store.cadre_devices().await.unwrap(), []);
+        assert_eq!(
+            store.cadre_token(&[1; 16]).await.unwrap().unwrap().used,
+            None,
+            "the token stays unused"
+        );
         store.close().await;
     }
 

@@ -30,6 +30,7 @@ mod ledger;
 mod open;
 mod presence;
 mod tallies;
+mod trust;
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,7 @@ pub use error::StoreError;
 pub use identity::{IdentityOrigin, OwnDeviceCertificate, OwnIdentity};
 pub use ledger::{LedgerAppended, LedgerBlock, LedgerRecord, LedgerTally};
 pub use tallies::{Certified, ChitRow, TallyMessageRow, TallyRow};
+pub use trust::{AttestationRow, EvidenceRow, TrustEventRow, TrustScoreRow};
 
 /// The migrations compiled into this build, from `crates/store/migrations`.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -345,7 +345,7 @@ impl Store {
             .collect()
     }
 
-    fn fixed<const N: usize>(&self, bytes: Vec<u8>, what: &str) -> Result<[u8; N], StoreError> {
+    pub(crate) fn fixed<const N: usize>(&self, bytes: Vec<u8>, what: &str) -> Result<[u8; N], StoreError> {
         bytes.try_into().map_err(|_| StoreError::Query {
             path: self.path.clone(),
             reason: format!("a stored {what} is not {N} bytes"),

@@ -9,6 +9,7 @@ pub mod links;
 pub mod network;
 pub mod node;
 pub mod tallies;
+pub mod trust;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

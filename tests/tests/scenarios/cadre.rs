@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tallymesh_core::card::ContactCard;
 use tallymesh_net::ProtocolName;
-use tallymesh_node::cadre::CadreError;
+use tallymesh_node::cadre::{CadreError, DeviceKind};
 use tallymesh_node::contacts::{ContactError, InviteSpec, RedeemError, RefusalKind};
 use tallymesh_node::{IdentityError, IdentityState, NodeError};
 use tallymesh_protocol::cadre::{CadreRefusal, CadreRequest, CadreResponse, limits};
@@ -52,6 +52,43 @@ async fn alice_and_her_box() -> (TestNode, TestNode) {
     let link = alice.node.cadre().invite(HOUR).await.unwrap();
     home_box.node.cadre().join(&link, Some("Home box")).await.unwrap();
     (alice, home_box)
+}
+
+#[tokio::test]
+async fn each_device_says_its_kind_when_it_joins_and_the_main_device_lists_it() {
+    let dir = tallymesh_scenarios::temp_data_dir().unwrap();
+    let config = tallymesh_scenarios::test_config(dir.path()).with_device_kind(DeviceKind::Desktop);
+    let laptop = TestNode::start_in(dir, config).await.unwrap();
+    laptop.node.identity().create("Alice").await.unwrap();
+    let home_box = TestNode::start().await.unwrap();
+    let dir = tallymesh_scenarios::temp_data_dir().unwrap();
+    let config = tallymesh_scenarios::test_config(dir.path()).with_device_kind(DeviceKind::Desktop);
+    let second_laptop = TestNode::start_in(dir, config).await.unwrap();
+    for (node, name) in [(&home_box, "Home box"), (&second_laptop, "Second laptop")] {
+        let link = laptop.node.cadre().invite(HOUR).await.unwrap();
+        node.node.cadre().join(&link, Some(name)).await.unwrap();
+    }
+
+    let listed = laptop.node.cadre().list().await.unwrap();
+    let kinds: Vec<(&str, Option<DeviceKind>, bool)> = listed
+        .iter()
+        .map(|device| (device.name.as_str(), device.kind, device.this_device))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Scenario node", Some(DeviceKind::Desktop), true),
+            ("Home box", Some(DeviceKind::Headless), false),
+            ("Second laptop", Some(DeviceKind::Desktop), false),
+        ]
+    );
+
+    // A member knows its own kind; the card it keeps says nothing of the
+    // others'.
+    let by_box = home_box.node.cadre().list().await.unwrap();
+    assert!(by_box[0].this_device);
+    assert_eq!(by_box[0].kind, Some(DeviceKind::Headless));
+    assert!(by_box[1..].iter().all(|device| device.kind.is_none()), "{by_box:?}");
 }
 
 #[tokio::test]
@@ -120,6 +157,11 @@ async fn a_headless_node_joins_alices_cadre_and_her_contacts_see_both_devices() 
     assert_eq!(listed[1].peer_id, peer_of(&home_box));
     assert_eq!(listed[1].name, "Home box");
     assert!(!listed[1].revoked && !listed[1].this_device);
+    assert_eq!(
+        listed[1].kind,
+        Some(DeviceKind::Headless),
+        "the box said it is headless"
+    );
 
     // The member's own card is the party's, as alice signed it.
     let members_card = home_box.node.contacts().my_card(None).await.unwrap();
@@ -180,6 +222,7 @@ async fn an_enrollment_token_works_once_and_never_after_it_expires() {
     let request = CadreRequest::Join {
         token,
         name: "Second".into(),
+        kind: None,
         chat_key: None,
     }
     .encode();

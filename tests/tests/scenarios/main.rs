@@ -28,3 +28,4 @@ mod tally_negotiation;
 mod tally_nodes;
 mod tally_support;
 mod tally_wire;
+mod trust;

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use tallymesh_core::ProtocolVersion;
 use tallymesh_core::cbor::{self, Value};
+use tallymesh_core::trust::TrustConfig;
 use tallymesh_net::{
     KademliaMode, Multiaddr, NetConfig, NetEvent, PeerId, ProtocolName, RequestError, RequestProtocol,
 };
 use tallymesh_protocol::cadre::{CadreRefusal, CadreResponse};
 use tallymesh_protocol::contact::{ContactResponse, Refusal};
 use tallymesh_protocol::{Envelope, Limits};
-use tallymesh_scenarios::{TestNode, cli_binary, succeeded};
+use tallymesh_scenarios::{TestNode, cli_binary, succeeded, temp_data_dir, test_config};
 
 /// A hang guard for a loaded machine, not a measurement.
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -119,7 +120,15 @@ fn assert_malformed_refusal(protocol: &str, answer: Result<Vec<u8>, RequestError
 
 #[tokio::test]
 async fn malformed_oversized_and_other_version_messages_on_every_protocol_each_cost_the_sender_a_strike() {
-    let alice = TestNode::start().await.unwrap();
+    // Twelve broken rules would get the breaker disconnected (trust.md); here
+    // the node keeps it connected so that every strike can be counted.
+    let dir = temp_data_dir().unwrap();
+    let keep_connected = TrustConfig {
+        disconnect_below: 0.0,
+        ..TrustConfig::default()
+    };
+    let config = test_config(dir.path()).with_trust_config(keep_connected);
+    let alice = TestNode::start_in(dir, config).await.unwrap();
     alice.node.identity().create("Alice").await.unwrap();
     let alice_peer = alice.node.net().local_peer_id();
 

@@ -459,3 +459,45 @@ describe("MockBackend as a node on the network", () => {
     });
   });
 });
+
+describe("MockBackend's tallies on the cadre's nodes", () => {
+  const offerTo = (partyId: string, ourNodes: string[] | null) => ({
+    partyId,
+    side: "stock" as const,
+    weGrant: "10",
+    theyGrant: "0",
+    ourCall: 30,
+    theirCall: 30,
+    memo: "",
+    contract: null,
+    expiresInHours: 72,
+    ourNodes,
+  });
+
+  it("names every device of the cadre by default, and the partner's from their card", async () => {
+    const backend = new MockBackend();
+    const devices = await backend.cadreDevices();
+    const [contact] = sampleContacts(Date.now()).filter((entry) => entry.devices === 2);
+    const tally = await backend.proposeTally(offerTo(contact!.partyId, null));
+    const detail = await backend.tally(tally.id);
+    expect(detail.ourNodes).toEqual(devices.filter((device) => !device.revoked).map((device) => device.peerId));
+    expect(detail.theirNodes).toEqual([devicePeerId(contact!.partyId, 0), devicePeerId(contact!.partyId, 1)]);
+  });
+
+  it("refuses a node that is not a device of the cadre, a revoked one, or a choice without this device, in the node's words", async () => {
+    const backend = new MockBackend();
+    const [own, homeBox, phone] = await backend.cadreDevices();
+    const partyId = sampleContacts(Date.now())[0]!.partyId;
+    await expect(backend.proposeTally(offerTo(partyId, [own!.peerId, "not a peer"]))).rejects.toMatchObject({
+      code: "invalidInput",
+      message: '"not a peer" is not a device\'s peer id.',
+    });
+    await expect(backend.proposeTally(offerTo(partyId, [own!.peerId, phone!.peerId]))).rejects.toMatchObject({
+      message: `${phone!.peerId} is not a device of your cadre; \`tallymesh cadre list\` shows them.`,
+    });
+    await expect(backend.proposeTally(offerTo(partyId, [homeBox!.peerId]))).rejects.toMatchObject({
+      message: "This device signs your chits and hands them to the tally's ledger, so it must be one of your nodes.",
+    });
+    expect(await backend.tallies()).toHaveLength((await new MockBackend().tallies()).length);
+  });
+});

@@ -84,7 +84,7 @@ export const commands = {
 	 */
 	cadreInvite: (expiresInSecs: number | null) => typedError<EnrollmentLink_Serialize, ApiError>(__TAURI_INVOKE("cadre_invite", { expiresInSecs })),
 	/** The party's devices, this one first; revoked ones marked. */
-	cadreList: () => typedError<CadreDevice[], ApiError>(__TAURI_INVOKE("cadre_list")),
+	cadreList: () => typedError<CadreDevice_Serialize[], ApiError>(__TAURI_INVOKE("cadre_list")),
 	/** Revokes an enrolled device: it drops off the party's card. */
 	cadreRevoke: (peerId: string) => typedError<null, ApiError>(__TAURI_INVOKE("cadre_revoke", { peerId })),
 	/** Every tally, the most recently changed first. */
@@ -124,6 +124,14 @@ export const commands = {
 	tallyExportCsv: (id: string, dialogTitle: string, fileKind: string) => typedError<string | null, ApiError>(__TAURI_INVOKE("tally_export_csv", { id, dialogTitle, fileKind })),
 	/** The connected peers, contacts' devices first. */
 	networkPeers: () => typedError<PeerInfo_Serialize[], ApiError>(__TAURI_INVOKE("network_peers")),
+	/** Every subject with a score, and every contact, contacts first. */
+	trustList: () => typedError<TrustScore_Serialize[], ApiError>(__TAURI_INVOKE("trust_list")),
+	/** Everything behind one subject's score: a party id or a peer id. */
+	trustShow: (subject: string) => typedError<TrustDetail_Serialize, ApiError>(__TAURI_INVOKE("trust_show", { subject })),
+	/** Signs an attestation about a party and hands it on. */
+	trustAttest: (attest: Attest) => typedError<AttestationView_Serialize, ApiError>(__TAURI_INVOKE("trust_attest", { attest })),
+	/** The verified evidence of misbehaviour kept, newest first. */
+	trustEvidence: () => typedError<EvidenceView_Serialize[], ApiError>(__TAURI_INVOKE("trust_evidence")),
 	/**
 	 * The links the app was started with (or received before the window
 	 * listened), oldest first; each is handed out once.
@@ -191,8 +199,82 @@ export type ApiErrorCode =
 /** Something failed that the user cannot act on. */
 "internal";
 
+/** What to attest. */
+export type Attest = {
+	/** The party attested. */
+	partyId: string,
+	/** `identity`, `trade` or `service`. */
+	kind: string,
+	/** How much, in `[0, 1]`. */
+	score: number | null,
+	/** For how many days it counts (1 to 366). */
+	validDays: number,
+};
+
+/** An attestation as this node knows it. */
+export type AttestationView = AttestationView_Serialize | AttestationView_Deserialize;
+
+/** An attestation as this node knows it. */
+export type AttestationView_Deserialize = {
+	/** SHA-256 of the signed record, in hex. */
+	id: string,
+	/** Who vouches. */
+	attester: string,
+	/** The attester's name, when a contact (or this party). */
+	attesterName?: string | null,
+	/** For whom. */
+	subject: string,
+	/** The subject's name, when a contact (or this party). */
+	subjectName?: string | null,
+	/** `identity`, `trade`, `service`. */
+	kind: string,
+	/** How much, in `[0, 1]`. */
+	score: number | null,
+	/** When it was signed (ms). */
+	issuedAtMs: number,
+	/** When it stops counting (ms). */
+	expiresAtMs: number,
+	/** Whether it has expired by now. */
+	expired: boolean,
+	/** The boost it gave the subject here. */
+	boost: number | null,
+	/** Whether this party made it. */
+	byMe: boolean,
+};
+
+/** An attestation as this node knows it. */
+export type AttestationView_Serialize = {
+	/** SHA-256 of the signed record, in hex. */
+	id: string,
+	/** Who vouches. */
+	attester: string,
+	/** The attester's name, when a contact (or this party). */
+	attesterName: string | null,
+	/** For whom. */
+	subject: string,
+	/** The subject's name, when a contact (or this party). */
+	subjectName: string | null,
+	/** `identity`, `trade`, `service`. */
+	kind: string,
+	/** How much, in `[0, 1]`. */
+	score: number | null,
+	/** When it was signed (ms). */
+	issuedAtMs: number,
+	/** When it stops counting (ms). */
+	expiresAtMs: number,
+	/** Whether it has expired by now. */
+	expired: boolean,
+	/** The boost it gave the subject here. */
+	boost: number | null,
+	/** Whether this party made it. */
+	byMe: boolean,
+};
+
 /** A device of this party, as `tallymesh cadre list` shows it. */
-export type CadreDevice = {
+export type CadreDevice = CadreDevice_Serialize | CadreDevice_Deserialize;
+
+/** A device of this party, as `tallymesh cadre list` shows it. */
+export type CadreDevice_Deserialize = {
 	/** The device's libp2p peer id. */
 	peerId: string,
 	/** The name its certificate gives it. */
@@ -203,6 +285,32 @@ export type CadreDevice = {
 	revoked: boolean,
 	/** Whether it is the device this list comes from. */
 	thisDevice: boolean,
+	/**
+	 * What kind of device it is, as it said when it joined; `None` when
+	 * not known (a device enrolled by an older version, or another device
+	 * listed on a member device, which only has the party's card).
+	 */
+	kind?: DeviceKind | null,
+};
+
+/** A device of this party, as `tallymesh cadre list` shows it. */
+export type CadreDevice_Serialize = {
+	/** The device's libp2p peer id. */
+	peerId: string,
+	/** The name its certificate gives it. */
+	name: string,
+	/** When the party certified it (ms since the Unix epoch). */
+	enrolledAtMs: number,
+	/** Whether the party revoked it: it is off the party's card. */
+	revoked: boolean,
+	/** Whether it is the device this list comes from. */
+	thisDevice: boolean,
+	/**
+	 * What kind of device it is, as it said when it joined; `None` when
+	 * not known (a device enrolled by an older version, or another device
+	 * listed on a member device, which only has the party's card).
+	 */
+	kind: DeviceKind | null,
 };
 
 /** The invite a shared card carries. */
@@ -526,6 +634,16 @@ export type ConversationView_Serialize = {
 };
 
 /**
+ * What kind of device a node is: the desktop app or a headless node. A
+ * device says it when it joins a cadre (`cadre/join`); it decides nothing.
+ */
+export type DeviceKind =
+/** The desktop app, with a window. */
+"desktop" |
+/** A headless node (`tallymesh node run`), usually always on. */
+"headless";
+
+/**
  * An enrollment link as the main device's window shows it: the link, when
  * it stops being accepted, and the link as a QR code.
  */
@@ -561,6 +679,53 @@ export type EnrollmentLink_Serialize = {
 	 * many devices makes it too long for one.
 	 */
 	qrSvg: string | null,
+};
+
+/** Verified evidence as kept. */
+export type EvidenceView = EvidenceView_Serialize | EvidenceView_Deserialize;
+
+/** Verified evidence as kept. */
+export type EvidenceView_Deserialize = {
+	/** SHA-256 of the evidence bytes, in hex. */
+	id: string,
+	/** Names the offence, in hex. */
+	offence: string,
+	/** `double-signed`, `forged-certificate`, `double-spent-token`. */
+	kind: string,
+	/** The peer id of the node that misbehaved. */
+	node: string,
+	/** The party answerable for it, when the evidence binds one. */
+	partyId?: string | null,
+	/** That party's name, when a contact. */
+	partyName?: string | null,
+	/** What happened, in words. */
+	summary: string,
+	/** The peer that passed it on; none when this node found it. */
+	reportedBy?: string | null,
+	/** When this node got it (ms). */
+	receivedAtMs: number,
+};
+
+/** Verified evidence as kept. */
+export type EvidenceView_Serialize = {
+	/** SHA-256 of the evidence bytes, in hex. */
+	id: string,
+	/** Names the offence, in hex. */
+	offence: string,
+	/** `double-signed`, `forged-certificate`, `double-spent-token`. */
+	kind: string,
+	/** The peer id of the node that misbehaved. */
+	node: string,
+	/** The party answerable for it, when the evidence binds one. */
+	partyId: string | null,
+	/** That party's name, when a contact. */
+	partyName: string | null,
+	/** What happened, in words. */
+	summary: string,
+	/** The peer that passed it on; none when this node found it. */
+	reportedBy: string | null,
+	/** When this node got it (ms). */
+	receivedAtMs: number,
 };
 
 /** Whom this node acts for. */
@@ -975,6 +1140,21 @@ partyId: string;
 typing: boolean } |
 /** A conversation was made, or its unread count or members changed. */
 { kind: "chatConversationsChanged" } |
+/**
+ * A party's (or a device's) trust score, or the attestations about
+ * it, changed.
+ */
+{ kind: "trustChanged";
+/** The party id, or the peer id of a device no known party answers for. */
+subject: string } |
+/** Verified evidence of misbehaviour was kept (found here or received). */
+{ kind: "evidenceKept";
+/** The offence's id, in hex. */
+offence: string;
+/** The party it names, when it binds one. */
+partyId?: string | null;
+/** What happened, in words. */
+summary: string } |
 /** The node is stopping. */
 { kind: "shuttingDown" };
 
@@ -1079,6 +1259,21 @@ partyId: string;
 typing: boolean } |
 /** A conversation was made, or its unread count or members changed. */
 { kind: "chatConversationsChanged" } |
+/**
+ * A party's (or a device's) trust score, or the attestations about
+ * it, changed.
+ */
+{ kind: "trustChanged";
+/** The party id, or the peer id of a device no known party answers for. */
+subject: string } |
+/** Verified evidence of misbehaviour was kept (found here or received). */
+{ kind: "evidenceKept";
+/** The offence's id, in hex. */
+offence: string;
+/** The party it names, when it binds one. */
+partyId: string | null;
+/** What happened, in words. */
+summary: string } |
 /** The node is stopping. */
 { kind: "shuttingDown" };
 
@@ -1712,6 +1907,110 @@ export type TradingVariablesView = {
 	clutchPpm: number,
 	/** Days of notice before paying on demand. */
 	call: number,
+};
+
+/** Everything behind one subject's score. */
+export type TrustDetail = TrustDetail_Serialize | TrustDetail_Deserialize;
+
+/** Everything behind one subject's score. */
+export type TrustDetail_Deserialize = {
+	/** The standing now. */
+	score: TrustScore_Deserialize,
+	/** The events that moved it, newest first. */
+	events: TrustEvent[],
+	/** The attestations about the subject, newest first. */
+	attestations: AttestationView_Deserialize[],
+	/** The evidence against it. */
+	evidence: EvidenceView_Deserialize[],
+};
+
+/** Everything behind one subject's score. */
+export type TrustDetail_Serialize = {
+	/** The standing now. */
+	score: TrustScore_Serialize,
+	/** The events that moved it, newest first. */
+	events: TrustEvent[],
+	/** The attestations about the subject, newest first. */
+	attestations: AttestationView_Serialize[],
+	/** The evidence against it. */
+	evidence: EvidenceView_Serialize[],
+};
+
+/** One change of a score, with its reason. */
+export type TrustEvent = {
+	/** Its place among all events. */
+	id: number,
+	/** When (ms). */
+	atMs: number,
+	/** `valid`, `invalid`, `timeout`, `evidence` or `attested`. */
+	kind: string,
+	/** How many messages or timeouts it stands for. */
+	count: number,
+	/** What it added (negative: took away) before clamping. */
+	delta: number | null,
+	/** The score after it. */
+	score: number | null,
+	/** Why, in words. */
+	reason: string,
+};
+
+/** A subject's standing on this node. */
+export type TrustScore = TrustScore_Serialize | TrustScore_Deserialize;
+
+/** A subject's standing on this node. */
+export type TrustScore_Deserialize = {
+	/** A party id, or the peer id of a device no known party answers for. */
+	subject: string,
+	/** The party, when the subject is one. */
+	partyId?: string | null,
+	/** The contact's name, when the party is a contact. */
+	displayName?: string | null,
+	/** Whether the party is a contact. */
+	isContact: boolean,
+	/** The score now, in `[0, 1]`. */
+	score: number | null,
+	/** The trend over the trend window, in `[0, 1]` (0.5: unchanged). */
+	trend: number | null,
+	/** The real statistics of the party's tallies with us, in `[0, 1]`. */
+	statistics: number | null,
+	/** Payments of the partner certified on our tallies. */
+	kept: number,
+	/** Invoices of ours the partner declined. */
+	broken: number,
+	/** 0.6 × score + 0.2 × trend + 0.2 × statistics. */
+	reputation: number | null,
+	/** Whether verified evidence names the subject. */
+	convicted: boolean,
+	/** When the score last changed (ms); 0 if it never did. */
+	updatedAtMs: number,
+};
+
+/** A subject's standing on this node. */
+export type TrustScore_Serialize = {
+	/** A party id, or the peer id of a device no known party answers for. */
+	subject: string,
+	/** The party, when the subject is one. */
+	partyId: string | null,
+	/** The contact's name, when the party is a contact. */
+	displayName: string | null,
+	/** Whether the party is a contact. */
+	isContact: boolean,
+	/** The score now, in `[0, 1]`. */
+	score: number | null,
+	/** The trend over the trend window, in `[0, 1]` (0.5: unchanged). */
+	trend: number | null,
+	/** The real statistics of the party's tallies with us, in `[0, 1]`. */
+	statistics: number | null,
+	/** Payments of the partner certified on our tallies. */
+	kept: number,
+	/** Invoices of ours the partner declined. */
+	broken: number,
+	/** 0.6 × score + 0.2 × trend + 0.2 × statistics. */
+	reputation: number | null,
+	/** Whether verified evidence names the subject. */
+	convicted: boolean,
+	/** When the score last changed (ms); 0 if it never did. */
+	updatedAtMs: number,
 };
 
 /** A tally's unit. */

@@ -43,9 +43,16 @@ export {
   type MockPeer,
 } from "./mock-data";
 export { createBackend } from "./select";
+export { MockTrust } from "./mock-trust";
 export {
   BackendError,
   type ApiErrorCode,
+  type Attest,
+  type AttestationView,
+  type EvidenceView,
+  type TrustDetail,
+  type TrustEvent,
+  type TrustScore,
   type Backend,
   type CadreDevice,
   type ChatMember,
@@ -55,6 +62,7 @@ export {
   type MessageBody,
   type MessageStatus,
   type MessageView,
+  type DeviceKind,
   type CardInvite,
   type CardPreview,
   type ChitKind,

@@ -27,14 +27,21 @@ import {
 } from "./mock-data";
 import { MockChat } from "./mock-chat";
 import { MockTallies } from "./mock-tallies";
+import { MockTrust } from "./mock-trust";
 import {
   type ApiErrorCode,
+  type Attest,
+  type AttestationView,
   type Backend,
+  type EvidenceView,
+  type TrustDetail,
+  type TrustScore,
   BackendError,
   type CadreDevice,
   type ConversationView,
   type MailboxStatus,
   type MessageView,
+  type DeviceKind,
   type CardPreview,
   type ChitPage,
   type ChitView,
@@ -125,6 +132,8 @@ export interface MockBackendOptions {
   tallies?: MockTally[];
   /** How long a chit stays pending before it is final (ms). */
   tallyCertifyMs?: number;
+  /** Whether the contacts start with a trust history; by default only the sample contacts do. */
+  trustHistory?: boolean;
 }
 
 const MINUTE_MS = 60_000;
@@ -211,6 +220,8 @@ export class MockBackend implements Backend {
   readonly talliesBook: MockTallies;
   /** The conversations, and the other parties' side of them, which tests steer. */
   readonly chatBook: MockChat;
+  /** Trust scores, attestations and evidence, and the rest of the network's side of them, which tests steer. */
+  readonly trustBook: MockTrust;
 
   constructor(options: MockBackendOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -249,6 +260,7 @@ export class MockBackend implements Backend {
         emit: (tally, change) => this.emit({ kind: "tallyChanged", tally, change }),
         contact: (partyId) => this.contactCards.get(partyId),
         ourPeerId: () => this.state.peerId,
+        cadreNodes: () => [this.state.peerId, ...this.cadre.filter((device) => !device.revoked).map((device) => device.peerId)],
         ourName: () => (this.identity.state === "none" ? "" : this.identity.displayName),
         certifyMs: options.tallyCertifyMs ?? 600,
         replyMs: options.autoEvents ? 4_000 : null,
@@ -266,6 +278,18 @@ export class MockBackend implements Backend {
       pay: (tallyId, amount, memo) => this.pay(tallyId, amount, memo),
       replyMs: options.autoEvents ? 4_000 : null,
     });
+    this.trustBook = new MockTrust({
+      now: this.now,
+      emit: (event) => this.emit(event),
+      contacts: () => [...this.contactCards.values()],
+      own: () =>
+        this.identity.state === "ready" || this.identity.state === "member"
+          ? { partyId: this.identity.partyId, displayName: this.identity.displayName }
+          : null,
+    });
+    if (options.trustHistory ?? (options.contacts === undefined && this.identity.state !== "none")) {
+      this.trustBook.seedSample();
+    }
     if (options.autoEvents) this.startAutoEvents();
   }
 
@@ -518,6 +542,8 @@ export class MockBackend implements Backend {
       enrolledAtMs,
       revoked: identity.state === "member" && this.thisDeviceRevoked,
       thisDevice: true,
+      // This device is the app.
+      kind: "desktop",
     };
     // A member knows the devices the party's card lists: never a revoked one.
     const others = identity.state === "member" ? this.cadre.filter((device) => !device.revoked) : this.cadre;
@@ -614,6 +640,32 @@ export class MockBackend implements Backend {
     return async () => {
       if (this.scan === scan) this.endScan({ kind: "stopped" });
     };
+  }
+
+  async trustList(): Promise<TrustScore[]> {
+    await this.ready();
+    return this.trustBook.list();
+  }
+
+  async trust(subject: string): Promise<TrustDetail> {
+    await this.ready();
+    return this.trustBook.show(subject);
+  }
+
+  async attest(attest: Attest): Promise<AttestationView> {
+    await this.ready();
+    if (this.identity.state === "member") {
+      throw new BackendError(
+        "invalidInput",
+        `This device acts for ${this.identity.displayName} without the party's secret; do this on the main device.`,
+      );
+    }
+    return this.trustBook.attest(attest);
+  }
+
+  async evidence(): Promise<EvidenceView[]> {
+    await this.ready();
+    return this.trustBook.evidence();
   }
 
   async takeOpenedLinks(): Promise<string[]> {
@@ -762,10 +814,15 @@ export class MockBackend implements Backend {
 
   /**
    * A device runs `tallymesh cadre join LINK`: the main device checks the token,
-   * enrolls it under `name` and tells the window. Returns the device, or throws
-   * the main device's refusal.
+   * enrolls it under `name`, of the kind it says (a headless node unless told),
+   * and tells the window. Returns the device, or throws the main device's refusal.
    */
-  enrollDevice(link: string, name: string, peerId = mockPeerId(`enrolled:${name}:${this.cadre.length}`)): CadreDevice {
+  enrollDevice(
+    link: string,
+    name: string,
+    peerId = mockPeerId(`enrolled:${name}:${this.cadre.length}`),
+    kind: DeviceKind = "headless",
+  ): CadreDevice {
     const invite = parseMockCadreLink(link);
     if (!invite) throw invalid("This is not a Tallymesh enrollment link (they start with tallymesh:cadre?).");
     const token = this.cadreTokens.get(invite.token);
@@ -773,7 +830,7 @@ export class MockBackend implements Backend {
     if (token.used) throw invalid("This enrollment link was already used; make a new one on the main device.");
     if (this.now() >= token.expiresAtMs) throw invalid("This enrollment link has expired; make a new one on the main device.");
     token.used = true;
-    const device: CadreDevice = { peerId, name, enrolledAtMs: this.now(), revoked: false, thisDevice: false };
+    const device: CadreDevice = { peerId, name, enrolledAtMs: this.now(), revoked: false, thisDevice: false, kind };
     this.cadre.push(device);
     this.emit({ kind: "cadreChanged" });
     return { ...device };
@@ -908,6 +965,8 @@ export class MockBackend implements Backend {
           enrolledAtMs: this.now() - 40 * DAY_MS,
           revoked: false,
           thisDevice: false,
+          // A member has only the party's card, which carries no kinds.
+          kind: null,
         },
       ];
     }

@@ -371,6 +371,7 @@ export function sampleCadre(now: number, partyId: string): CadreDevice[] {
       enrolledAtMs: now - 12 * DAY_MS - 3 * HOUR_MS,
       revoked: false,
       thisDevice: false,
+      kind: "headless",
     },
     {
       peerId: devicePeerId(partyId, 2),
@@ -378,6 +379,8 @@ export function sampleCadre(now: number, partyId: string): CadreDevice[] {
       enrolledAtMs: now - 30 * DAY_MS,
       revoked: true,
       thisDevice: false,
+      // Enrolled before devices said what they are.
+      kind: null,
     },
   ];
 }

@@ -4,7 +4,7 @@
  * the node's sentences. The partner's side is played by methods tests (and the
  * browser demo) call: they counter, accept, pay and send invoices.
  */
-import { SAMPLE_TRADING, mockHexId, type MockTally } from "./mock-data";
+import { SAMPLE_TRADING, devicePeerId, mockHexId, type MockTally } from "./mock-data";
 import {
   BackendError,
   type ChitPage,
@@ -41,6 +41,8 @@ export interface MockTalliesOptions {
   contact: (partyId: string) => Contact | undefined;
   /** This device's peer id, nominated on every tally. */
   ourPeerId: () => string;
+  /** The peer ids of the party's devices that may keep a tally: this one first, then every enrolled one not revoked. */
+  cadreNodes: () => string[];
   /** Our party's name. */
   ourName: () => string;
   /** How long a chit stays pending before its certificate comes back. */
@@ -106,6 +108,10 @@ function changesBetween(before: RevisionView | undefined, after: Omit<RevisionVi
     if (before.terms[key] !== after.terms[key]) changes.push(key);
   }
   return changes;
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((entry, index) => entry === b[index]);
 }
 
 /** A short stand-in for a contract's hash. */
@@ -191,8 +197,9 @@ export class MockTallies {
         },
       ],
       refusal: null,
-      ourNodes: [this.options.ourPeerId()],
-      theirNodes: [],
+      ourNodes: this.ourNodes(offer.ourNodes),
+      // The partner's side comes from their card: every device it lists.
+      theirNodes: Array.from({ length: Math.max(1, contact.devices) }, (_, device) => devicePeerId(contact.partyId, device)),
       variables: null,
       invoices: [],
       chits: [],
@@ -215,7 +222,11 @@ export class MockTallies {
       ourCall: checkCall(input.ourCall, "Your"),
       theirCall: checkCall(input.theirCall, "Their"),
     };
-    this.addRevision(tally, "us", terms, checkMemo(input.memo));
+    const memo = checkMemo(input.memo);
+    const nodes = this.ourNodes(input.ourNodes);
+    const nodesChanged = !sameList(nodes, tally.ourNodes);
+    tally.ourNodes = nodes;
+    this.addRevision(tally, "us", terms, memo, nodesChanged ? ["ourNodes"] : []);
     this.later(() => this.partnerAccepts(tally.id));
     return this.summaryOf(tally);
   }
@@ -395,8 +406,9 @@ export class MockTallies {
       unit: { code: "CHIP", scale: 3 },
       revisions: [{ revision: 1, by: "partner", dateMs: now, expiresMs: now + 3 * DAY_MS, memo, terms, contract: null, changes: [] }],
       refusal: null,
-      ourNodes: [this.options.ourPeerId()],
-      theirNodes: [],
+      // The partner names ours from our card: every device of the cadre.
+      ourNodes: this.options.cadreNodes(),
+      theirNodes: Array.from({ length: Math.max(1, contact.devices) }, (_, device) => devicePeerId(partyId, device)),
       variables: null,
       invoices: [],
       chits: [],
@@ -405,6 +417,12 @@ export class MockTallies {
     this.tallies.set(tally.id, tally);
     this.options.emit(tally.id, "offerReceived");
     return tally.id;
+  }
+
+  /** The partner's offer names these nodes for us (it filled our side from an old card of ours). */
+  nameOurNodes(id: string, nodes: string[]): void {
+    this.find(id).ourNodes = [...nodes];
+    this.options.emit(id, "updated");
   }
 
   /** The partner answers our offer with changed terms (our view). */
@@ -562,7 +580,30 @@ export class MockTallies {
     return { ...down, name: down.who === "partner" ? tally.partnerName : this.options.ourName() };
   }
 
-  private addRevision(tally: MockTally, by: Who, terms: TermsView, memo: string): void {
+  /**
+   * The nodes we name, as the node checks them: every device of the cadre when
+   * `chosen` is null, else the ones chosen, each a device of the cadre, this one
+   * among them.
+   */
+  private ourNodes(chosen: string[] | null | undefined): string[] {
+    const cadre = this.options.cadreNodes();
+    if (chosen === null || chosen === undefined) return cadre;
+    const nodes: string[] = [];
+    for (const text of chosen) {
+      const id = text.trim();
+      if (!/^12D3KooW[1-9A-HJ-NP-Za-km-z]+$/.test(id)) throw invalid(`"${id.slice(0, 60)}" is not a device's peer id.`);
+      if (!cadre.includes(id)) {
+        throw invalid(`${id.slice(0, 60)} is not a device of your cadre; \`tallymesh cadre list\` shows them.`);
+      }
+      if (!nodes.includes(id)) nodes.push(id);
+    }
+    if (!nodes.includes(this.options.ourPeerId())) {
+      throw invalid("This device signs your chits and hands them to the tally's ledger, so it must be one of your nodes.");
+    }
+    return nodes;
+  }
+
+  private addRevision(tally: MockTally, by: Who, terms: TermsView, memo: string, extraChanges: string[] = []): void {
     const now = this.options.now();
     const last = tally.revisions[tally.revisions.length - 1];
     const revision = {
@@ -574,7 +615,7 @@ export class MockTallies {
       terms,
       contract: last?.contract ?? null,
     };
-    tally.revisions.push({ ...revision, changes: changesBetween(last, revision) });
+    tally.revisions.push({ ...revision, changes: [...changesBetween(last, revision), ...extraChanges] });
     tally.waitingFor = by === "us" ? "partner" : "us";
     tally.updatedAtMs = now;
   }
@@ -587,7 +628,7 @@ export class MockTallies {
       ours: { ...SAMPLE_TRADING, call: terms.ourCall },
       theirs: { ...SAMPLE_TRADING, call: terms.theirCall },
     };
-    if (tally.theirNodes.length === 0) tally.theirNodes = [mockHexId(`${tally.partyId}:node`).slice(0, 12)];
+    if (tally.theirNodes.length === 0) tally.theirNodes = [devicePeerId(tally.partyId, 0)];
     tally.updatedAtMs = this.options.now();
   }
 

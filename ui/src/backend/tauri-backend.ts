@@ -1,9 +1,25 @@
 import { Channel } from "@tauri-apps/api/core";
 import { bytesToBase64 } from "./base64";
-import { commands, events, type ApiError, type Result, type ScanUpdate_Deserialize } from "./bindings";
 import {
+  commands,
+  events,
+  type ApiError,
+  type AttestationView_Serialize,
+  type Result,
+  type ScanUpdate_Deserialize,
+  type TrustDetail_Serialize,
+  type TrustEvent as GeneratedTrustEvent,
+  type TrustScore_Serialize,
+} from "./bindings";
+import {
+  type Attest,
+  type AttestationView,
   type Backend,
   BackendError,
+  type EvidenceView,
+  type TrustDetail,
+  type TrustEvent,
+  type TrustScore,
   type CadreDevice,
   type ConversationView,
   type MailboxStatus,
@@ -49,6 +65,38 @@ async function call<T>(command: () => Promise<Result<T, ApiError>>): Promise<T> 
 function scanUpdateOf(update: ScanUpdate_Deserialize): ScanUpdate {
   if (update.kind !== "found") return update;
   return { kind: "found", card: { ...update.card, invite: update.card.invite ?? null } };
+}
+
+/** A trust number as the node sends it: always finite, so never `null` in practice. */
+function finite(value: number | null): number {
+  return value ?? 0;
+}
+
+function trustScoreOf(score: TrustScore_Serialize): TrustScore {
+  return {
+    ...score,
+    score: finite(score.score),
+    trend: finite(score.trend),
+    statistics: finite(score.statistics),
+    reputation: finite(score.reputation),
+  };
+}
+
+function trustEventOf(event: GeneratedTrustEvent): TrustEvent {
+  return { ...event, delta: finite(event.delta), score: finite(event.score) };
+}
+
+function attestationOf(view: AttestationView_Serialize): AttestationView {
+  return { ...view, score: finite(view.score), boost: finite(view.boost) };
+}
+
+function trustDetailOf(detail: TrustDetail_Serialize): TrustDetail {
+  return {
+    score: trustScoreOf(detail.score),
+    events: detail.events.map(trustEventOf),
+    attestations: detail.attestations.map(attestationOf),
+    evidence: detail.evidence,
+  };
 }
 
 /** The backend inside the desktop app: typed commands and events over Tauri IPC. */
@@ -126,6 +174,22 @@ export class TauriBackend implements Backend {
 
   networkPeers(): Promise<PeerInfo[]> {
     return call(() => commands.networkPeers());
+  }
+
+  async trustList(): Promise<TrustScore[]> {
+    return (await call(() => commands.trustList())).map(trustScoreOf);
+  }
+
+  async trust(subject: string): Promise<TrustDetail> {
+    return trustDetailOf(await call(() => commands.trustShow(subject)));
+  }
+
+  async attest(attest: Attest): Promise<AttestationView> {
+    return attestationOf(await call(() => commands.trustAttest(attest)));
+  }
+
+  evidence(): Promise<EvidenceView[]> {
+    return call(() => commands.trustEvidence());
   }
 
   cadreDevices(): Promise<CadreDevice[]> {

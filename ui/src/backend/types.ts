@@ -4,10 +4,12 @@
  */
 import type {
   ApiError,
-  CadreDevice,
+  AttestationView_Serialize as GeneratedAttestationView,
+  CadreDevice_Serialize,
   CardInvite,
   CardPreview_Serialize,
   Contact,
+  DeviceKind,
   EnrollmentLink_Serialize,
   ContactPresence_Serialize,
   IdentityState,
@@ -19,6 +21,9 @@ import type {
   Reachability,
   ScanFailure,
   ScanUpdate_Serialize,
+  TrustEvent as GeneratedTrustEvent,
+  TrustScore_Serialize as GeneratedTrustScore,
+  EvidenceView_Serialize,
 } from "./bindings";
 
 import type {
@@ -38,15 +43,43 @@ export type * from "./chat-types";
 import type { ConversationView, MailboxStatus, MessageView } from "./chat-types";
 
 export type {
-  CadreDevice,
   CardInvite,
   Contact,
+  DeviceKind,
   IdentityState,
   NodeStatus,
   OwnInvite,
   Reachability,
   ScanFailure,
 };
+
+/**
+ * The generated types give every float as `number | null` (JSON has no NaN);
+ * the node's trust numbers are always finite, so the UI reads them as numbers.
+ */
+type Finite<T> = { [K in keyof T]: null extends T[K] ? (NonNullable<T[K]> extends number ? number : T[K]) : T[K] };
+/** A party's (or a device's) standing: score, trend, tally record, reputation, whether evidence names it. */
+export type TrustScore = Finite<GeneratedTrustScore>;
+/** One change of a score, with its reason. */
+export type TrustEvent = Finite<GeneratedTrustEvent>;
+/** An attestation: who vouches for whom, for what, how much, until when, and the boost it gave here. */
+export type AttestationView = Finite<GeneratedAttestationView>;
+/** Verified evidence of misbehaviour, as kept. */
+export type EvidenceView = EvidenceView_Serialize;
+/** Everything behind one score. */
+export interface TrustDetail {
+  score: TrustScore;
+  events: TrustEvent[];
+  attestations: AttestationView[];
+  evidence: EvidenceView[];
+}
+/** What to attest: a party, `identity`/`trade`/`service`, a score from 0 to 1, for how many days. */
+export interface Attest {
+  partyId: string;
+  kind: string;
+  score: number;
+  validDays: number;
+}
 
 /** Something the node did or saw. */
 export type NodeEvent = GeneratedNodeEvent;
@@ -59,6 +92,8 @@ export type MyCard = MyCard_Serialize;
 export type ScanUpdate = ScanUpdate_Serialize;
 /** How a contact can be reached right now: online with a round trip, or when it was last seen. */
 export type ContactPresence = ContactPresence_Serialize;
+/** A device of the party: its name, its kind when known, whether it is this one or was revoked. */
+export type CadreDevice = CadreDevice_Serialize;
 /** A one-time enrollment link: the link, when it expires, and a QR code of it (`null` when too long for one). */
 export type EnrollmentLink = EnrollmentLink_Serialize;
 /** A connected peer: its addresses, round trip, and the contact it belongs to, if any. */
@@ -250,4 +285,13 @@ export interface Backend {
   chatMarkNotified(conversation: string, messageId: string): Promise<void>;
   /** What this device's mailbox holds for the party's other devices. */
   chatMailboxStatus(): Promise<MailboxStatus>;
+
+  /** Every party (or device) this node scores, and every contact, contacts first. */
+  trustList(): Promise<TrustScore[]>;
+  /** Everything behind one score: its events newest first, the attestations about it, the evidence against it. */
+  trust(subject: string): Promise<TrustDetail>;
+  /** Signs an attestation about a party and hands it to contacts and the network. Only on the main device. */
+  attest(attest: Attest): Promise<AttestationView>;
+  /** The verified evidence of misbehaviour the node keeps, newest first. */
+  evidence(): Promise<EvidenceView[]>;
 }

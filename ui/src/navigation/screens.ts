@@ -1,4 +1,4 @@
-import { House, MessagesSquare, Network, NotebookTabs, Settings, Users, type LucideIcon } from "lucide-react";
+import { House, MessagesSquare, Network, NotebookTabs, Settings, ShieldCheck, Users, type LucideIcon } from "lucide-react";
 
 /**
  * The screens in the sidebar, in order; Ctrl/Cmd+1… follows this order.
@@ -9,6 +9,7 @@ export const SCREENS = [
   { id: "tallies", icon: NotebookTabs, labelKey: "nav.tallies" },
   { id: "chat", icon: MessagesSquare, labelKey: "nav.chat" },
   { id: "contacts", icon: Users, labelKey: "nav.contacts" },
+  { id: "trust", icon: ShieldCheck, labelKey: "nav.trust" },
   { id: "network", icon: Network, labelKey: "nav.network" },
   { id: "settings", icon: Settings, labelKey: "nav.settings" },
 ] as const satisfies readonly { id: string; icon: LucideIcon; labelKey: string }[];

@@ -15,6 +15,7 @@ import { refreshAfterChat } from "@/chat/queries";
 import { contactQueryKeys, myCardQueryKey, presenceOfEvent, withPresence } from "@/contacts/queries";
 import { identityQueryKeys } from "@/identity/identity";
 import { tallyQueryKeys } from "@/tallies/queries";
+import { trustQueryKeys } from "@/trust/queries";
 import { peerQueryKeys } from "./peers";
 
 export const nodeQueryKeys = {
@@ -79,6 +80,12 @@ function refreshAfter(event: NodeEvent, queryClient: QueryClient): void {
       // Presence lives under the contacts, so it is fetched again too; peers name their contact.
       void queryClient.invalidateQueries({ queryKey: contactQueryKeys.all });
       void queryClient.invalidateQueries({ queryKey: peerQueryKeys.list });
+      // The trust list names contacts and lists every one of them.
+      void queryClient.invalidateQueries({ queryKey: trustQueryKeys.all });
+      return;
+    case "trustChanged":
+    case "evidenceKept":
+      void queryClient.invalidateQueries({ queryKey: trustQueryKeys.all });
       return;
     case "invitesChanged":
       void queryClient.invalidateQueries({ queryKey: contactQueryKeys.invites });

@@ -294,6 +294,42 @@ impl ControlClient {
         )
     }
 
+    /// Every subject with a trust score, and every contact.
+    pub async fn trust_list(&mut self) -> Result<Vec<crate::trust::TrustScore>, ControlError> {
+        decode(self.call(Call::TrustList).await?)
+    }
+
+    /// Everything behind one subject's trust score.
+    pub async fn trust_show(&mut self, subject: &str) -> Result<crate::trust::TrustDetail, ControlError> {
+        decode(
+            self.call(Call::TrustShow {
+                subject: subject.to_owned(),
+            })
+            .await?,
+        )
+    }
+
+    /// Signs an attestation about `attest.party_id` and hands it on.
+    pub async fn trust_attest(
+        &mut self,
+        attest: &crate::trust::Attest,
+    ) -> Result<crate::trust::AttestationView, ControlError> {
+        decode(
+            self.call(Call::TrustAttest {
+                party_id: attest.party_id.clone(),
+                kind: attest.kind.clone(),
+                score: attest.score,
+                valid_days: Some(attest.valid_days),
+            })
+            .await?,
+        )
+    }
+
+    /// Every piece of verified evidence the node keeps.
+    pub async fn trust_evidence(&mut self) -> Result<Vec<crate::trust::EvidenceView>, ControlError> {
+        decode(self.call(Call::TrustEvidence).await?)
+    }
+
     /// Hands a `tallymesh:` link to the node, which shows it in its window.
     pub async fn open_link(&mut self, link: &str) -> Result<(), ControlError> {
         self.call(Call::OpenLink { link: link.to_owned() }).await.map(drop)

@@ -301,6 +301,26 @@ async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, Box<dyn
         } => json(&node.chat().pay(&conversation, &message_id).await?),
         Call::ChatGroupCreate { name, members } => json(&node.chat().create_group(&name, &members).await?),
         Call::MailboxStatus => json(&node.chat().mailbox_status().await?),
+        Call::TrustList => json(&node.trust().list().await?),
+        Call::TrustShow { subject } => json(&node.trust().show(&subject).await?),
+        Call::TrustAttest {
+            party_id,
+            kind,
+            score,
+            valid_days,
+        } => json(
+            &node
+                .trust()
+                .attest(crate::trust::Attest {
+                    party_id,
+                    kind,
+                    score,
+                    valid_days: valid_days.unwrap_or(365),
+                })
+                .await?,
+        ),
+        Call::TrustAttestations => json(&node.trust().attestations().await?),
+        Call::TrustEvidence => json(&node.trust().evidence().await?),
     })
 }
 

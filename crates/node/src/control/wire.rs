@@ -14,7 +14,7 @@ pub const CONTROL_VERSION: ProtocolVersion = ProtocolVersion(1);
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// One call from a client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     /// The protocol version the client speaks.
     pub v: ProtocolVersion,
@@ -27,7 +27,7 @@ pub struct Request {
 
 /// The calls a node answers. Parameters are camelCase fields beside
 /// `method`. Passphrases and phrases print as `redacted` in `Debug`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case", rename_all_fields = "camelCase")]
 pub enum Call {
     /// The node's [`crate::NodeStatus`].
@@ -307,6 +307,34 @@ pub enum Call {
     /// What this node's mailbox holds. Result: a
     /// [`crate::chat::MailboxStatus`].
     MailboxStatus,
+    /// Every subject with a score, and every contact. Result: an array of
+    /// [`crate::trust::TrustScore`].
+    TrustList,
+    /// Everything behind one subject's score. Result: a
+    /// [`crate::trust::TrustDetail`].
+    TrustShow {
+        /// A party id, or a peer id.
+        subject: String,
+    },
+    /// Signs an attestation and hands it on. Result: the
+    /// [`crate::trust::AttestationView`].
+    TrustAttest {
+        /// The party attested.
+        party_id: String,
+        /// `identity`, `trade` or `service`.
+        kind: String,
+        /// How much, from 0 to 1.
+        score: f64,
+        /// For how many days it counts (default 365).
+        #[serde(default)]
+        valid_days: Option<u32>,
+    },
+    /// Every attestation kept. Result: an array of
+    /// [`crate::trust::AttestationView`].
+    TrustAttestations,
+    /// Every piece of verified evidence kept. Result: an array of
+    /// [`crate::trust::EvidenceView`].
+    TrustEvidence,
 }
 
 /// An invite asked for with a card.

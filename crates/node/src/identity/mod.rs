@@ -244,6 +244,8 @@ pub(crate) struct DeviceFacts {
     /// This device's chat identity key (Curve25519), when it chats: its
     /// certificate carries it.
     pub(crate) chat_identity_key: Option<[u8; 32]>,
+    /// Whether this node is the desktop app or a headless node.
+    pub(crate) kind: crate::cadre::DeviceKind,
 }
 
 /// Loads the node's identity at start: the public facts from the database,

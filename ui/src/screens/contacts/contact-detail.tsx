@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { BadgeCheck, Trash2 } from "lucide-react";
+import { BadgeCheck, ShieldCheck, Trash2 } from "lucide-react";
 import { useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { useBackend, type BackendError, type Contact } from "@/backend";
@@ -24,7 +24,11 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { PRESENCE_TICK_MS, PresenceDot, PresenceText } from "@/contacts/presence";
 import { contactQueryKeys, useContact, useContacts, useContactsPresence } from "@/contacts/queries";
 import { formatDateTime } from "@/i18n/format";
+import { useIdentity } from "@/identity/identity";
 import { useNow } from "@/lib/use-now";
+import { AttestDialog } from "@/trust/attest-dialog";
+import { TrustBadge } from "@/trust/trust-badge";
+import { TrustPanel } from "@/trust/trust-panel";
 
 /** One contact in full: the verified party id, devices, addresses, and the way to forget them. */
 export function ContactDetail({ partyId, onClosed }: { partyId: string; onClosed: () => void }) {
@@ -53,7 +57,41 @@ export function ContactDetail({ partyId, onClosed }: { partyId: string; onClosed
       </Card>
     );
   }
-  return <ContactCard key={contact.partyId} contact={contact} onRemoved={onClosed} />;
+  return (
+    <div className="flex flex-col gap-6">
+      <ContactCard key={contact.partyId} contact={contact} onRemoved={onClosed} />
+      <ContactTrust key={`trust-${contact.partyId}`} contact={contact} />
+    </div>
+  );
+}
+
+/** How far this node trusts the contact and why, and the way to vouch for them. */
+function ContactTrust({ contact }: { contact: Contact }) {
+  const { t } = useTranslation();
+  const identity = useIdentity();
+  const [open, setOpen] = useState(false);
+  const canAttest = identity.data?.state === "ready";
+  return (
+    <Card data-testid="contact-trust" className="gap-4 p-6">
+      <h3 className="flex items-center gap-2 text-base font-semibold">
+        <ShieldCheck className="size-[18px] text-primary" aria-hidden />
+        {t("trust.contactTitle")}
+      </h3>
+      <TrustPanel
+        subject={contact.partyId}
+        actions={
+          canAttest ? (
+            <Button variant="outline" data-testid="contact-attest" onClick={() => setOpen(true)}>
+              {t("trust.attest.open")}
+            </Button>
+          ) : undefined
+        }
+      />
+      {canAttest && (
+        <AttestDialog partyId={contact.partyId} name={contact.displayName} open={open} onOpenChange={setOpen} />
+      )}
+    </Card>
+  );
 }
 
 function ContactCard({ contact, onRemoved }: { contact: Contact; onRemoved: () => void }) {
@@ -64,9 +102,12 @@ function ContactCard({ contact, onRemoved }: { contact: Contact; onRemoved: () =
       <header className="flex items-start gap-4 border-b px-6 py-5">
         <Avatar name={contact.displayName} seed={contact.partyId} className="size-12 text-base" />
         <div className="flex min-w-0 flex-1 flex-col gap-1">
-          <h2 data-testid="contact-detail-name" className="truncate text-lg font-semibold tracking-tight">
-            {contact.displayName}
-          </h2>
+          <div className="flex min-w-0 items-center gap-2">
+            <h2 data-testid="contact-detail-name" className="truncate text-lg font-semibold tracking-tight">
+              {contact.displayName}
+            </h2>
+            <TrustBadge partyId={contact.partyId} name={contact.displayName} />
+          </div>
           <p className="flex items-center gap-1.5 text-xs text-muted-foreground">
             <BadgeCheck className="size-3.5 text-primary" aria-hidden />
             {t("contacts.detail.verified")}

@@ -17,6 +17,7 @@ import { useRoute } from "@/navigation/route";
 import { AddContactDialog } from "./add-contact-dialog";
 import { ContactDetail } from "./contact-detail";
 import { MyCardDialog } from "./my-card-dialog";
+import { TrustBadge } from "@/trust/trust-badge";
 
 /** Lower case without accents, so "lucia" finds "Lucía". */
 function folded(text: string): string {
@@ -195,8 +196,11 @@ function ContactList({
                     )}
                   </span>
                   <span className="flex min-w-0 flex-col">
-                    <span className="truncate text-sm font-medium" title={contact.displayName}>
-                      {contact.displayName}
+                    <span className="flex min-w-0 items-center gap-2">
+                      <span className="truncate text-sm font-medium" title={contact.displayName}>
+                        {contact.displayName}
+                      </span>
+                      <TrustBadge partyId={contact.partyId} name={contact.displayName} still />
                     </span>
                     <span className="flex min-w-0 items-baseline gap-1.5 text-xs text-muted-foreground">
                       <span className="shrink-0 font-mono" title={contact.partyId}>

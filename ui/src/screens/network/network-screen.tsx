@@ -1,4 +1,4 @@
-import { Globe, Laptop, MonitorSmartphone, Network, ShieldQuestion, Users, Waypoints, Workflow } from "lucide-react";
+import { Globe, Laptop, Monitor, MonitorSmartphone, Network, Server, ShieldQuestion, Users, Waypoints, Workflow } from "lucide-react";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import type { CadreDevice, NodeStatus, PeerInfo, Reachability } from "@/backend";
@@ -359,6 +359,7 @@ function PartyDevices() {
 
 function PartyDeviceRow({ device, online }: { device: CadreDevice; online: boolean | null }) {
   const { t } = useTranslation();
+  const DeviceIcon = device.kind === "headless" ? Server : device.kind === "desktop" || device.thisDevice ? Laptop : Monitor;
   const presence = device.thisDevice
     ? t("network.devices.thisDevice")
     : online === null
@@ -375,7 +376,7 @@ function PartyDeviceRow({ device, online }: { device: CadreDevice; online: boole
       className="flex items-center gap-3 py-3.5"
     >
       <span aria-hidden className="flex size-9 shrink-0 items-center justify-center rounded-full bg-muted text-muted-foreground">
-        <Laptop className="size-4" />
+        <DeviceIcon className="size-4" />
       </span>
       <div className="flex min-w-0 flex-1 flex-col gap-0.5">
         <span data-testid="network-party-device-name" className="truncate text-sm font-medium">

@@ -51,6 +51,16 @@ describe("Settings → Devices", () => {
     expect(within(phone).queryByTestId("device-revoke")).not.toBeInTheDocument();
   });
 
+  it("says what kind each device is when it said so: this app, a headless node; nothing for one enrolled before kinds", async () => {
+    const identity = sampleIdentity(Date.now());
+    renderApp({ screen: "settings" });
+    await screen.findByTestId("settings-devices");
+    await waitFor(() => expect(rows()).toHaveLength(3));
+    expect(within(rowOf(sampleNodeState(Date.now()).peerId)).getByTestId("device-kind")).toHaveTextContent("Desktop app");
+    expect(within(rowOf(devicePeerId(identity.partyId, 1))).getByTestId("device-kind")).toHaveTextContent("Headless node");
+    expect(within(rowOf(devicePeerId(identity.partyId, 2))).queryByTestId("device-kind")).not.toBeInTheDocument();
+  });
+
   it("the enroll dialog shows a QR code, the link with its expiry and the command for a headless machine", async () => {
     const backend = new MockBackend();
     const { user } = renderApp({ screen: "settings", backend });

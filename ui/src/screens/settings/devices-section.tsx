@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { CheckCircle2, Laptop, Plus, RefreshCw, Server, ShieldOff, Terminal } from "lucide-react";
+import { CheckCircle2, Laptop, Monitor, Plus, RefreshCw, Server, ShieldOff, Terminal } from "lucide-react";
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useBackend, type BackendError, type CadreDevice, type EnrollmentLink } from "@/backend";
@@ -100,7 +100,7 @@ export function DevicesSection() {
 
 function DeviceRow({ device, canRevoke }: { device: CadreDevice; canRevoke: boolean }) {
   const { t, i18n } = useTranslation();
-  const Icon = device.thisDevice ? Laptop : Server;
+  const Icon = device.kind === "headless" ? Server : device.kind === "desktop" || device.thisDevice ? Laptop : Monitor;
   return (
     <li
       data-testid="device-row"
@@ -126,6 +126,11 @@ function DeviceRow({ device, canRevoke }: { device: CadreDevice; canRevoke: bool
           {device.thisDevice && (
             <span data-testid="device-this" className="rounded-full bg-brand-soft px-2 py-0.5 text-xs font-medium text-brand-soft-foreground">
               {t("settings.devices.thisDevice")}
+            </span>
+          )}
+          {device.kind && (
+            <span data-testid="device-kind" className="rounded-full border px-2 py-0.5 text-xs text-muted-foreground">
+              {t(`settings.devices.kind.${device.kind}`)}
             </span>
           )}
           {device.revoked && (

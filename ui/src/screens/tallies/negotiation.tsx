@@ -21,7 +21,10 @@ import { Textarea } from "@/components/ui/textarea";
 import { formatDateTime } from "@/i18n/format";
 import { formatAmount, parseAmount, unitsToText } from "@/lib/amount";
 import { cn } from "@/lib/utils";
+import { useCadreDevices } from "@/cadre/queries";
+import { NodePicker, nodesToName } from "@/tallies/node-picker";
 import { tallyQueryKeys } from "@/tallies/queries";
+import { TallyNodes } from "@/tallies/tally-nodes";
 import { TermsFields, parseCallDays, termsReady, type TermsDraft } from "@/tallies/terms-fields";
 
 /** The offer being negotiated: where it stands, the latest terms against the ones before, and our answer. */
@@ -39,8 +42,25 @@ export function Negotiation({ detail }: { detail: TallyDetail }) {
         canCounter && <Answer summary={summary} onCounter={() => setCountering(true)} />
       )}
       <TermsCompare detail={detail} />
+      <NegotiationNodes detail={detail} />
       <RevisionHistory detail={detail} />
     </div>
+  );
+}
+
+/** The nodes the latest revision names for each side. */
+function NegotiationNodes({ detail }: { detail: TallyDetail }) {
+  const { t } = useTranslation();
+  return (
+    <section aria-labelledby="negotiation-nodes-title" className="flex flex-col gap-3" data-testid="negotiation-nodes">
+      <div className="flex flex-col gap-1">
+        <h2 id="negotiation-nodes-title" className="text-sm font-semibold">
+          {t("tallies.nodes.title")}
+        </h2>
+        <p className="text-sm text-muted-foreground">{t("tallies.nodes.together", { name: detail.summary.partnerName })}</p>
+      </div>
+      <TallyNodes detail={detail} />
+    </section>
   );
 }
 
@@ -221,6 +241,9 @@ function CounterForm({ detail, onDone }: { detail: TallyDetail; onDone: () => vo
     theirCall: String(last?.terms.theirCall ?? 30),
   }));
   const [memo, setMemo] = useState(last?.memo ?? "");
+  const cadre = useCadreDevices();
+  // `null` until the person changes the choice: the nodes this revision names for us.
+  const [nodes, setNodes] = useState<string[] | null>(null);
   const counter = useMutation<TallySummary, BackendError, TallyTerms>({
     mutationFn: (terms) => backend.counterTally(summary.id, terms),
     onSuccess: () => {
@@ -241,6 +264,7 @@ function CounterForm({ detail, onDone }: { detail: TallyDetail; onDone: () => vo
       ourCall: parseCallDays(draft.ourCall) ?? 0,
       theirCall: parseCallDays(draft.theirCall) ?? 0,
       memo: memo.trim(),
+      ourNodes: nodesToName(cadre.data, nodes, detail.ourNodes),
     });
   }
   return (
@@ -255,6 +279,10 @@ function CounterForm({ detail, onDone }: { detail: TallyDetail; onDone: () => vo
           <Label htmlFor={memoId}>{t("tallies.new.memo")}</Label>
           <Input id={memoId} data-testid="counter-memo" value={memo} maxLength={200} onChange={(event) => setMemo(event.target.value)} />
         </div>
+        <fieldset className="flex flex-col gap-3">
+          <legend className="mb-1 text-sm font-medium">{t("tallies.nodes.title")}</legend>
+          <NodePicker chosen={nodes} initial={detail.ourNodes} onChange={setNodes} testId="counter-nodes" />
+        </fieldset>
         {counter.isError && <FormError message={counter.error.message} testId="counter-error" />}
         <div className="flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
           <Button variant="outline" onClick={onDone}>

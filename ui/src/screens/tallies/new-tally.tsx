@@ -12,9 +12,11 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Textarea } from "@/components/ui/textarea";
+import { useCadreDevices } from "@/cadre/queries";
 import { useContacts } from "@/contacts/queries";
 import { parseAmount } from "@/lib/amount";
 import { cn } from "@/lib/utils";
+import { NodePicker, nodesToName } from "@/tallies/node-picker";
 import { tallyQueryKeys } from "@/tallies/queries";
 import { TermsFields, parseCallDays, termsReady, type TermsDraft } from "@/tallies/terms-fields";
 
@@ -22,13 +24,17 @@ import { TermsFields, parseCallDays, termsReady, type TermsDraft } from "@/talli
 const NEW_TALLY_UNIT = { code: "CHIP", scale: 3 };
 const EXPIRY_CHOICES = [24, 72, 168, 336] as const;
 
-/** Offers a tally to a contact: who, which side, the limits each way, the call, a memo, a contract, an expiry. */
+/**
+ * Offers a tally to a contact: who, which side, the limits each way, the call,
+ * which of our devices keep it, a memo, a contract, an expiry.
+ */
 export function NewTally({ onDone, onCancel }: { onDone: (id: string) => void; onCancel: () => void }) {
   const { t } = useTranslation();
   const backend = useBackend();
   const queryClient = useQueryClient();
   const toast = useToast();
   const contacts = useContacts();
+  const cadre = useCadreDevices();
   const ids = { partner: useId(), memo: useId(), expiry: useId(), title: useId(), text: useId() };
   const [partyId, setPartyId] = useState("");
   const [side, setSide] = useState<TallySide>("stock");
@@ -37,6 +43,8 @@ export function NewTally({ onDone, onCancel }: { onDone: (id: string) => void; o
   const [withContract, setWithContract] = useState(false);
   const [contract, setContract] = useState({ title: "", text: "" });
   const [expiresInHours, setExpiresInHours] = useState<number>(72);
+  // `null` until the person changes the choice: every device of the cadre.
+  const [nodes, setNodes] = useState<string[] | null>(null);
   const [tried, setTried] = useState(false);
 
   const partner = contacts.data?.find((contact) => contact.partyId === partyId);
@@ -69,8 +77,8 @@ export function NewTally({ onDone, onCancel }: { onDone: (id: string) => void; o
       memo: memo.trim(),
       contract: withContract ? { title: contract.title.trim(), text: contract.text } : null,
       expiresInHours,
-      // Every device of our cadre keeps the tally.
-      ourNodes: null,
+      // The devices ticked; `null` (every device) when they could not be listed.
+      ourNodes: nodesToName(cadre.data, nodes, null),
     });
   }
 
@@ -150,6 +158,10 @@ export function NewTally({ onDone, onCancel }: { onDone: (id: string) => void; o
 
           <Section title={t("tallies.new.terms")} description={t("tallies.new.termsHelp")}>
             <TermsFields draft={terms} onChange={setTerms} unit={NEW_TALLY_UNIT} partnerName={partnerName} showEmpty={tried} />
+          </Section>
+
+          <Section title={t("tallies.nodes.title")}>
+            <NodePicker chosen={nodes} onChange={setNodes} testId="new-tally-nodes" />
           </Section>
 
           <Section title={t("tallies.new.details")}>

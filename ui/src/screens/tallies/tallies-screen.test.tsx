@@ -1,6 +1,6 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
-import { HUERTA_AGREEMENT, MockBackend, mockHexId, sampleContacts } from "@/backend";
+import { HUERTA_AGREEMENT, MockBackend, devicePeerId, mockHexId, sampleContacts, sampleIdentity, sampleNodeState } from "@/backend";
 import { renderApp } from "../../../test/render-app";
 
 const contacts = sampleContacts(Date.now());
@@ -9,6 +9,10 @@ const BRUNO = mockHexId("tally:bruno");
 const CHIARA = mockHexId("tally:chiara");
 const HUERTA = mockHexId("tally:huerta");
 const DMITRI = mockHexId("tally:dmitri");
+/** This device, the sample party's laptop. */
+const LAPTOP = sampleNodeState(Date.now()).peerId;
+/** The sample party's always-on headless home box (the sample cadre's device 1). */
+const HOME_BOX = devicePeerId(sampleIdentity(Date.now()).partyId, 1);
 
 function rowOf(id: string): HTMLElement {
   const row = screen.getAllByTestId("tally-row").find((entry) => entry.getAttribute("data-tally-id") === id);
@@ -115,7 +119,8 @@ describe("New tally", () => {
         memo: "Bike parts",
         contract: { title: "Workshop terms", text: "Parts are paid on delivery." },
         expiresInHours: 72,
-        ourNodes: null,
+        // Every device of the cadre, by default.
+        ourNodes: [LAPTOP, HOME_BOX],
       }),
     );
     expect(await screen.findByTestId("negotiation-state")).toHaveTextContent("Waiting for Bruno Costa's answer.");
@@ -181,6 +186,8 @@ describe("Negotiation", () => {
         ourCall: 30,
         theirCall: 60,
         memo: "Weekly vegetable box",
+        // The nodes our offer named, kept.
+        ourNodes: [LAPTOP],
       }),
     );
     expect(await screen.findByTestId("negotiation-state")).toHaveAttribute("data-state", "waiting-partner");

@@ -14,6 +14,7 @@ import { BalanceBar, SignedAmount, StageBadge, balanceWords } from "@/tallies/ba
 import { useTallies } from "@/tallies/queries";
 import { NewTally } from "./new-tally";
 import { TallyPage } from "./tally-page";
+import { TrustBadge } from "@/trust/trust-badge";
 
 /** The route part that opens the new-tally flow (`#/tallies/new`); tally ids are hex, so it can't be one. */
 export const NEW_TALLY = "new";
@@ -120,6 +121,7 @@ function TallyList({ tallies, onOpen }: { tallies: TallySummary[]; onOpen: (id: 
                     {tally.partnerName}
                   </span>
                   <StageBadge tally={tally} />
+                  <TrustBadge partyId={tally.partyId} name={tally.partnerName} still />
                 </span>
                 <span className="truncate text-xs text-muted-foreground">
                   {tally.memo || t(`tallies.side.${tally.side}.short`)}

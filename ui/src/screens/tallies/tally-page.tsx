@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { ArrowDownLeft, ArrowLeft, ArrowUpRight, Download, Loader2, Lock, ReceiptText } from "lucide-react";
-import { useState, type ReactNode } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useBackend, type BackendError, type ChitView, type InvoiceView, type TallyDetail } from "@/backend";
 import { Avatar } from "@/components/avatar";
@@ -24,16 +24,15 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { formatDateTime } from "@/i18n/format";
 import { formatAmount } from "@/lib/amount";
-import { shortenId } from "@/lib/ids";
 import { cn } from "@/lib/utils";
-import { usePeers } from "@/node/peers";
-import { useNodeStatus } from "@/node/node-status";
 import { BalanceBar, BalanceBarLegend, StageBadge, balanceWords } from "@/tallies/balance";
 import { tallyQueryKeys, useTally } from "@/tallies/queries";
+import { TallyNodes } from "@/tallies/tally-nodes";
 import { ChitHistory } from "./chit-history";
 import { MoneyDialog, type MoneyKind } from "./money-dialog";
 import { Negotiation, RevisionHistory, TermsCompare } from "./negotiation";
 import { TradingForm } from "./trading-form";
+import { TrustBadge } from "@/trust/trust-badge";
 
 /** One tally: its header with the balance and limits, what waits for us, and its tabs. */
 export function TallyPage({ id, onBack }: { id: string; onBack: () => void }) {
@@ -110,7 +109,7 @@ function TallyView({ detail }: { detail: TallyDetail }) {
             </TabsContent>
           )}
           <TabsContent value="network">
-            <TallyNetwork detail={detail} />
+            <TallyNodes detail={detail} />
           </TabsContent>
         </Tabs>
       )}
@@ -135,6 +134,7 @@ function TallyHeader({ detail, onMoney }: { detail: TallyDetail; onMoney: (kind:
                 {summary.partnerName}
               </h1>
               <StageBadge tally={summary} />
+              <TrustBadge partyId={summary.partyId} name={summary.partnerName} />
             </div>
             <p className="flex items-center gap-1 text-xs text-muted-foreground">
               <span className="font-mono" title={summary.partyId}>
@@ -353,44 +353,5 @@ function CloseTally({ detail }: { detail: TallyDetail }) {
         </AlertDialogFooter>
       </AlertDialogContent>
     </AlertDialog>
-  );
-}
-
-/** The nodes both parties nominated for the tally, and which of them are connected now. */
-function TallyNetwork({ detail }: { detail: TallyDetail }) {
-  const { t } = useTranslation();
-  const peers = usePeers();
-  const status = useNodeStatus();
-  const connected = new Set((peers.data ?? []).map((peer) => peer.peerId));
-  if (status.data) connected.add(status.data.peerId);
-  const list = (title: string, nodes: string[]): ReactNode => (
-    <section className="flex flex-col gap-2">
-      <h3 className="text-sm font-semibold">{title}</h3>
-      {nodes.length === 0 ? (
-        <p className="text-sm text-muted-foreground">{t("tallies.network.none")}</p>
-      ) : (
-        <ul className="flex flex-col divide-y rounded-lg border bg-card text-sm">
-          {nodes.map((node) => {
-            const up = connected.has(node);
-            return (
-              <li key={node} className="flex items-center gap-3 px-4 py-2.5" data-testid="tally-node">
-                <span aria-hidden className={cn("size-2 shrink-0 rounded-full", up ? "bg-success" : "bg-muted-foreground/50")} />
-                <span className="min-w-0 flex-1 truncate font-mono text-[13px]" title={node}>
-                  {shortenId(node)}
-                </span>
-                <span className="text-xs text-muted-foreground">{up ? t("tallies.network.up") : t("tallies.network.notConnected")}</span>
-                <CopyButton value={node} label={t("copy.peerId")} />
-              </li>
-            );
-          })}
-        </ul>
-      )}
-    </section>
-  );
-  return (
-    <div className="grid gap-6 md:grid-cols-2">
-      {list(t("tallies.network.ours"), detail.ourNodes)}
-      {list(t("tallies.network.theirs", { name: detail.summary.partnerName }), detail.theirNodes)}
-    </div>
   );
 }

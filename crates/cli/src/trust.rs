@@ -1,0 +1,215 @@
+//! `tallymesh trust …`: scores, attestations and evidence, through the
+//! running node.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Serialize;
+use tallymesh_node::control::ControlClient;
+use tallymesh_node::trust::{Attest, AttestationView, EvidenceView, TrustDetail, TrustScore};
+
+use crate::format;
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Every score this node keeps, or everything behind one: its events, attestations and evidence
+    Show(ShowArgs),
+    /// Sign an attestation about a party and hand it to contacts and the network
+    Attest(AttestArgs),
+    /// The verified evidence of misbehaviour this node keeps
+    Evidence(JsonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A party id (`did:key:…`) or a peer id; every subject when absent
+    subject: Option<String>,
+    #[command(flatten)]
+    out: JsonArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum KindArg {
+    /// I know who this is
+    Identity,
+    /// This party keeps its tallies
+    Trade,
+    /// This party's nodes serve well
+    Service,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// The party attested (`did:key:…`)
+    party_id: String,
+    /// How much, from 0 to 1
+    #[arg(long)]
+    score: f64,
+    /// What the attestation vouches for
+    #[arg(long, value_enum, default_value = "trade")]
+    kind: KindArg,
+    /// For how many days it counts (1 to 366)
+    #[arg(long, default_value_t = 365)]
+    days: u32,
+    #[command(flatten)]
+    out: JsonArgs,
+}
+
+/// Runs one `trust` command.
+pub async fn run(data_dir: PathBuf, command: TrustCommand) -> Result<(), String> {
+    let mut client = ControlClient::connect(&data_dir).await.map_err(|e| {
+        format!("{e}\nTrust commands need the running node: start it with `tallymesh node run` or the app.")
+    })?;
+    match command {
+        TrustCommand::Show(args) => match args.subject {
+            Some(subject) => {
+                let detail = client.trust_show(&subject).await.map_err(|e| e.to_string())?;
+                if args.out.json {
+                    return print_json(&detail);
+                }
+                print!("{}", detail_text(&detail));
+                Ok(())
+            }
+            None => {
+                let list = client.trust_list().await.map_err(|e| e.to_string())?;
+                if args.out.json {
+                    return print_json(&list);
+                }
+                if list.is_empty() {
+                    println!("No scores yet: this node has not dealt with anyone.");
+                }
+                for score in &list {
+                    println!("{}", score_line(score));
+                }
+                Ok(())
+            }
+        },
+        TrustCommand::Attest(args) => {
+            let attest = Attest {
+                party_id: args.party_id,
+                kind: match args.kind {
+                    KindArg::Identity => "identity",
+                    KindArg::Trade => "trade",
+                    KindArg::Service => "service",
+                }
+                .to_owned(),
+                score: args.score,
+                valid_days: args.days,
+            };
+            let view = client.trust_attest(&attest).await.map_err(|e| e.to_string())?;
+            if args.out.json {
+                return print_json(&view);
+            }
+            println!("{}", attestation_line(&view));
+            Ok(())
+        }
+        TrustCommand::Evidence(args) => {
+            let evidence = client.trust_evidence().await.map_err(|e| e.to_string())?;
+            if args.json {
+                return print_json(&evidence);
+            }
+            if evidence.is_empty() {
+                println!("No evidence of misbehaviour.");
+            }
+            for piece in &evidence {
+                println!("{}", evidence_line(piece));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), String> {
+    println!("{}", serde_json::to_string_pretty(value).map_err(|e| e.to_string())?);
+    Ok(())
+}
+
+fn name_of(score: &TrustScore) -> String {
+    match &score.display_name {
+        Some(name) => format!("{name} ({})", score.subject),
+        None => score.subject.clone(),
+    }
+}
+
+fn score_line(score: &TrustScore) -> String {
+    let flag = if score.convicted { "  evidence against it" } else { "" };
+    format!(
+        "{:.3}  reputation {:.3}  {}{flag}",
+        score.score,
+        score.reputation,
+        name_of(score)
+    )
+}
+
+fn attestation_line(view: &AttestationView) -> String {
+    let attester = view.attester_name.clone().unwrap_or_else(|| view.attester.clone());
+    let subject = view.subject_name.clone().unwrap_or_else(|| view.subject.clone());
+    let expired = if view.expired { ", expired" } else { "" };
+    format!(
+        "{attester} vouches for {subject}: {} at {:.2}, until {}{expired}",
+        view.kind,
+        view.score,
+        format::date_time(view.expires_at_ms)
+    )
+}
+
+fn evidence_line(piece: &EvidenceView) -> String {
+    let who = match (&piece.party_name, &piece.party_id) {
+        (Some(name), Some(id)) => format!("{name} ({id})"),
+        (None, Some(id)) => id.clone(),
+        _ => format!("device {}", piece.node),
+    };
+    format!(
+        "{}  {who} {} [{}]",
+        format::date_time(piece.received_at_ms),
+        piece.summary,
+        piece.kind
+    )
+}
+
+fn detail_text(detail: &TrustDetail) -> String {
+    let s = &detail.score;
+    let mut out = format!(
+        "{}\nscore       {:.3}\nreputation  {:.3} (trend {:.3}, statistics {:.3}: {} kept, {} broken)\n",
+        name_of(s),
+        s.score,
+        s.reputation,
+        s.trend,
+        s.statistics,
+        s.kept,
+        s.broken
+    );
+    if !detail.evidence.is_empty() {
+        out.push_str("\nevidence\n");
+        for piece in &detail.evidence {
+            out.push_str(&format!("  {}\n", evidence_line(piece)));
+        }
+    }
+    if !detail.attestations.is_empty() {
+        out.push_str("\nattestations\n");
+        for view in &detail.attestations {
+            out.push_str(&format!("  {}\n", attestation_line(view)));
+        }
+    }
+    out.push_str("\nhistory (newest first)\n");
+    if detail.events.is_empty() {
+        out.push_str("  nothing yet\n");
+    }
+    for event in &detail.events {
+        out.push_str(&format!(
+            "  {}  {:+.3} → {:.3}  {}\n",
+            format::date_time(event.at_ms),
+            event.delta,
+            event.score,
+            event.reason
+        ));
+    }
+    out
+}

@@ -1,0 +1,503 @@
+//! The score model: how a node's trust in a party moves, as pure functions.
+//!
+//! A score is a number in `[0, 1]`. Every party starts at
+//! [`TrustConfig::start`]; what the node sees moves it ([`ScoreChange`]):
+//! slowly up for valid behaviour, fast down for invalid messages, timeouts
+//! and proven fraud. Between changes it decays back toward the start
+//! ([`decay`]), so old behaviour counts less than new. A signed attestation
+//! by a trusted party adds a transitive [`boost`]. The [`reputation`] mixes
+//! the score with its trend and with real statistics of the party's tallies.
+//!
+//! Nothing here reads a clock: time is always a parameter.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Timestamp;
+
+/// Every parameter of the model, with the defaults the design names.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustConfig {
+    /// Where every party starts, and where decay leads back to.
+    pub start: f64,
+    /// Added for each valid message.
+    pub valid_message: f64,
+    /// Taken away for each invalid message (malformed, wrongly signed,
+    /// against a protocol's rules).
+    pub invalid_message: f64,
+    /// Taken away for each request the peer let time out.
+    pub timeout: f64,
+    /// Taken away when verified evidence of fraud names the party: a
+    /// sharp drop, from the start to nothing with the defaults.
+    pub evidence_penalty: f64,
+    /// The share of the distance to the start that decay removes per
+    /// [`TrustConfig::decay_interval_ms`], in `[0, 1]`.
+    pub decay_rate: f64,
+    /// The interval of [`TrustConfig::decay_rate`], in milliseconds.
+    pub decay_interval_ms: u64,
+    /// The factor of the transitive boost: recommended score ×
+    /// recommender's score × this.
+    pub attestation_weight: f64,
+    /// The least score a party must have for its attestations to count
+    /// (contacts count whatever their score).
+    pub recommender_threshold: f64,
+    /// How far back the trend looks, in milliseconds.
+    pub trend_window_ms: u64,
+    /// Weight of the current score in the reputation.
+    pub reputation_score_weight: f64,
+    /// Weight of the trend in the reputation.
+    pub reputation_trend_weight: f64,
+    /// Weight of the real statistics in the reputation.
+    pub reputation_statistics_weight: f64,
+    /// Gossip that reaches the node through a peer scored below this is
+    /// not forwarded.
+    pub relay_threshold: f64,
+    /// A peer whose score falls below this is disconnected, and its new
+    /// connections are closed while it stays there.
+    pub disconnect_below: f64,
+    /// Below this score a party's tokens are not accepted offline at all;
+    /// from here to 1 the offline acceptance cap grows linearly.
+    pub offline_floor: f64,
+}
+
+impl Default for TrustConfig {
+    fn default() -> Self {
+        TrustConfig {
+            start: 0.5,
+            valid_message: 0.001,
+            invalid_message: 0.1,
+            timeout: 0.05,
+            evidence_penalty: 0.5,
+            decay_rate: 0.05,
+            decay_interval_ms: 60 * 60 * 1000,
+            attestation_weight: 0.1,
+            recommender_threshold: 0.5,
+            trend_window_ms: 7 * 24 * 60 * 60 * 1000,
+            reputation_score_weight: 0.6,
+            reputation_trend_weight: 0.2,
+            reputation_statistics_weight: 0.2,
+            relay_threshold: 0.2,
+            disconnect_below: 0.1,
+            offline_floor: 0.3,
+        }
+    }
+}
+
+/// Something the node saw that moves a party's score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ScoreChange {
+    /// `count` valid messages.
+    Valid {
+        /// How many.
+        count: u32,
+    },
+    /// `count` invalid messages.
+    Invalid {
+        /// How many.
+        count: u32,
+    },
+    /// `count` requests that timed out.
+    Timeout {
+        /// How many.
+        count: u32,
+    },
+    /// Verified evidence of fraud.
+    Evidence,
+    /// A transitive boost from an attestation (see [`boost`]); negative
+    /// when a newer attestation of the same attester lowers an earlier one.
+    Attested {
+        /// The boost, in `[-1, 1]`.
+        boost: f64,
+    },
+}
+
+impl ScoreChange {
+    /// How much the change moves a score before clamping.
+    pub fn delta(&self, config: &TrustConfig) -> f64 {
+        match *self {
+            ScoreChange::Valid { count } => config.valid_message * f64::from(count),
+            ScoreChange::Invalid { count } => -config.invalid_message * f64::from(count),
+            ScoreChange::Timeout { count } => -config.timeout * f64::from(count),
+            ScoreChange::Evidence => -config.evidence_penalty,
+            ScoreChange::Attested { boost } => {
+                if boost.is_finite() {
+                    boost
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+/// `value` held in `[0, 1]`; not-a-number reads as 0.
+pub fn clamp(value: f64) -> f64 {
+    if value.is_nan() { 0.0 } else { value.clamp(0.0, 1.0) }
+}
+
+/// The score after `change`: the delta added, the result held in `[0, 1]`.
+pub fn apply(score: f64, change: ScoreChange, config: &TrustConfig) -> f64 {
+    clamp(clamp(score) + change.delta(config))
+}
+
+/// The score `elapsed_ms` later with nothing else happening: its distance
+/// to the start shrinks by the decay rate per interval,
+/// `start + (score − start) · (1 − rate)^(elapsed / interval)`.
+///
+/// Decay composes: decaying over `a` then over `b` is decaying over
+/// `a + b`, so a node may apply it whenever it reads or changes a score.
+pub fn decay(score: f64, elapsed_ms: u64, config: &TrustConfig) -> f64 {
+    decay_toward(score, config.start, elapsed_ms, config)
+}
+
+/// [`decay`], but toward `target` rather than the start: a party that
+/// verified evidence names decays toward 0, so time alone never makes a
+/// proven cheat trusted again.
+pub fn decay_toward(score: f64, target: f64, elapsed_ms: u64, config: &TrustConfig) -> f64 {
+    let (score, target) = (clamp(score), clamp(target));
+    if config.decay_interval_ms == 0 || elapsed_ms == 0 {
+        return score;
+    }
+    let keep = 1.0 - clamp(config.decay_rate);
+    // Precision: whole intervals of u64 milliseconds fit f64 well enough
+    // for a factor that only ever shrinks.
+    #[allow(clippy::cast_precision_loss)]
+    let intervals = elapsed_ms as f64 / config.decay_interval_ms as f64;
+    clamp(target + (score - target) * keep.powf(intervals))
+}
+
+/// A score and the moment it was last brought up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScoreState {
+    /// The score at `at`.
+    pub value: f64,
+    /// When it was last decayed or changed.
+    pub at: Timestamp,
+}
+
+impl ScoreState {
+    /// A party never seen before, at `at`.
+    pub fn fresh(at: Timestamp, config: &TrustConfig) -> ScoreState {
+        ScoreState {
+            value: clamp(config.start),
+            at,
+        }
+    }
+
+    /// The state decayed up to `now` toward `target` (an earlier `now`
+    /// changes nothing).
+    pub fn at(self, now: Timestamp, target: f64, config: &TrustConfig) -> ScoreState {
+        if now <= self.at {
+            return self;
+        }
+        ScoreState {
+            value: decay_toward(self.value, target, now.millis_since(self.at), config),
+            at: now,
+        }
+    }
+
+    /// The state after `change` at `now`, decayed toward `target` first.
+    pub fn changed(self, change: ScoreChange, now: Timestamp, target: f64, config: &TrustConfig) -> ScoreState {
+        let current = self.at(now, target, config);
+        ScoreState {
+            value: apply(current.value, change, config),
+            at: current.at,
+        }
+    }
+}
+
+/// The transitive boost an attestation gives its subject:
+/// recommended score × recommender's score × [`TrustConfig::attestation_weight`].
+pub fn boost(recommended: f64, recommender: f64, config: &TrustConfig) -> f64 {
+    clamp(recommended) * clamp(recommender) * clamp(config.attestation_weight)
+}
+
+/// Whether a party's attestations count: a contact's always do; anyone
+/// else's once its score reaches [`TrustConfig::recommender_threshold`].
+pub fn counts_as_recommender(score: f64, is_contact: bool, config: &TrustConfig) -> bool {
+    is_contact || clamp(score) >= config.recommender_threshold
+}
+
+/// The trend in `[0, 1]`: 0.5 when the score is where it was a trend
+/// window ago, above when it rose, below when it fell
+/// (`0.5 + (now − then) / 2`).
+pub fn trend(now: f64, then: f64) -> f64 {
+    clamp(0.5 + (clamp(now) - clamp(then)) / 2.0)
+}
+
+/// What a party did on its tallies with this node's party: commitments
+/// kept (payments certified within the limits, invoices paid) and broken
+/// (invoices declined). Later: lifts completed and failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Statistics {
+    /// Commitments kept.
+    pub kept: u64,
+    /// Commitments broken.
+    pub broken: u64,
+}
+
+/// The statistics as a number in `[0, 1]`:
+/// `(kept + 1) / (kept + broken + 2)`, so a party with no record reads 0.5
+/// and each kept or broken commitment moves it less than the one before.
+pub fn statistics(stats: Statistics) -> f64 {
+    // Counts above 2^53 lose precision, far beyond any tally's life.
+    #[allow(clippy::cast_precision_loss)]
+    let (kept, broken) = (stats.kept as f64, stats.broken as f64);
+    clamp((kept + 1.0) / (kept + broken + 2.0))
+}
+
+/// The reputation: `0.6 × score + 0.2 × trend + 0.2 × statistics` with
+/// the default weights (each weight from the config; together they should
+/// sum to 1, and the result is held in `[0, 1]` regardless).
+pub fn reputation(score: f64, trend: f64, statistics: f64, config: &TrustConfig) -> f64 {
+    clamp(
+        config.reputation_score_weight * clamp(score)
+            + config.reputation_trend_weight * clamp(trend)
+            + config.reputation_statistics_weight * clamp(statistics),
+    )
+}
+
+/// How a lift route ranks, for the lift protocol: the product of the
+/// scores of the parties along it (every hop must hold its promise), so
+/// one weak hop pulls the whole route down. An empty route ranks 1.
+pub fn route_score(hops: &[f64]) -> f64 {
+    hops.iter().fold(1.0, |product, hop| product * clamp(*hop))
+}
+
+/// The most units of a party's tokens to accept offline, for the token
+/// exchange: nothing below [`TrustConfig::offline_floor`], rising linearly
+/// to `full_cap` at a score of 1.
+pub fn offline_acceptance_cap(score: f64, full_cap: u64, config: &TrustConfig) -> u64 {
+    let floor = clamp(config.offline_floor);
+    if floor >= 1.0 {
+        return 0;
+    }
+    let share = clamp((clamp(score) - floor) / (1.0 - floor));
+    // The share is in [0, 1], so the product is in [0, full_cap].
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let cap = (full_cap as f64 * share).floor() as u64;
+    cap.min(full_cap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const HOUR: u64 = 60 * 60 * 1000;
+
+    fn any_change() -> impl Strategy<Value = ScoreChange> {
+        prop_oneof![
+            (0u32..10_000).prop_map(|count| ScoreChange::Valid { count }),
+            (0u32..100).prop_map(|count| ScoreChange::Invalid { count }),
+            (0u32..100).prop_map(|count| ScoreChange::Timeout { count }),
+            Just(ScoreChange::Evidence),
+            (-1.0f64..=1.0).prop_map(|boost| ScoreChange::Attested { boost }),
+        ]
+    }
+
+    fn is_rise(change: ScoreChange) -> bool {
+        match change {
+            ScoreChange::Valid { .. } => true,
+            ScoreChange::Attested { boost } => boost >= 0.0,
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn the_defaults_are_the_ones_the_design_names() {
+        let c = TrustConfig::default();
+        assert_eq!(c.start, 0.5);
+        assert_eq!(ScoreChange::Valid { count: 1 }.delta(&c), 0.001);
+        assert_eq!(ScoreChange::Invalid { count: 1 }.delta(&c), -0.1);
+        assert_eq!(ScoreChange::Timeout { count: 1 }.delta(&c), -0.05);
+        assert_eq!(c.attestation_weight, 0.1);
+        assert_eq!(
+            (
+                c.reputation_score_weight,
+                c.reputation_trend_weight,
+                c.reputation_statistics_weight
+            ),
+            (0.6, 0.2, 0.2)
+        );
+    }
+
+    #[test]
+    fn one_invalid_message_undoes_a_hundred_valid_ones() {
+        let c = TrustConfig::default();
+        let up = apply(0.5, ScoreChange::Valid { count: 100 }, &c);
+        assert!((up - 0.6).abs() < 1e-12, "{up}");
+        let down = apply(up, ScoreChange::Invalid { count: 1 }, &c);
+        assert!((down - 0.5).abs() < 1e-12, "{down}");
+    }
+
+    #[test]
+    fn a_boost_is_recommended_times_recommender_times_a_tenth() {
+        let c = TrustConfig::default();
+        assert!((boost(0.9, 0.8, &c) - 0.072).abs() < 1e-12);
+        let raised = apply(
+            0.5,
+            ScoreChange::Attested {
+                boost: boost(0.9, 0.8, &c),
+            },
+            &c,
+        );
+        assert!((raised - 0.572).abs() < 1e-12, "{raised}");
+    }
+
+    #[test]
+    fn decay_halves_the_distance_in_the_expected_time() {
+        let c = TrustConfig {
+            decay_rate: 0.5,
+            decay_interval_ms: HOUR,
+            ..TrustConfig::default()
+        };
+        assert!((decay(0.9, HOUR, &c) - 0.7).abs() < 1e-12);
+        assert!((decay(0.1, 2 * HOUR, &c) - 0.4).abs() < 1e-12);
+        assert_eq!(decay(0.9, 0, &c), 0.9);
+    }
+
+    #[test]
+    fn reputation_mixes_score_trend_and_statistics() {
+        let c = TrustConfig::default();
+        let r = reputation(0.5, 1.0, 0.0, &c);
+        assert!((r - 0.5).abs() < 1e-12, "{r}");
+        assert!((reputation(1.0, 1.0, 1.0, &c) - 1.0).abs() < 1e-12);
+        assert_eq!(statistics(Statistics::default()), 0.5);
+        assert!((statistics(Statistics { kept: 8, broken: 0 }) - 0.9).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_offline_cap_is_nothing_below_the_floor_and_full_at_one() {
+        let c = TrustConfig::default();
+        assert_eq!(offline_acceptance_cap(0.2, 10_000, &c), 0);
+        assert_eq!(offline_acceptance_cap(0.3, 10_000, &c), 0);
+        assert_eq!(offline_acceptance_cap(1.0, 10_000, &c), 10_000);
+        assert_eq!(offline_acceptance_cap(0.65, 10_000, &c), 5_000);
+    }
+
+    #[test]
+    fn one_weak_hop_pulls_a_route_down() {
+        assert_eq!(route_score(&[]), 1.0);
+        assert!(route_score(&[0.9, 0.9, 0.1]) < route_score(&[0.6, 0.6, 0.6]));
+    }
+
+    proptest! {
+        #[test]
+        fn scores_stay_between_zero_and_one(
+            start in -2.0f64..3.0,
+            changes in proptest::collection::vec((any_change(), 0u64..(100 * HOUR)), 0..64),
+        ) {
+            let c = TrustConfig::default();
+            let mut state = ScoreState { value: start, at: Timestamp::EPOCH };
+            for (change, gap) in changes {
+                let now = state.at.plus_millis(gap);
+                state = state.changed(change, now, c.start, &c);
+                prop_assert!((0.0..=1.0).contains(&state.value), "{}", state.value);
+            }
+        }
+
+        #[test]
+        fn rises_never_lower_and_falls_never_raise(score in 0.0f64..=1.0, change in any_change()) {
+            let c = TrustConfig::default();
+            let after = apply(score, change, &c);
+            if is_rise(change) {
+                prop_assert!(after >= score);
+            } else {
+                prop_assert!(after <= score);
+            }
+        }
+
+        #[test]
+        fn a_higher_score_stays_at_least_as_high_after_the_same_change(
+            a in 0.0f64..=1.0, b in 0.0f64..=1.0, change in any_change(), elapsed in 0u64..(1000 * HOUR),
+        ) {
+            let c = TrustConfig::default();
+            let (low, high) = if a <= b { (a, b) } else { (b, a) };
+            prop_assert!(apply(low, change, &c) <= apply(high, change, &c));
+            prop_assert!(decay(low, elapsed, &c) <= decay(high, elapsed, &c) + 1e-12);
+        }
+
+        #[test]
+        fn more_valid_messages_never_score_lower(score in 0.0f64..=1.0, n in 0u32..5_000, more in 0u32..5_000) {
+            let c = TrustConfig::default();
+            let fewer = apply(score, ScoreChange::Valid { count: n }, &c);
+            let most = apply(score, ScoreChange::Valid { count: n + more }, &c);
+            prop_assert!(most >= fewer);
+        }
+
+        #[test]
+        fn decay_moves_toward_the_start_and_converges(
+            score in 0.0f64..=1.0, t1 in 0u64..(500 * HOUR), t2 in 0u64..(500 * HOUR),
+        ) {
+            let c = TrustConfig::default();
+            let (early, late) = if t1 <= t2 { (t1, t2) } else { (t2, t1) };
+            let d_early = (decay(score, early, &c) - c.start).abs();
+            let d_late = (decay(score, late, &c) - c.start).abs();
+            prop_assert!(d_late <= d_early + 1e-12);
+            prop_assert!(d_early <= (score - c.start).abs() + 1e-12);
+            // The same side of the start: decay never overshoots.
+            prop_assert!((decay(score, late, &c) - c.start) * (score - c.start) >= 0.0);
+            // After a long time the score is at the start.
+            prop_assert!((decay(score, 10_000 * HOUR, &c) - c.start).abs() < 1e-9);
+        }
+
+        #[test]
+        fn decaying_in_steps_is_decaying_at_once(score in 0.0f64..=1.0, a in 0u64..(100 * HOUR), b in 0u64..(100 * HOUR)) {
+            let c = TrustConfig::default();
+            let stepwise = decay(decay(score, a, &c), b, &c);
+            prop_assert!((stepwise - decay(score, a + b, &c)).abs() < 1e-9);
+        }
+
+        #[test]
+        fn boosts_grow_with_both_scores(r1 in 0.0f64..=1.0, r2 in 0.0f64..=1.0, t in 0.0f64..=1.0) {
+            let c = TrustConfig::default();
+            let (low, high) = if r1 <= r2 { (r1, r2) } else { (r2, r1) };
+            prop_assert!(boost(low, t, &c) <= boost(high, t, &c));
+            prop_assert!(boost(t, low, &c) <= boost(t, high, &c));
+            prop_assert!((0.0..=c.attestation_weight).contains(&boost(r1, r2, &c)));
+        }
+
+        #[test]
+        fn reputation_is_bounded_and_grows_with_each_part(
+            s in 0.0f64..=1.0, t in 0.0f64..=1.0, st in 0.0f64..=1.0, more in 0.0f64..=1.0,
+        ) {
+            let c = TrustConfig::default();
+            let r = reputation(s, t, st, &c);
+            prop_assert!((0.0..=1.0).contains(&r));
+            prop_assert!(reputation((s + more).min(1.0), t, st, &c) >= r - 1e-12);
+            prop_assert!(reputation(s, (t + more).min(1.0), st, &c) >= r - 1e-12);
+            prop_assert!(reputation(s, t, (st + more).min(1.0), &c) >= r - 1e-12);
+        }
+
+        #[test]
+        fn trend_and_statistics_are_bounded_and_monotone(
+            now in 0.0f64..=1.0, then in 0.0f64..=1.0, kept in 0u64..1000, broken in 0u64..1000,
+        ) {
+            let tr = trend(now, then);
+            prop_assert!((0.0..=1.0).contains(&tr));
+            prop_assert_eq!(tr >= 0.5, now >= then);
+            let st = statistics(Statistics { kept, broken });
+            prop_assert!((0.0..=1.0).contains(&st));
+            let more_kept = Statistics { kept: kept + 1, broken };
+            let more_broken = Statistics { kept, broken: broken + 1 };
+            prop_assert!(statistics(more_kept) >= st);
+            prop_assert!(statistics(more_broken) <= st);
+        }
+
+        #[test]
+        fn the_offline_cap_grows_with_the_score(a in 0.0f64..=1.0, b in 0.0f64..=1.0, cap in 0u64..1_000_000_000) {
+            let c = TrustConfig::default();
+            let (low, high) = if a <= b { (a, b) } else { (b, a) };
+            prop_assert!(offline_acceptance_cap(low, cap, &c) <= offline_acceptance_cap(high, cap, &c));
+            prop_assert!(offline_acceptance_cap(high, cap, &c) <= cap);
+        }
+    }
+}
