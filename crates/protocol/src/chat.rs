@@ -4,8 +4,11 @@
 //! Two layers:
 //! - the **wire**: [`ChatRequest`] and [`ChatResponse`], envelopes of
 //!   version 1. A [`SealedItem`] carries one encrypted event for one
-//!   device, with the sending device's certificate (signed by its party),
-//!   so the receiver can check who claims to send before decrypting;
+//!   device, with the sending device's certificate (signed by its party)
+//!   and the device's [`ItemSeal`] over the item (signed by its node key),
+//!   so the receiver can check who claims to send before decrypting, and
+//!   a certificate its party never signed leaves evidence against the
+//!   device that sent under it;
 //! - the **events**: [`ChatEvent`], the deterministic CBOR the sender
 //!   encrypts (Olm between two devices, Megolm for a group) — a message
 //!   with its [`Body`], a receipt, a typing indicator, or a group's room
@@ -33,10 +36,11 @@
 //! assert_eq!(ChatEvent::decode(&bytes).unwrap(), event);
 //! ```
 
-use tallymesh_core::ProtocolVersion;
 use tallymesh_core::cbor::{self, Value};
 use tallymesh_core::hash::Digest;
-use tallymesh_core::record::{Fields, Record, RecordError};
+use tallymesh_core::record::{Fields, Record, RecordError, Signed};
+use tallymesh_core::trust::{CHAT_CERTIFICATE_FIELD, CHAT_ITEM_SEAL_KIND};
+use tallymesh_core::{ProtocolVersion, PublicKey, SecretKey};
 use thiserror::Error;
 
 use crate::{Envelope, EnvelopeError, Limits};
@@ -82,6 +86,9 @@ pub const MAX_MAILBOX_ADDRESSES: usize = 8;
 
 /// The longest refusal message kept, in characters.
 pub const MAX_REFUSAL_CHARS: usize = 256;
+
+/// The largest item seal, in bytes (a seal is about 200).
+pub const MAX_SEAL_BYTES: usize = 1024;
 
 /// A conversation's id.
 pub type ConversationId = [u8; 16];
@@ -162,6 +169,23 @@ impl Sealed {
 }
 
 /// One encrypted event for one device.
+///
+/// ```
+/// use tallymesh_core::SecretKey;
+/// use tallymesh_protocol::chat::{Sealed, SealedItem};
+///
+/// let device = SecretKey::from_seed(&[4; 32]);
+/// let item = SealedItem {
+///     id: [1; 16],
+///     certificate: b"the device certificate as its party signed it".to_vec(),
+///     sealed: Sealed::OlmNormal(vec![9; 64]),
+///     expires_at_ms: 1_795_000_000_000,
+///     ephemeral: false,
+///     seal: Vec::new(),
+/// }
+/// .sealed_by(&device);
+/// assert_eq!(item.check_seal().unwrap(), device.public());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedItem {
     /// A random id: mailboxes and receivers drop a second copy.
@@ -174,9 +198,130 @@ pub struct SealedItem {
     pub expires_at_ms: u64,
     /// A typing indicator: delivered directly or not at all, never held.
     pub ephemeral: bool,
+    /// The sending device's signed [`ItemSeal`] over the fields above, as
+    /// made by [`SealedItem::sealed_by`].
+    pub seal: Vec<u8>,
+}
+
+/// The sending device's seal over one [`SealedItem`]: record kind
+/// `chat-item` ([`CHAT_ITEM_SEAL_KIND`]), signed by the device's node key
+/// (the Ed25519 key of its peer id).
+///
+/// It names the certificate the item is sent under by its SHA-256, at body
+/// key [`CHAT_CERTIFICATE_FIELD`]: when that certificate is not signed by
+/// the party it names, the seal and the certificate are evidence anyone can
+/// check alone (`tallymesh_core::trust::EvidenceKind::ForgedCertificate`),
+/// small and without the ciphertext.
+///
+/// Body (map): `0` version `1`, `1` SHA-256 of the certificate, `2` the
+/// item id, `3` SHA-256 of the encrypted bytes, `4` expires at (ms), `5`
+/// ephemeral.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemSeal {
+    /// SHA-256 of the sending device's certificate, as its party signed it.
+    pub certificate: Digest,
+    /// The item's id.
+    pub item: [u8; 16],
+    /// SHA-256 of the encrypted event's bytes.
+    pub sealed: Digest,
+    /// The item's expiry (ms since the Unix epoch).
+    pub expires_at_ms: u64,
+    /// Whether the item is a typing indicator.
+    pub ephemeral: bool,
+}
+
+impl ItemSeal {
+    /// The seal that covers `item` as it is (its own seal aside).
+    pub fn of(item: &SealedItem) -> ItemSeal {
+        ItemSeal {
+            certificate: Digest::of(&item.certificate),
+            item: item.id,
+            sealed: Digest::of(item.sealed.bytes()),
+            expires_at_ms: item.expires_at_ms,
+            ephemeral: item.ephemeral,
+        }
+    }
+}
+
+impl Record for ItemSeal {
+    const KIND: &'static str = CHAT_ITEM_SEAL_KIND;
+
+    fn to_value(&self) -> Value {
+        Value::map([
+            (0, Value::Uint(1)),
+            (CHAT_CERTIFICATE_FIELD, Value::Bytes(self.certificate.0.to_vec())),
+            (2, Value::Bytes(self.item.to_vec())),
+            (3, Value::Bytes(self.sealed.0.to_vec())),
+            (4, Value::Uint(self.expires_at_ms)),
+            (5, Value::Bool(self.ephemeral)),
+        ])
+    }
+
+    fn from_value(value: &Value) -> Result<Self, RecordError> {
+        let f = Fields::named("chat item seal", value)?;
+        f.version(&[1])?;
+        let digest = |field| -> Result<Digest, RecordError> {
+            f.bytes(field)?
+                .try_into()
+                .map(Digest)
+                .map_err(|_| RecordError::Invalid("a SHA-256 is 32 bytes".into()))
+        };
+        Ok(ItemSeal {
+            certificate: digest(CHAT_CERTIFICATE_FIELD)?,
+            item: f
+                .bytes(2)?
+                .try_into()
+                .map_err(|_| RecordError::Invalid("an item id is 16 bytes".into()))?,
+            sealed: digest(3)?,
+            expires_at_ms: f.uint(4)?,
+            ephemeral: f.bool(5)?,
+        })
+    }
+}
+
+/// Why an item's seal was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SealError {
+    /// The seal is not a signed `chat-item` record, or its signature does
+    /// not verify.
+    #[error("the item's seal does not read: {0}")]
+    Unreadable(#[from] RecordError),
+    /// A signed seal, but over another item (or another certificate).
+    #[error("the item's seal covers another {0}")]
+    OtherItem(&'static str),
 }
 
 impl SealedItem {
+    /// The same item, sealed by the sending device whose node key is
+    /// `device`.
+    pub fn sealed_by(mut self, device: &SecretKey) -> SealedItem {
+        self.seal = Signed::sign(ItemSeal::of(&self), device).bytes().to_vec();
+        self
+    }
+
+    /// Checks the seal: a `chat-item` record whose signature verifies and
+    /// which covers exactly this item's certificate, id, encrypted bytes,
+    /// expiry and kind. Returns the node key that sealed it; whether the
+    /// certificate names that device is the receiver's check.
+    pub fn check_seal(&self) -> Result<PublicKey, SealError> {
+        let seal = Signed::<ItemSeal>::from_bytes(&self.seal)?;
+        let covers = ItemSeal::of(self);
+        let record = seal.record();
+        if record.certificate != covers.certificate {
+            return Err(SealError::OtherItem("certificate"));
+        }
+        if record.item != covers.item {
+            return Err(SealError::OtherItem("item id"));
+        }
+        if record.sealed != covers.sealed {
+            return Err(SealError::OtherItem("ciphertext"));
+        }
+        if record.expires_at_ms != covers.expires_at_ms || record.ephemeral != covers.ephemeral {
+            return Err(SealError::OtherItem("expiry or kind"));
+        }
+        Ok(*seal.signer())
+    }
+
     fn to_value(&self) -> Value {
         let (kind, session) = match &self.sealed {
             Sealed::OlmPreKey(_) => (0, None),
@@ -190,6 +335,7 @@ impl SealedItem {
             (Value::Uint(3), Value::Bytes(self.sealed.bytes().to_vec())),
             (Value::Uint(5), Value::Uint(self.expires_at_ms)),
             (Value::Uint(6), Value::Bool(self.ephemeral)),
+            (Value::Uint(7), Value::Bytes(self.seal.clone())),
         ];
         if let Some(session) = session {
             entries.push((Value::Uint(4), Value::Text(session)));
@@ -225,12 +371,17 @@ impl SealedItem {
         if certificate.len() > tallymesh_core::record::MAX_RECORD_BYTES {
             return Err(limit("a device certificate over the record limit"));
         }
+        let seal = f.bytes(7)?.to_vec();
+        if seal.len() > MAX_SEAL_BYTES {
+            return Err(limit(format!("an item seal over {MAX_SEAL_BYTES} bytes")));
+        }
         Ok(SealedItem {
             id: array(f.bytes(0)?, "an item id is 16 bytes")?,
             certificate,
             sealed,
             expires_at_ms: f.uint(5)?,
             ephemeral: f.bool(6)?,
+            seal,
         })
     }
 
@@ -1099,7 +1250,106 @@ mod tests {
             sealed,
             expires_at_ms: 1_795_000_000_000,
             ephemeral: false,
+            seal: Vec::new(),
         }
+        .sealed_by(&SecretKey::from_seed(&[2; 32]))
+    }
+
+    #[test]
+    fn a_seal_names_the_device_that_made_it_and_covers_every_field_of_its_item() {
+        let device = SecretKey::from_seed(&[2; 32]);
+        let sealed = item(Sealed::OlmNormal(vec![4; 10]));
+        let read = SealedItem::decode(&sealed.encode()).unwrap();
+        assert_eq!(read.check_seal().unwrap(), device.public());
+
+        type Change = (&'static str, fn(&mut SealedItem));
+        let changes: [Change; 5] = [
+            ("certificate", |i| i.certificate.push(0)),
+            ("item id", |i| i.id[0] ^= 1),
+            ("ciphertext", |i| i.sealed = Sealed::OlmNormal(vec![5; 10])),
+            ("expiry or kind", |i| i.expires_at_ms += 1),
+            ("expiry or kind", |i| i.ephemeral = true),
+        ];
+        for (what, change) in changes {
+            let mut altered = sealed.clone();
+            change(&mut altered);
+            assert_eq!(altered.check_seal(), Err(SealError::OtherItem(what)));
+        }
+        let mut flipped = sealed.clone();
+        let last = flipped.seal.len() - 1;
+        flipped.seal[last] ^= 1;
+        assert!(matches!(flipped.check_seal(), Err(SealError::Unreadable(_))));
+        let unsealed = SealedItem {
+            seal: Vec::new(),
+            ..sealed
+        };
+        assert!(matches!(unsealed.check_seal(), Err(SealError::Unreadable(_))));
+    }
+
+    #[test]
+    fn a_seal_and_a_certificate_its_party_never_signed_are_evidence_against_the_device() {
+        use tallymesh_core::device::{DeviceCertificate, peer_id_bytes};
+        use tallymesh_core::trust::{Evidence, EvidenceKind};
+        use tallymesh_core::{PartyId, Timestamp};
+
+        let (party, device, forger) = (
+            SecretKey::from_seed(&[1; 32]),
+            SecretKey::from_seed(&[2; 32]),
+            SecretKey::from_seed(&[3; 32]),
+        );
+        let certificate = |signer: &SecretKey| {
+            Signed::sign(
+                DeviceCertificate {
+                    party: PartyId::new(party.public()),
+                    peer_id: peer_id_bytes(&device.public()),
+                    name: "Phone".into(),
+                    issued_at: Timestamp::from_millis(1),
+                    chat_identity_key: Some([8; 32]),
+                    expires_at: None,
+                },
+                signer,
+            )
+        };
+        let sealed_under = |certificate: &Signed<DeviceCertificate>| {
+            SealedItem {
+                certificate: certificate.bytes().to_vec(),
+                ..item(Sealed::OlmPreKey(vec![6; 40]))
+            }
+            .sealed_by(&device)
+        };
+        let evidence_of = |item: &SealedItem| {
+            Evidence::new(
+                EvidenceKind::ForgedCertificate,
+                item.seal.clone(),
+                item.certificate.clone(),
+                None,
+            )
+        };
+
+        let forged = sealed_under(&certificate(&forger));
+        let evidence = evidence_of(&forged);
+        let finding = Evidence::from_bytes(evidence.bytes()).unwrap().verify().unwrap();
+        assert_eq!(finding.node, device.public());
+        assert!(finding.summary.contains("never signed"), "{}", finding.summary);
+
+        // Under the party's own certificate the same kind of seal proves nothing.
+        let genuine = sealed_under(&certificate(&party));
+        assert!(evidence_of(&genuine).verify().is_err());
+    }
+
+    #[test]
+    fn an_item_without_a_seal_or_with_an_oversized_one_does_not_read() {
+        let mut value = item(Sealed::OlmNormal(vec![1])).to_value();
+        if let Value::Map(entries) = &mut value {
+            entries.retain(|(k, _)| *k != Value::Uint(7));
+        }
+        assert!(SealedItem::decode(&cbor::encode(&value)).is_err());
+        let oversized = SealedItem {
+            seal: vec![0; MAX_SEAL_BYTES + 1],
+            ..item(Sealed::OlmNormal(vec![1]))
+        };
+        let err = SealedItem::decode(&oversized.encode()).unwrap_err();
+        assert!(err.to_string().contains("seal"), "{err}");
     }
 
     #[test]

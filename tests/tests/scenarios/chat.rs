@@ -1,6 +1,7 @@
 //! Chat between real nodes on 127.0.0.1: messages both ways with
-//! receipts, a group of three parties, refusals of forged certificates and
-//! altered ciphertext, sessions that survive a restart, a headless mailbox
+//! receipts, a group of three parties, refusals of forged certificates
+//! (kept and passed on as evidence), foreign seals and altered ciphertext,
+//! sessions that survive a restart, a headless mailbox
 //! that holds mail while its device is away (and drops it when it
 //! expires), and message text that never reaches a mailbox's files or any
 //! log.
@@ -214,19 +215,23 @@ async fn a_group_of_three_parties_reaches_every_member() {
 }
 
 /// A device the test plays itself, for a party whose key the test holds:
-/// its Olm account, its certificate and the node that carries its bytes.
+/// its Olm account, its certificate and the node that carries its bytes
+/// (whose device key seals its items).
 struct Dora {
     party_key: SecretKey,
     account: vodozemac::olm::Account,
     carrier: TestNode,
+    device_key: SecretKey,
 }
 
 impl Dora {
     async fn new() -> Dora {
+        let carrier = TestNode::start().await.unwrap();
         Dora {
             party_key: SecretKey::from_seed(&[0x0d; 32]),
             account: vodozemac::olm::Account::new(),
-            carrier: TestNode::start().await.unwrap(),
+            device_key: crate::trust::device_key(&carrier),
+            carrier,
         }
     }
 
@@ -236,10 +241,16 @@ impl Dora {
 
     /// A certificate of Dora's device, signed by `signer`.
     fn certificate(&self, signer: &SecretKey) -> Signed<DeviceCertificate> {
+        self.certificate_of(&self.carrier, signer)
+    }
+
+    /// A certificate naming Dora's party and the device `node`, signed by
+    /// `signer`.
+    fn certificate_of(&self, node: &TestNode, signer: &SecretKey) -> Signed<DeviceCertificate> {
         Signed::sign(
             DeviceCertificate {
                 party: self.party(),
-                peer_id: self.carrier.node.net().local_peer_id().to_bytes(),
+                peer_id: node.node.net().local_peer_id().to_bytes(),
                 name: "Dora's phone".into(),
                 issued_at: Timestamp::from_millis(now_ms()),
                 chat_identity_key: Some(self.account.curve25519_key().to_bytes()),
@@ -249,7 +260,7 @@ impl Dora {
         )
     }
 
-    /// Makes Dora a contact of `node`, and connects her carrier to it.
+    /// Makes Dora a contact of `node`, and lets her carrier reach it.
     async fn introduce(&self, node: &TestNode) {
         let card = Signed::sign(
             tallymesh_core::card::ContactCard {
@@ -263,22 +274,11 @@ impl Dora {
             &self.party_key,
         );
         node.node.contacts().add(card).await.unwrap();
-        let peer = node.node.net().local_peer_id();
-        for address in node.node.net().listen_addrs().await.unwrap() {
-            self.carrier.node.net().add_address(peer, address).await.unwrap();
-        }
+        reach(&self.carrier, node).await;
     }
 
     async fn ask(&self, to: &TestNode, request: &ChatRequest) -> ChatResponse {
-        let protocol = ProtocolName::new("chat").unwrap();
-        let answer = self
-            .carrier
-            .node
-            .net()
-            .request(to.node.net().local_peer_id(), &protocol, request.encode())
-            .await
-            .unwrap();
-        ChatResponse::decode(&answer).unwrap()
+        ask_from(&self.carrier, to, request).await
     }
 
     /// An Olm session with `to`'s device, from a one-time key it hands out.
@@ -299,15 +299,42 @@ impl Dora {
             .unwrap()
     }
 
+    /// An item sealed by Dora's device.
     fn item(&self, certificate: &Signed<DeviceCertificate>, sealed: Sealed, id: u8) -> SealedItem {
-        SealedItem {
-            id: [id; 16],
-            certificate: certificate.bytes().to_vec(),
-            sealed,
-            expires_at_ms: now_ms() + 60_000,
-            ephemeral: false,
-        }
+        item_sealed_by(&self.device_key, certificate, sealed, id)
     }
+}
+
+fn item_sealed_by(device: &SecretKey, certificate: &Signed<DeviceCertificate>, sealed: Sealed, id: u8) -> SealedItem {
+    SealedItem {
+        id: [id; 16],
+        certificate: certificate.bytes().to_vec(),
+        sealed,
+        expires_at_ms: now_ms() + 60_000,
+        ephemeral: false,
+        seal: Vec::new(),
+    }
+    .sealed_by(device)
+}
+
+/// Lets `from` reach `to` at its listen addresses.
+async fn reach(from: &TestNode, to: &TestNode) {
+    let peer = to.node.net().local_peer_id();
+    for address in to.node.net().listen_addrs().await.unwrap() {
+        from.node.net().add_address(peer, address).await.unwrap();
+    }
+}
+
+/// Sends raw chat bytes from `from`'s node to `to`, and reads the answer.
+async fn ask_from(from: &TestNode, to: &TestNode, request: &ChatRequest) -> ChatResponse {
+    let protocol = ProtocolName::new("chat").unwrap();
+    let answer = from
+        .node
+        .net()
+        .request(to.node.net().local_peer_id(), &protocol, request.encode())
+        .await
+        .unwrap();
+    ChatResponse::decode(&answer).unwrap()
 }
 
 fn now_ms() -> u64 {
@@ -330,8 +357,10 @@ async fn strikes_of(node: &TestNode, peer: &str) -> u32 {
 }
 
 #[tokio::test]
-async fn altered_ciphertext_and_a_forged_device_certificate_are_refused_and_counted() {
+async fn altered_ciphertext_a_foreign_seal_and_a_forged_device_certificate_are_refused_and_the_forgery_is_evidence() {
     let bob = node_of("Bob").await;
+    let carol = node_of("Carol").await;
+    befriend(&bob, &carol).await;
     let dora = Dora::new().await;
     dora.introduce(&bob).await;
     let bob_key = *party_of(&bob).await.parse::<PartyId>().unwrap().key().as_bytes();
@@ -369,9 +398,9 @@ async fn altered_ciphertext_and_a_forged_device_certificate_are_refused_and_coun
     );
     assert_eq!(strikes_of(&bob, &carrier).await, 1);
 
-    // A certificate naming Dora's party, signed by someone else.
-    let mallory = SecretKey::from_seed(&[0x66; 32]);
-    let item = dora.item(&dora.certificate(&mallory), Sealed::OlmPreKey(genuine.clone()), 2);
+    // Dora's genuine certificate, but the item sealed by another device.
+    let stranger = SecretKey::from_seed(&[0x55; 32]);
+    let item = item_sealed_by(&stranger, &certificate, Sealed::OlmPreKey(genuine.clone()), 2);
     let answer = dora.ask(&bob, &ChatRequest::Deliver { to: to.clone(), item }).await;
     assert!(
         matches!(
@@ -385,19 +414,87 @@ async fn altered_ciphertext_and_a_forged_device_certificate_are_refused_and_coun
     );
     assert_eq!(strikes_of(&bob, &carrier).await, 2);
 
-    // Nothing of either was kept; the genuine item is.
+    // Mallory's device claims to be Dora's: a certificate naming Dora's
+    // party and Mallory's device, signed by Mallory, on an item Mallory's
+    // device sealed.
+    let mallory = TestNode::start().await.unwrap();
+    let mallory_peer = mallory.node.net().local_peer_id().to_string();
+    let forged = dora.certificate_of(&mallory, &SecretKey::from_seed(&[0x66; 32]));
+    let item = item_sealed_by(
+        &crate::trust::device_key(&mallory),
+        &forged,
+        Sealed::OlmPreKey(genuine.clone()),
+        3,
+    );
+    reach(&mallory, &bob).await;
+    let answer = ask_from(&mallory, &bob, &ChatRequest::Deliver { to: to.clone(), item }).await;
+    assert!(
+        matches!(
+            answer,
+            ChatResponse::Refused {
+                reason: ChatRefusal::BadCertificate,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+    assert_eq!(strikes_of(&bob, &mallory_peer).await, 1);
+
+    // Bob keeps verified evidence against Mallory's device (not Dora: the
+    // party named is the victim), and it drops that device's score.
     let dora_party = dora.party().to_string();
+    let evidence = until("the forgery kept as evidence", || async {
+        bob.node
+            .trust()
+            .evidence()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.kind == "forged-certificate")
+    })
+    .await;
+    assert_eq!(evidence.node, mallory_peer);
+    assert_eq!(evidence.party_id, None);
+    assert_eq!(evidence.reported_by, None);
+    assert!(
+        evidence
+            .summary
+            .contains(&format!("device certificate {dora_party} never signed")),
+        "{}",
+        evidence.summary
+    );
+    let mallory_trust = bob.node.trust().show(&mallory_peer).await.unwrap();
+    assert!(mallory_trust.score.convicted);
+    assert!(mallory_trust.events.iter().any(|e| e.kind == "evidence"));
+    assert!(!bob.node.trust().show(&dora_party).await.unwrap().score.convicted);
+    // Passed on: Carol, Bob's contact, checks it alone and keeps it too.
+    let passed = until("the evidence at Carol", || async {
+        carol
+            .node
+            .trust()
+            .evidence()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.offence == evidence.offence)
+    })
+    .await;
+    assert_eq!(passed.node, mallory_peer);
+    assert!(passed.reported_by.is_some());
+
+    // Nothing of any of them was kept; the genuine item is.
     let conversation = bob.node.chat().conversation_with(&dora_party).await.unwrap().id;
     assert!(thread(&bob, &conversation).await.is_empty());
-    let item = dora.item(&certificate, Sealed::OlmPreKey(genuine), 3);
+    let item = dora.item(&certificate, Sealed::OlmPreKey(genuine), 4);
     let answer = dora.ask(&bob, &ChatRequest::Deliver { to, item }).await;
     assert_eq!(answer, ChatResponse::Taken { held: false });
     let kept = thread(&bob, &conversation).await;
     assert_eq!(kept.len(), 1);
     assert_eq!(text_of(&kept[0]), "Genuine words");
     assert_eq!(kept[0].sender_party_id.as_deref(), Some(dora_party.as_str()));
-    bob.node.shutdown().await;
-    dora.carrier.node.shutdown().await;
+    for node in [bob, carol, mallory, dora.carrier] {
+        node.node.shutdown().await;
+    }
 }
 
 #[tokio::test]

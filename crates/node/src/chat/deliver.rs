@@ -406,7 +406,9 @@ impl Chat {
                         sealed,
                         expires_at_ms: u64::try_from(row.expires_at_ms).unwrap_or(0),
                         ephemeral: false,
+                        seal: Vec::new(),
                     }
+                    .sealed_by(&state.node_key)
                     .encode();
                     let pending = state.writer.submit(vec![
                         write,

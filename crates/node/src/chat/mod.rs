@@ -1028,7 +1028,9 @@ impl Chat {
                 sealed,
                 expires_at_ms: crate::node::unix_millis().saturating_add(60_000),
                 ephemeral: true,
-            };
+                seal: Vec::new(),
+            }
+            .sealed_by(&state.node_key);
             let node = self.node.clone();
             tokio::spawn(async move {
                 node.chat().send_ephemeral(recipient.peer, item).await;
@@ -1279,12 +1281,16 @@ impl Chat {
         let pending = state.with_crypto(|crypto| {
             let mut ids = ids.into_iter();
             let mut next_id = || ids.next().unwrap_or([0; 16]);
-            let item_of = |sealed, id| SealedItem {
-                id,
-                certificate: certificate.bytes().to_vec(),
-                sealed,
-                expires_at_ms,
-                ephemeral: false,
+            let item_of = |sealed, id| {
+                SealedItem {
+                    id,
+                    certificate: certificate.bytes().to_vec(),
+                    sealed,
+                    expires_at_ms,
+                    ephemeral: false,
+                    seal: Vec::new(),
+                }
+                .sealed_by(&state.node_key)
             };
             let mut olm =
                 |crypto: &mut ChatCrypto, r: &Recipient, plaintext: &[u8], writes: &mut Vec<ChatWrite>, message| {

@@ -101,7 +101,7 @@ impl Chat {
         }
         // A mailbox (a member device keeps no contacts) checks only that the
         // sending device is its party's; the receiving device checks more.
-        self.sender_of(peer, &item.certificate, false).await?;
+        self.sender_of(peer, &item, false).await?;
         let store = self.store().await.map_err(unavailable)?;
         let for_peer = to.to_string();
         let held = store.chat_mailbox_count(&for_peer).await.map_err(unavailable)?;
@@ -134,36 +134,53 @@ impl Chat {
         Ok(())
     }
 
-    /// The verified certificate of an item's sending device, and its party;
-    /// refused (with a strike against `peer` when it does not verify) when
-    /// the certificate is not its party's, or (with `contacts_only`) the
-    /// party is neither a contact nor this party.
+    /// The verified certificate of an item's sending device, and its party.
+    ///
+    /// In this order: the certificate reads; the item's seal is signed by
+    /// the device the certificate names and covers this item; the
+    /// certificate is signed by the party it names and current; and (with
+    /// `contacts_only`) the party is a contact or this party. Each failure
+    /// but the last is refused with a strike against `peer`, the one that
+    /// handed the item over. A sealed item under a certificate its party
+    /// never signed is also handed to trust, which keeps it as evidence
+    /// against the device and passes it on.
     async fn sender_of(
         &self,
         peer: PeerId,
-        certificate: &[u8],
+        item: &SealedItem,
         contacts_only: bool,
     ) -> Result<(Signed<DeviceCertificate>, PartyId), Refused> {
-        let checked = Signed::<DeviceCertificate>::from_bytes(certificate)
-            .map_err(|e| e.to_string())
-            .and_then(|c| {
-                DeviceCertificate::verify(&c, None, now())
-                    .map(|()| c)
-                    .map_err(|e| e.to_string())
-            });
-        let certificate = match checked {
-            Ok(certificate) => certificate,
-            Err(reason) => {
-                self.node.strike(
-                    peer,
-                    &format!("a chat item whose device certificate does not verify: {reason}"),
-                );
-                return Err(refused(
-                    ChatRefusal::BadCertificate,
-                    format!("The sending device's certificate does not verify: {reason}"),
-                ));
-            }
+        let bad_certificate = |reason: String| {
+            self.node.strike(
+                peer,
+                &format!("a chat item whose device certificate does not verify: {reason}"),
+            );
+            refused(
+                ChatRefusal::BadCertificate,
+                format!("The sending device's certificate does not verify: {reason}"),
+            )
         };
+        let certificate =
+            Signed::<DeviceCertificate>::from_bytes(&item.certificate).map_err(|e| bad_certificate(e.to_string()))?;
+        let device = item.check_seal().map_err(|error| {
+            self.node
+                .strike(peer, &format!("a chat item whose seal does not check out: {error}"));
+            refused(
+                ChatRefusal::BadRequest,
+                format!("The item's seal does not check out: {error}"),
+            )
+        })?;
+        if !certificate.record().names_node(&device) {
+            return Err(bad_certificate(
+                "the item is sealed by another device than the one it names".into(),
+            ));
+        }
+        if let Err(error) = DeviceCertificate::verify(&certificate, None, now()) {
+            let trust = self.node.trust();
+            let (seal, bytes) = (item.seal.clone(), item.certificate.clone());
+            tokio::spawn(async move { trust.forged_certificate(seal, bytes).await });
+            return Err(bad_certificate(error.to_string()));
+        }
         let party = certificate.record().party;
         if !contacts_only {
             return Ok((certificate, party));
@@ -183,7 +200,7 @@ impl Chat {
         if store.chat_seen(&item.id).await.map_err(unavailable)? {
             return Ok(());
         }
-        let (certificate, party) = self.sender_of(peer, &item.certificate, true).await?;
+        let (certificate, party) = self.sender_of(peer, &item, true).await?;
         let Some(key) = certificate.record().chat_identity_key else {
             self.node.strike(peer, "a chat item from a device without a chat key");
             return Err(refused(
