@@ -56,7 +56,9 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                     });
                 } else if protocol == node.inner.protocols.chat {
                     tokio::spawn(async move {
+                        let strikes = node.strikes_of(peer);
                         let answer = node.chat().answer(peer, &bytes).await;
+                        node.count_valid_unless_struck(peer, strikes);
                         if let Err(error) = responder.respond(answer) {
                             tracing::debug!(%peer, "a chat answer was not sent: {error}");
                         }

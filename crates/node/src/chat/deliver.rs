@@ -198,7 +198,12 @@ impl Chat {
             .net()
             .request(peer, protocol, request.encode())
             .await
-            .map_err(Some)?;
+            .map_err(|error| {
+                if matches!(error, RequestError::Timeout) {
+                    self.node.inner.trust.timeout(peer, "a chat request timed out");
+                }
+                Some(error)
+            })?;
         ChatResponse::decode(&answer).map_err(|error| {
             self.node.strike(peer, &format!("an unreadable chat answer: {error}"));
             None
