@@ -51,6 +51,9 @@ pub enum NodeError {
     /// The tally ledgers could not start.
     #[error("the tally ledgers could not start: {0}")]
     Ledger(String),
+    /// The chat state could not be loaded or kept.
+    #[error("chat failed: {0}")]
+    Chat(String),
     /// The node has been shut down.
     #[error("the node has shut down")]
     Stopped,
