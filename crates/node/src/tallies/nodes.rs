@@ -371,15 +371,7 @@ impl Tallies {
             created_at_ms: to_i64(now),
             updated_at_ms: to_i64(now),
         };
-        store.save_tally(&row).await?;
-        store
-            .add_tally_message(
-                &row.tally,
-                false,
-                &TallyMessage::Accept(open.clone()).encode(),
-                to_i64(now),
-            )
-            .await?;
+        self.keep(&row, &TallyMessage::Accept(open.clone()), false, now).await?;
         self.serve(open).await?;
         tracing::info!(tally = %tally_id_text(&tally.id), "this device keeps a tally its party named it for");
         self.changed(tally.id, TallyChange::Accepted);
