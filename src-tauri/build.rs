@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "cadre_revoke",
     "tallies_list",
     "tally_get",
+    "tally_node_choice",
     "tally_propose",
     "tally_counter",
     "tally_accept",

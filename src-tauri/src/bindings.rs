@@ -41,6 +41,7 @@ pub(crate) fn builder() -> Builder<Wry> {
             commands::cadre::cadre_revoke,
             commands::tallies::tallies_list,
             commands::tallies::tally_get,
+            commands::tallies::tally_node_choice,
             commands::tallies::tally_propose,
             commands::tallies::tally_counter,
             commands::tallies::tally_accept,

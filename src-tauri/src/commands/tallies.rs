@@ -2,7 +2,7 @@
 //! their history, our net position, and saving a tally's chits as CSV.
 
 use tallymesh_node::tallies::{
-    ChitPage, ChitView, NetPosition, SettingInput, TallyDetail, TallyOffer, TallySummary, TallyTerms,
+    ChitPage, ChitView, NetPosition, NodeChoice, SettingInput, TallyDetail, TallyOffer, TallySummary, TallyTerms,
 };
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
@@ -22,6 +22,14 @@ pub async fn tallies_list(node: State<'_, NodeState>) -> Result<Vec<TallySummary
 #[specta::specta]
 pub async fn tally_get(node: State<'_, NodeState>, id: String) -> Result<TallyDetail, ApiError> {
     Ok(node.running()?.tallies().get(&id).await?)
+}
+
+/// The devices that may keep a new tally for our side, and how many of
+/// them a quorum needs.
+#[tauri::command]
+#[specta::specta]
+pub async fn tally_node_choice(node: State<'_, NodeState>) -> Result<NodeChoice, ApiError> {
+    Ok(node.running()?.tallies().node_choice().await?)
 }
 
 /// Offers a contact a new tally.

@@ -185,6 +185,12 @@ async fn each_party_names_its_own_nodes_and_an_offer_naming_a_revoked_device_is_
     let bob = Party::new("Bob", 1).await;
     befriend(&alice, &bob).await;
 
+    // The node says what may be chosen: the laptop first, then the box,
+    // and a majority of each count.
+    let choice = alice.main.node.tallies().node_choice().await.unwrap();
+    assert_eq!(choice.nodes, vec![peer(&alice.main), peer(&alice.members[0])]);
+    assert_eq!(&choice.quorums[..3], &[1, 2, 2]);
+
     // Alice may name only devices of her cadre, and always her laptop,
     // which signs her chits.
     let mut only_the_box = offer(&bob.id);
@@ -210,6 +216,12 @@ async fn each_party_names_its_own_nodes_and_an_offer_naming_a_revoked_device_is_
     // Bob revoked his box since: he cannot accept an offer naming it, and
     // counters with the nodes he has now.
     bob.main.node.cadre().revoke(&peer(&bob.members[0])).await.unwrap();
+    let choice = bob.main.node.tallies().node_choice().await.unwrap();
+    assert_eq!(
+        choice.nodes,
+        vec![peer(&bob.main)],
+        "a revoked device is no longer offered"
+    );
     let refused = bob.main.node.tallies().accept(&id).await.unwrap_err();
     assert!(
         refused.to_string().contains("not devices of your cadre now"),

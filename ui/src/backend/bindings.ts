@@ -91,6 +91,11 @@ export const commands = {
 	talliesList: () => typedError<TallySummary_Serialize[], ApiError>(__TAURI_INVOKE("tallies_list")),
 	/** Everything about one tally. */
 	tallyGet: (id: string) => typedError<TallyDetail_Serialize, ApiError>(__TAURI_INVOKE("tally_get", { id })),
+	/**
+	 * The devices that may keep a new tally for our side, and how many of
+	 * them a quorum needs.
+	 */
+	tallyNodeChoice: () => typedError<NodeChoice, ApiError>(__TAURI_INVOKE("tally_node_choice")),
 	/** Offers a contact a new tally. */
 	tallyPropose: (offer: TallyOffer_Deserialize) => typedError<TallySummary_Serialize, ApiError>(__TAURI_INVOKE("tally_propose", { offer })),
 	/** Counters the partner's offer with our terms. */
@@ -1034,6 +1039,23 @@ export type NetPosition = {
 	net: number,
 	/** How it moved, oldest first. */
 	points: PositionPoint[],
+};
+
+/**
+ * What a person may choose among when naming the nodes that keep a new
+ * tally for our side.
+ */
+export type NodeChoice = {
+	/**
+	 * The devices that may keep a tally (peer ids), this one first: it is
+	 * always named, since it signs our chits.
+	 */
+	nodes: string[],
+	/**
+	 * `quorums[n - 1]`: how many of `n` named nodes must be up for a
+	 * chit to be certified, for every `n` up to the most a side may name.
+	 */
+	quorums: number[],
 };
 
 /** Something the node did or saw, for the UI and for scripts. */

@@ -55,6 +55,7 @@ export {
   type TrustScore,
   type Backend,
   type CadreDevice,
+  type NodeChoice,
   type ChatMember,
   type ConversationKind,
   type ConversationView,

@@ -38,6 +38,7 @@ import {
   type TrustScore,
   BackendError,
   type CadreDevice,
+  type NodeChoice,
   type ConversationView,
   type MailboxStatus,
   type MessageView,
@@ -548,6 +549,15 @@ export class MockBackend implements Backend {
     // A member knows the devices the party's card lists: never a revoked one.
     const others = identity.state === "member" ? this.cadre.filter((device) => !device.revoked) : this.cadre;
     return [own, ...others.map((device) => ({ ...device }))];
+  }
+
+  /** As the node: this device and every device not revoked; a majority of each count up to 32. */
+  async tallyNodeChoice(): Promise<NodeChoice> {
+    const devices = await this.cadreDevices();
+    return {
+      nodes: devices.filter((device) => device.thisDevice || !device.revoked).map((device) => device.peerId),
+      quorums: Array.from({ length: 32 }, (_, index) => Math.floor((index + 1) / 2) + 1),
+    };
   }
 
   /** On a member device: the main device's newer card arrives, and it leaves this device off. */

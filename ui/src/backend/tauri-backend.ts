@@ -21,6 +21,7 @@ import {
   type TrustEvent,
   type TrustScore,
   type CadreDevice,
+  type NodeChoice,
   type ConversationView,
   type MailboxStatus,
   type MessageView,
@@ -194,6 +195,10 @@ export class TauriBackend implements Backend {
 
   cadreDevices(): Promise<CadreDevice[]> {
     return call(() => commands.cadreList());
+  }
+
+  tallyNodeChoice(): Promise<NodeChoice> {
+    return call(() => commands.tallyNodeChoice());
   }
 
   cadreInvite(expiresInSecs: number | null): Promise<EnrollmentLink> {

@@ -14,6 +14,7 @@ import type {
   ContactPresence_Serialize,
   IdentityState,
   MyCard_Serialize,
+  NodeChoice,
   NodeEvent as GeneratedNodeEvent,
   NodeStatus,
   OwnInvite,
@@ -94,6 +95,7 @@ export type ScanUpdate = ScanUpdate_Serialize;
 export type ContactPresence = ContactPresence_Serialize;
 /** A device of the party: its name, its kind when known, whether it is this one or was revoked. */
 export type CadreDevice = CadreDevice_Serialize;
+export type { NodeChoice };
 /** A one-time enrollment link: the link, when it expires, and a QR code of it (`null` when too long for one). */
 export type EnrollmentLink = EnrollmentLink_Serialize;
 /** A connected peer: its addresses, round trip, and the contact it belongs to, if any. */
@@ -232,6 +234,8 @@ export interface Backend {
 
   /** Every tally, in any stage. */
   tallies(): Promise<TallySummary[]>;
+  /** The devices that may keep a new tally for our side (this one first) and how many of them a quorum needs. */
+  tallyNodeChoice(): Promise<NodeChoice>;
   /** One tally in full: revisions, refusal, nodes, trading variables, open invoices, room left. */
   tally(id: string): Promise<TallyDetail>;
   /** Offers a new tally to a contact. */

@@ -1,21 +1,39 @@
 import { Laptop, Lock, Monitor, Server } from "lucide-react";
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
-import type { BackendError, CadreDevice } from "@/backend";
-import { useCadreDevices } from "@/cadre/queries";
+import type { BackendError, CadreDevice, NodeChoice } from "@/backend";
+import { useCadreDevices, useTallyNodeChoice } from "@/cadre/queries";
 import { Skeleton } from "@/components/ui/skeleton";
 import { shortenId } from "@/lib/ids";
 import { cn } from "@/lib/utils";
 import { usePeers } from "@/node/peers";
 
-/** The devices that may keep a tally: this one first, then every one not revoked. */
-export function nominable(devices: CadreDevice[]): CadreDevice[] {
-  return [...devices.filter((device) => device.thisDevice), ...devices.filter((device) => !device.thisDevice && !device.revoked)];
+/** What the picker offers: the devices that may keep a tally, in the node's order, and the quorum sizes. */
+export interface NodeOptions {
+  /** The devices the node lets us name, this one first. */
+  devices: CadreDevice[];
+  /** `quorums[n - 1]`: how many of `n` named nodes must be up. */
+  quorums: number[];
 }
 
-/** How many of `count` nodes a certificate needs: a majority. */
-export function majorityOf(count: number): number {
-  return Math.floor(count / 2) + 1;
+/** The node's choice, with each device's name and kind from the cadre list. */
+export function nodeOptions(devices: CadreDevice[], choice: NodeChoice): NodeOptions {
+  const byPeer = new Map(devices.map((device) => [device.peerId, device]));
+  return { devices: choice.nodes.flatMap((peerId) => byPeer.get(peerId) ?? []), quorums: choice.quorums };
+}
+
+/** The devices and quorum sizes the node gives for naming a tally's nodes. */
+export function useNodeOptions() {
+  const devices = useCadreDevices();
+  const choice = useTallyNodeChoice();
+  const data = devices.data && choice.data ? nodeOptions(devices.data, choice.data) : undefined;
+  const error = devices.error ?? choice.error;
+  return { data, error, isError: error !== null, isPending: data === undefined && error === null };
+}
+
+/** How many of `count` named nodes must be up, as the node says. */
+function quorumOf(options: NodeOptions, count: number): number {
+  return options.quorums[count - 1] ?? count;
 }
 
 /**
@@ -24,9 +42,9 @@ export function majorityOf(count: number): number {
  * this device always among them. `null` while the devices are not known: the
  * node then names every device of the cadre.
  */
-export function nodesToName(devices: CadreDevice[] | undefined, chosen: string[] | null, initial: string[] | null): string[] | null {
-  if (!devices) return null;
-  const available = nominable(devices);
+export function nodesToName(options: NodeOptions | undefined, chosen: string[] | null, initial: string[] | null): string[] | null {
+  if (!options) return null;
+  const available = options.devices;
   const every = available.map((device) => device.peerId);
   // An offer that names none of our devices for us (the partner had an old card): every device.
   const start = initial !== null && available.some((device) => initial.includes(device.peerId)) ? initial : every;
@@ -54,14 +72,14 @@ export function NodePicker({
   testId?: string;
 }) {
   const { t } = useTranslation();
-  const devices = useCadreDevices();
+  const options = useNodeOptions();
   const peers = usePeers();
   const helpId = useId();
   const connected = new Set((peers.data ?? []).map((peer) => peer.peerId));
-  const named = nodesToName(devices.data, chosen, initial);
+  const named = nodesToName(options.data, chosen, initial);
 
-  if (devices.isError) return <Unlisted error={devices.error} testId={testId} />;
-  if (devices.isPending || !named) {
+  if (options.error) return <Unlisted error={options.error} testId={testId} />;
+  if (!options.data || !named) {
     return (
       <div role="status" className="flex flex-col gap-2" data-testid={`${testId}-loading`}>
         <span className="sr-only">{t("tallies.nodes.loading")}</span>
@@ -71,10 +89,10 @@ export function NodePicker({
     );
   }
 
-  const available = nominable(devices.data);
+  const available = options.data.devices;
   const selected = new Set(named);
   const up = available.filter((device) => selected.has(device.peerId) && (device.thisDevice || connected.has(device.peerId))).length;
-  const needed = majorityOf(named.length);
+  const needed = quorumOf(options.data, named.length);
   const toggle = (device: CadreDevice, on: boolean) => {
     if (device.thisDevice) return;
     onChange(available.filter((entry) => (entry.peerId === device.peerId ? on : selected.has(entry.peerId))).map((entry) => entry.peerId));

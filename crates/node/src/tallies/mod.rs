@@ -37,9 +37,9 @@ use thiserror::Error;
 use crate::{Node, NodeError, NodeEvent};
 
 pub use view::{
-    ChitKind, ChitPage, ChitStatus, ChitView, ContractText, ContractView, InvoiceView, NetPosition, NodesWait,
-    PositionPoint, RefusalView, RevisionView, RoomView, SettingInput, TallyChange, TallyDetail, TallyOffer, TallySide,
-    TallyStage, TallySummary, TallyTerms, TermsView, TradingVariablesView, UnitView, VariablesView, Who,
+    ChitKind, ChitPage, ChitStatus, ChitView, ContractText, ContractView, InvoiceView, NetPosition, NodeChoice,
+    NodesWait, PositionPoint, RefusalView, RevisionView, RoomView, SettingInput, TallyChange, TallyDetail, TallyOffer,
+    TallySide, TallyStage, TallySummary, TallyTerms, TermsView, TradingVariablesView, UnitView, VariablesView, Who,
 };
 
 /// Why a tally operation was refused; nothing was changed. Each message can
@@ -128,6 +128,21 @@ impl Tallies {
             list.push(summary);
         }
         Ok(list)
+    }
+
+    /// The devices that may keep a new tally for our side, and how many of
+    /// them a quorum needs: what the node checks an offer's nodes against.
+    pub async fn node_choice(&self) -> Result<NodeChoice, TallyError> {
+        let nodes = self
+            .cadre_nodes()
+            .await?
+            .iter()
+            .filter_map(|key| tallymesh_net::peer_id_of_ed25519(key.as_bytes()).map(|peer| peer.to_string()))
+            .collect();
+        Ok(NodeChoice {
+            nodes,
+            quorums: nodes::quorums(),
+        })
     }
 
     /// Everything about one tally.

@@ -610,11 +610,31 @@ fn concrete(address: &Multiaddr) -> bool {
     })
 }
 
+/// How many of `n` named nodes a side's quorum needs, for `n` from 1 to the
+/// most a side may name: tallies are made with a majority on each side
+/// (`TallyNetwork::new`).
+pub(super) fn quorums() -> Vec<u32> {
+    let threshold = tallymesh_core::tally_network::Threshold::MAJORITY;
+    (1..=tallymesh_core::tally::MAX_NODES)
+        .map(|n| u32::try_from(threshold.quorum(n)).unwrap_or(u32::MAX))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn the_quorums_offered_for_a_choice_are_a_majority_of_each_count_up_to_the_most_a_side_names() {
+        let quorums = quorums();
+        assert_eq!(quorums.len(), tallymesh_core::tally::MAX_NODES);
+        assert_eq!(&quorums[..5], &[1, 2, 2, 3, 3]);
+        for (n, needed) in (1u32..).zip(&quorums) {
+            assert!(2 * needed > n && 2 * (needed - 1) <= n, "{needed} of {n}");
+        }
+    }
 
     fn tally_event(change: TallyChange) -> NodeEvent {
         NodeEvent::TallyChanged {

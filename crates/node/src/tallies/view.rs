@@ -55,6 +55,20 @@ pub struct UnitView {
     pub scale: u8,
 }
 
+/// What a person may choose among when naming the nodes that keep a new
+/// tally for our side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct NodeChoice {
+    /// The devices that may keep a tally (peer ids), this one first: it is
+    /// always named, since it signs our chits.
+    pub nodes: Vec<String>,
+    /// `quorums[n - 1]`: how many of `n` named nodes must be up for a
+    /// chit to be certified, for every `n` up to the most a side may name.
+    pub quorums: Vec<u32>,
+}
+
 /// A tally as a list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -21,8 +21,7 @@ import { Textarea } from "@/components/ui/textarea";
 import { formatDateTime } from "@/i18n/format";
 import { formatAmount, parseAmount, unitsToText } from "@/lib/amount";
 import { cn } from "@/lib/utils";
-import { useCadreDevices } from "@/cadre/queries";
-import { NodePicker, nodesToName } from "@/tallies/node-picker";
+import { NodePicker, nodesToName, useNodeOptions } from "@/tallies/node-picker";
 import { tallyQueryKeys } from "@/tallies/queries";
 import { TallyNodes } from "@/tallies/tally-nodes";
 import { TermsFields, parseCallDays, termsReady, type TermsDraft } from "@/tallies/terms-fields";
@@ -241,7 +240,7 @@ function CounterForm({ detail, onDone }: { detail: TallyDetail; onDone: () => vo
     theirCall: String(last?.terms.theirCall ?? 30),
   }));
   const [memo, setMemo] = useState(last?.memo ?? "");
-  const cadre = useCadreDevices();
+  const nodeOptions = useNodeOptions();
   // `null` until the person changes the choice: the nodes this revision names for us.
   const [nodes, setNodes] = useState<string[] | null>(null);
   const counter = useMutation<TallySummary, BackendError, TallyTerms>({
@@ -264,7 +263,7 @@ function CounterForm({ detail, onDone }: { detail: TallyDetail; onDone: () => vo
       ourCall: parseCallDays(draft.ourCall) ?? 0,
       theirCall: parseCallDays(draft.theirCall) ?? 0,
       memo: memo.trim(),
-      ourNodes: nodesToName(cadre.data, nodes, detail.ourNodes),
+      ourNodes: nodesToName(nodeOptions.data, nodes, detail.ourNodes),
     });
   }
   return (

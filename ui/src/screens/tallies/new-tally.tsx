@@ -12,11 +12,10 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Textarea } from "@/components/ui/textarea";
-import { useCadreDevices } from "@/cadre/queries";
 import { useContacts } from "@/contacts/queries";
 import { parseAmount } from "@/lib/amount";
 import { cn } from "@/lib/utils";
-import { NodePicker, nodesToName } from "@/tallies/node-picker";
+import { NodePicker, nodesToName, useNodeOptions } from "@/tallies/node-picker";
 import { tallyQueryKeys } from "@/tallies/queries";
 import { TermsFields, parseCallDays, termsReady, type TermsDraft } from "@/tallies/terms-fields";
 
@@ -34,7 +33,7 @@ export function NewTally({ onDone, onCancel }: { onDone: (id: string) => void; o
   const queryClient = useQueryClient();
   const toast = useToast();
   const contacts = useContacts();
-  const cadre = useCadreDevices();
+  const nodeOptions = useNodeOptions();
   const ids = { partner: useId(), memo: useId(), expiry: useId(), title: useId(), text: useId() };
   const [partyId, setPartyId] = useState("");
   const [side, setSide] = useState<TallySide>("stock");
@@ -78,7 +77,7 @@ export function NewTally({ onDone, onCancel }: { onDone: (id: string) => void; o
       contract: withContract ? { title: contract.title.trim(), text: contract.text } : null,
       expiresInHours,
       // The devices ticked; `null` (every device) when they could not be listed.
-      ourNodes: nodesToName(cadre.data, nodes, null),
+      ourNodes: nodesToName(nodeOptions.data, nodes, null),
     });
   }
 

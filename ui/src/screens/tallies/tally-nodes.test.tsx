@@ -141,6 +141,25 @@ describe("Nodes that keep a new tally", () => {
     );
   });
 
+  it("offers the devices the node names, in its order, and the quorum the node gives, not a rule of its own", async () => {
+    const backend = new MockBackend();
+    const link = (await backend.cadreInvite(null)).link;
+    const rented = backend.enrollDevice(link, "Rented node").peerId;
+    vi.spyOn(backend, "tallyNodeChoice").mockResolvedValue({ nodes: [LAPTOP, rented, HOME_BOX], quorums: [1, 2, 3] });
+    const propose = vi.spyOn(backend, "proposeTally");
+    const { user } = renderApp({ screen: "tallies", backend });
+    await openNewTally();
+    await fillOffer(user);
+    const rows = await screen.findAllByTestId("new-tally-nodes-choice");
+    expect(rows.map((row) => row.getAttribute("data-peer-id"))).toEqual([LAPTOP, rented, HOME_BOX]);
+    expect(screen.getByTestId("new-tally-nodes-quorum")).toHaveTextContent("3 of these 3 nodes must be up");
+
+    await user.click(within(choice("new-tally-nodes", HOME_BOX)).getByTestId("new-tally-nodes-input"));
+    expect(screen.getByTestId("new-tally-nodes-quorum")).toHaveTextContent("2 of these 2 nodes must be up");
+    await user.click(screen.getByTestId("new-tally-submit"));
+    await waitFor(() => expect(propose).toHaveBeenCalledWith(expect.objectContaining({ ourNodes: [LAPTOP, rented] })));
+  });
+
   it("leaves a device revoked while the form is open out of the offer", async () => {
     const backend = new MockBackend();
     const propose = vi.spyOn(backend, "proposeTally");
