@@ -22,12 +22,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::PoisonError;
 use std::time::Instant;
 
-use tallymesh_core::card::ContactCard;
 use tallymesh_net::multiaddr::Protocol;
 use tallymesh_net::{Multiaddr, PeerId};
 
 use crate::Node;
-use crate::identity::IdentityState;
 use crate::retry::Retry;
 
 /// What the node knows of its party's relays, in memory.
@@ -49,29 +47,15 @@ impl Node {
     /// enrolled and did not revoke, on a member device the others the
     /// party's card lists. Empty without an identity.
     pub(crate) async fn party_devices(&self) -> HashSet<PeerId> {
-        let own = self.inner.net.local_peer_id();
-        let mut devices = HashSet::new();
-        match self.identity().state().await {
-            Ok(IdentityState::Ready { .. }) => {
-                if let Ok(store) = self.running_store().await
-                    && let Ok(rows) = store.cadre_devices().await
-                {
-                    devices.extend(
-                        rows.iter()
-                            .filter(|row| row.revoked_at_ms.is_none())
-                            .filter_map(|row| row.peer_id.parse::<PeerId>().ok()),
-                    );
-                }
-            }
-            Ok(IdentityState::Member { .. }) => {
-                if let Ok(card) = self.contacts().my_card(None).await {
-                    devices.extend(peers_on(&card));
-                }
-            }
-            _ => {}
-        }
-        devices.remove(&own);
-        devices
+        let Ok(directory) = self.directory().await else {
+            return HashSet::new();
+        };
+        directory
+            .own_devices()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|certificate| PeerId::from_bytes(&certificate.record().peer_id).ok())
+            .collect()
     }
 
     fn relays(&self) -> std::sync::MutexGuard<'_, RelayBook> {
@@ -196,14 +180,6 @@ fn circuit_through(relay: PeerId, addresses: &[Multiaddr]) -> Option<Multiaddr> 
     }
     circuit.push(Protocol::P2pCircuit);
     Some(circuit)
-}
-
-/// The devices a card lists.
-fn peers_on(card: &tallymesh_core::record::Signed<ContactCard>) -> impl Iterator<Item = PeerId> + '_ {
-    card.record()
-        .devices
-        .iter()
-        .filter_map(|device| PeerId::from_bytes(&device.record().peer_id).ok())
 }
 
 #[cfg(test)]
