@@ -28,7 +28,7 @@ use crate::identity::IdentityState;
 use crate::{Node, NodeError};
 
 /// The most checked certificates kept; beyond it the memory starts over.
-const MAX_VERIFIED: usize = 4_096;
+const MAX_VERIFIED: usize = 1_024;
 
 /// The node's memory of parties and devices.
 #[derive(Debug, Default)]
