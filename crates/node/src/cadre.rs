@@ -345,7 +345,9 @@ impl Cadre {
             return Err(CadreError::ThisDevice);
         }
         let store = self.node.running_store().await?;
-        if !store.revoke_cadre_device(peer_id, to_i64(now().as_millis())).await? {
+        let revoked = store.revoke_cadre_device(peer_id, to_i64(now().as_millis())).await;
+        self.node.inner.directory.changed();
+        if !revoked? {
             return Err(CadreError::UnknownDevice(peer_id.chars().take(80).collect()));
         }
         tracing::info!(peer = %peer_id, "revoked a device of the party's cadre");
@@ -550,7 +552,7 @@ impl Cadre {
             kind: kind.map(|kind| kind.as_str().to_owned()),
         };
         match store.enroll_cadre_device(&token, &row, to_i64(now.as_millis())).await {
-            Ok(true) => {}
+            Ok(true) => self.node.inner.directory.changed(),
             Ok(false) => return token_refusal(store.cadre_token(&token).await.ok().flatten(), now),
             Err(error) => return CadreResponse::refused(CadreRefusal::Unavailable, &error.to_string()),
         }
@@ -705,6 +707,7 @@ impl Cadre {
         {
             Ok(newer) => {
                 if newer {
+                    self.node.inner.directory.changed();
                     if listed {
                         tracing::info!(%peer, devices = card.record().devices.len(), "kept the party's newer card");
                     } else {

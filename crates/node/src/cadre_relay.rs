@@ -30,11 +30,9 @@ use std::time::Instant;
 use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 
-use tallymesh_core::card::ContactCard;
 use tallymesh_net::multiaddr::Protocol;
 use tallymesh_net::{Multiaddr, PeerId};
 
-use crate::identity::IdentityState;
 use crate::node::Inner;
 use crate::retry::Retry;
 use crate::{Node, NodeEvent};
@@ -114,29 +112,15 @@ impl Node {
     /// enrolled and did not revoke, on a member device the others the
     /// party's card lists. Empty without an identity.
     pub(crate) async fn party_devices(&self) -> HashSet<PeerId> {
-        let own = self.inner.net.local_peer_id();
-        let mut devices = HashSet::new();
-        match self.identity().state().await {
-            Ok(IdentityState::Ready { .. }) => {
-                if let Ok(store) = self.running_store().await
-                    && let Ok(rows) = store.cadre_devices().await
-                {
-                    devices.extend(
-                        rows.iter()
-                            .filter(|row| row.revoked_at_ms.is_none())
-                            .filter_map(|row| row.peer_id.parse::<PeerId>().ok()),
-                    );
-                }
-            }
-            Ok(IdentityState::Member { .. }) => {
-                if let Ok(card) = self.contacts().my_card(None).await {
-                    devices.extend(peers_on(&card));
-                }
-            }
-            _ => {}
-        }
-        devices.remove(&own);
-        devices
+        let Ok(directory) = self.directory().await else {
+            return HashSet::new();
+        };
+        directory
+            .own_devices()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|certificate| PeerId::from_bytes(&certificate.record().peer_id).ok())
+            .collect()
     }
 
     fn relays(&self) -> std::sync::MutexGuard<'_, RelayBook> {
@@ -262,14 +246,6 @@ fn circuit_through(relay: PeerId, addresses: &[Multiaddr]) -> Option<Multiaddr> 
     }
     circuit.push(Protocol::P2pCircuit);
     Some(circuit)
-}
-
-/// The devices a card lists.
-fn peers_on(card: &tallymesh_core::record::Signed<ContactCard>) -> impl Iterator<Item = PeerId> + '_ {
-    card.record()
-        .devices
-        .iter()
-        .filter_map(|device| PeerId::from_bytes(&device.record().peer_id).ok())
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod config;
 pub mod contacts;
 pub mod control;
 mod data_dir;
+mod directory;
 mod error;
 mod event;
 pub mod identity;

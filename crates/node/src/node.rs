@@ -70,6 +70,9 @@ pub(crate) struct Inner {
     pub(crate) chat: crate::chat::ChatState,
     /// What the nodes of our open tallies took from us about each other.
     pub(crate) node_notices: std::sync::Mutex<crate::tallies::NodeNotices>,
+    /// Contacts' cards, this party's devices and checked certificates,
+    /// kept in memory until the node changes them.
+    pub(crate) directory: crate::directory::Directory,
     running: Mutex<Option<Running>>,
 }
 
@@ -200,6 +203,7 @@ impl Node {
                 tally_outbox: Arc::default(),
                 chat,
                 node_notices: std::sync::Mutex::default(),
+                directory: crate::directory::Directory::default(),
                 running: Mutex::new(None),
             }),
         };

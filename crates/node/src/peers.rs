@@ -121,11 +121,7 @@ impl Node {
         let addresses: Vec<Multiaddr> = card.addresses.iter().filter_map(|a| a.parse().ok()).collect();
         let mut last_failure = None;
         // The devices that failed us least are asked first.
-        let mut devices: Vec<PeerId> = card
-            .devices
-            .iter()
-            .filter_map(|device| PeerId::from_bytes(&device.record().peer_id).ok())
-            .collect();
+        let mut devices = crate::directory::card_peers(card);
         let strikes = self
             .inner
             .strikes
@@ -158,21 +154,6 @@ impl Node {
 
     /// Which contact each known device belongs to, from the kept cards.
     pub(crate) async fn device_parties(&self) -> Result<DeviceParties, NodeError> {
-        let store = self.running_store().await?;
-        let mut parties = HashMap::new();
-        for row in store.contacts().await? {
-            // Kept cards were verified when they came; one that no longer
-            // reads is skipped here and reported where contacts are listed.
-            let Ok(card) = ContactCard::from_signed_bytes(&row.card) else {
-                continue;
-            };
-            let record = card.record();
-            for device in &record.devices {
-                if let Ok(peer) = PeerId::from_bytes(&device.record().peer_id) {
-                    parties.insert(peer, (record.party.to_string(), record.name.clone()));
-                }
-            }
-        }
-        Ok(parties)
+        Ok(self.directory().await?.device_parties())
     }
 }

@@ -339,7 +339,7 @@ impl Node {
             return;
         };
         let own = self.inner.net.local_peer_id();
-        let others: Vec<PeerId> = device_peers(card.bytes())
+        let others: Vec<PeerId> = crate::directory::card_peers(card.record())
             .into_iter()
             .filter(|peer| *peer != own)
             .collect();
@@ -425,13 +425,7 @@ impl Node {
 /// The peer ids of the devices a kept card certifies.
 fn device_peers(card: &[u8]) -> Vec<PeerId> {
     ContactCard::from_signed_bytes(card)
-        .map(|card| {
-            card.record()
-                .devices
-                .iter()
-                .filter_map(|device| PeerId::from_bytes(&device.record().peer_id).ok())
-                .collect()
-        })
+        .map(|card| crate::directory::card_peers(card.record()))
         .unwrap_or_default()
 }
 

@@ -660,6 +660,33 @@ impl Store {
         row.as_ref().map(|row| self.message_of(row)).transpose()
     }
 
+    /// The messages with these keys (conversation, id) that are kept, in no
+    /// particular order: one query per 32 keys.
+    pub async fn chat_messages_of(&self, keys: &[([u8; 16], [u8; 16])]) -> Result<Vec<MessageRow>, StoreError> {
+        const CHUNK: usize = 32;
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE (conversation, id) IN (VALUES {})",
+            vec!["(?, ?)"; CHUNK].join(", ")
+        );
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let mut query = sqlx::query(&sql);
+            // A short chunk repeats its last key: one statement for all.
+            for index in 0..CHUNK {
+                let (conversation, id) = chunk.get(index).or(chunk.last()).copied().unwrap_or_default();
+                query = query.bind(conversation.to_vec()).bind(id.to_vec());
+            }
+            let rows = query
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| StoreError::query(&self.path, e))?;
+            for row in &rows {
+                found.push(self.message_of(row)?);
+            }
+        }
+        Ok(found)
+    }
+
     /// Incoming messages of a conversation not yet read, oldest first.
     pub async fn chat_unread(&self, conversation: &[u8; 16]) -> Result<Vec<MessageRow>, StoreError> {
         let rows = sqlx::query(&format!(
@@ -947,6 +974,37 @@ mod tests {
             paid_chit: None,
             notified: true,
         }
+    }
+
+    #[tokio::test]
+    async fn messages_are_read_by_their_keys_in_one_go_past_a_chunk_and_unknown_keys_are_left_out() {
+        let (_dir, store) = store().await;
+        let conversation = ConversationRow {
+            id: [1; 16],
+            peer_party: Some("did:key:z6Mk".into()),
+            name: None,
+            members: vec![],
+            created_at_ms: 1,
+            last_at_ms: 1,
+        };
+        let mut writes = vec![ChatWrite::Conversation(conversation)];
+        writes.extend((1..=40).map(|id| ChatWrite::Message(message(id, "pending"))));
+        store.chat_write(&writes).await.unwrap();
+        let mut keys: Vec<([u8; 16], [u8; 16])> = (1..=40).map(|id| ([1; 16], [id; 16])).collect();
+        keys.push(([1; 16], [99; 16]));
+        keys.push(([2; 16], [3; 16]));
+        let mut found: Vec<u8> = store
+            .chat_messages_of(&keys)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id[0])
+            .collect();
+        found.sort_unstable();
+        assert_eq!(found, (1..=40).collect::<Vec<u8>>());
+        let some = store.chat_messages_of(&[([1; 16], [7; 16])]).await.unwrap();
+        assert_eq!(some, [message(7, "pending")]);
+        assert!(store.chat_messages_of(&[]).await.unwrap().is_empty());
     }
 
     #[tokio::test]

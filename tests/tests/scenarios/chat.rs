@@ -607,6 +607,59 @@ async fn a_message_to_an_offline_device_is_held_by_its_mailbox_and_delivered_whe
 }
 
 #[tokio::test]
+async fn a_revoked_device_is_refused_right_after_its_revocation_though_its_party_was_just_read() {
+    let (bob, bob_box) = bob_with_a_mailbox(ChatConfig::default()).await;
+    let box_peer = bob_box.node.net().local_peer_id();
+    let announce = ChatRequest::Mailbox { addresses: Vec::new() };
+    let fetch = ChatRequest::Fetch { keys: Vec::new() };
+    let ack = ChatRequest::Ack { ids: vec![[7; 16]] };
+    let claim = ChatRequest::Claim {
+        device: box_peer.to_bytes(),
+    };
+    // Bob answers his box as one of his devices: what he knows of his
+    // devices was read just now, and is kept in memory.
+    for request in [&announce, &fetch, &ack] {
+        let answer = ask_from(&bob_box, &bob, request).await;
+        assert!(
+            matches!(answer, ChatResponse::Done { .. } | ChatResponse::Items { .. }),
+            "{answer:?}"
+        );
+    }
+    let answer = ask_from(&bob_box, &bob, &claim).await;
+    assert!(
+        matches!(
+            answer,
+            ChatResponse::Refused {
+                reason: ChatRefusal::NoKeys,
+                ..
+            }
+        ),
+        "a box that does not chat has no keys to hand out, but is one of Bob's devices: {answer:?}"
+    );
+
+    bob.node.cadre().revoke(&box_peer.to_string()).await.unwrap();
+    // At once, with nothing waited for: the revoked box is no longer one of
+    // Bob's devices, neither to fetch or acknowledge mail, nor to hold it,
+    // nor to have its keys handed out.
+    for request in [&announce, &fetch, &ack, &claim] {
+        let answer = ask_from(&bob_box, &bob, request).await;
+        assert!(
+            matches!(
+                answer,
+                ChatResponse::Refused {
+                    reason: ChatRefusal::NotHere,
+                    ..
+                }
+            ),
+            "{request:?} from a revoked device: {answer:?}"
+        );
+    }
+    for node in [bob, bob_box] {
+        node.node.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn a_mailbox_drops_what_expires_before_its_device_returns() {
     let alice = node_of("Alice").await;
     let (bob, bob_box) = bob_with_a_mailbox(ChatConfig {

@@ -150,7 +150,10 @@ impl Chat {
     /// The devices of `party` that may hold mail for its devices, with
     /// every address known for them added to the swarm.
     async fn party_devices(&self, party: &str) -> Vec<PeerId> {
-        let own = self.own_party().await.map(|p| p.to_string()).unwrap_or_default();
+        let Ok(directory) = self.node.directory().await else {
+            return Vec::new();
+        };
+        let own = directory.own.map(|p| p.to_string()).unwrap_or_default();
         let net = self.node.net();
         let mut peers = Vec::new();
         if party == own {
@@ -162,7 +165,7 @@ impl Chat {
                 Ok(card) => card.record().addresses.clone(),
                 Err(_) => Vec::new(),
             };
-            for certificate in self.own_devices().await.unwrap_or_default() {
+            for certificate in directory.own_devices().unwrap_or_default() {
                 let Ok(peer) = PeerId::from_bytes(&certificate.record().peer_id) else {
                     continue;
                 };
@@ -176,12 +179,9 @@ impl Chat {
                 }
                 peers.push(peer);
             }
-        } else if let Ok(card) = self.node.contacts().card(party).await {
+        } else if let Some(card) = directory.card(party) {
             let addresses: Vec<Multiaddr> = card.record().addresses.iter().filter_map(|a| a.parse().ok()).collect();
-            for certificate in &card.record().devices {
-                let Ok(peer) = PeerId::from_bytes(&certificate.record().peer_id) else {
-                    continue;
-                };
+            for peer in crate::directory::card_peers(card.record()) {
                 for address in &addresses {
                     let _ = net.add_address(peer, address.clone()).await;
                 }
@@ -245,11 +245,26 @@ impl Chat {
             return Ok(());
         }
         let changed = self.state().writer.write(writes.clone()).await?;
+        let moved: Vec<([u8; 16], [u8; 16])> = writes
+            .iter()
+            .zip(changed)
+            .filter_map(|(write, changed)| match write {
+                ChatWrite::Status { conversation, id, .. } if changed => Some((*conversation, *id)),
+                _ => None,
+            })
+            .collect();
+        if moved.is_empty() {
+            return Ok(());
+        }
         let names = self.names().await?;
-        for (write, changed) in writes.iter().zip(changed) {
-            if let (ChatWrite::Status { conversation, id, .. }, true) = (write, changed)
-                && let Ok(Some(row)) = store.chat_message(conversation, id).await
-            {
+        let mut rows: HashMap<([u8; 16], [u8; 16]), MessageRow> = store
+            .chat_messages_of(&moved)
+            .await?
+            .into_iter()
+            .map(|row| ((row.conversation, row.id), row))
+            .collect();
+        for key in &moved {
+            if let Some(row) = rows.remove(key) {
                 let message = self.message_view(&row, &names).await;
                 let _ = self.node.inner.events.send(NodeEvent::ChatMessage { message });
             }

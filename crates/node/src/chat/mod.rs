@@ -36,7 +36,6 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tallymesh_core::card::ContactCard;
 use tallymesh_core::device::DeviceCertificate;
 use tallymesh_core::record::Signed;
 use tallymesh_core::{PartyId, SecretKey};
@@ -346,6 +345,9 @@ pub(crate) struct ChatState {
     pub(crate) fetching: Mutex<HashSet<PeerId>>,
     /// Devices of the party told since the start where this one holds mail.
     pub(crate) announced: Mutex<HashSet<PeerId>>,
+    /// One-to-one conversations known to be kept (they are never dropped),
+    /// as first read or made: sending needs no read to find its own.
+    direct: Mutex<HashMap<ConversationId, ConversationRow>>,
 }
 
 impl std::fmt::Debug for ChatState {
@@ -412,6 +414,7 @@ impl ChatState {
                 keys_held: Mutex::default(),
                 fetching: Mutex::default(),
                 announced: Mutex::default(),
+                direct: Mutex::default(),
             },
             task,
         ))
@@ -524,16 +527,12 @@ impl Chat {
 
     /// This node's party id, and whether it acts for it (main or member).
     async fn own_party(&self) -> Result<PartyId, ChatError> {
-        match self.node.identity().state().await? {
-            IdentityState::Ready { .. } | IdentityState::Member { .. } => {}
-            _ => return Err(NodeError::Identity(crate::IdentityError::NoIdentity).into()),
+        let state = self.node.identity().state().await?;
+        match state {
+            IdentityState::Ready { .. } | IdentityState::Member { .. } => state.party_id(),
+            _ => None,
         }
-        self.node
-            .identity()
-            .state()
-            .await?
-            .party_id()
-            .ok_or_else(|| NodeError::Identity(crate::IdentityError::NoIdentity).into())
+        .ok_or_else(|| NodeError::Identity(crate::IdentityError::NoIdentity).into())
     }
 
     /// Every conversation, the latest first.
@@ -582,19 +581,33 @@ impl Chat {
     /// The direct conversation with `party_id` (a contact), kept if new.
     async fn direct_row(&self, party_id: &str) -> Result<ConversationRow, ChatError> {
         let own = self.own_party().await?;
-        let contact = self
-            .node
-            .contacts()
-            .get(party_id)
-            .await
-            .map_err(|_| ChatError::NotAContact(party_id.chars().take(80).collect()))?;
-        let peer: PartyId = contact
-            .party_id
+        let directory = self.node.directory().await?;
+        let peer: PartyId = party_id
+            .trim()
             .parse()
-            .map_err(|_| ChatError::NotAContact(party_id.chars().take(80).collect()))?;
+            .ok()
+            .filter(|peer| directory.is_contact(peer))
+            .ok_or_else(|| ChatError::NotAContact(party_id.chars().take(80).collect()))?;
         let id = direct_conversation(own.key().as_bytes(), peer.key().as_bytes());
+        let known = |row: &ConversationRow| {
+            self.state()
+                .direct
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(id, row.clone());
+        };
+        if let Some(row) = self
+            .state()
+            .direct
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+        {
+            return Ok(row.clone());
+        }
         let store = self.store().await?;
         if let Some(row) = store.chat_conversation(&id).await? {
+            known(&row);
             return Ok(row);
         }
         let now = to_i64(crate::node::unix_millis());
@@ -610,6 +623,7 @@ impl Chat {
             .writer
             .write(vec![ChatWrite::Conversation(row.clone())])
             .await?;
+        known(&row);
         let _ = self.node.inner.events.send(NodeEvent::ChatConversationsChanged);
         Ok(row)
     }
@@ -627,15 +641,9 @@ impl Chat {
 
     /// Names of the contacts, and this party as "You".
     async fn names(&self) -> Result<HashMap<String, String>, ChatError> {
-        let mut names: HashMap<String, String> = self
-            .node
-            .contacts()
-            .list()
-            .await?
-            .into_iter()
-            .map(|c| (c.party_id, c.display_name))
-            .collect();
-        if let Ok(own) = self.own_party().await {
+        let directory = self.node.directory().await?;
+        let mut names = directory.names();
+        if let Some(own) = directory.own {
             names.insert(own.to_string(), "You".to_owned());
         }
         Ok(names)
@@ -1071,9 +1079,9 @@ impl Chat {
         let store = self.store().await?;
         let now = to_i64(crate::node::unix_millis());
         store.chat_mailbox_expire(now).await?;
-        let names: HashMap<String, String> = self
+        let directory = self.node.directory().await?;
+        let names: HashMap<String, String> = directory
             .own_devices()
-            .await
             .unwrap_or_default()
             .iter()
             .filter_map(|c| {
@@ -1188,6 +1196,7 @@ impl Chat {
     pub(crate) async fn recipients(&self, parties: &[String], own_too: bool) -> Result<Vec<Recipient>, ChatError> {
         let own = self.own_party().await?.to_string();
         let me = self.node.net().local_peer_id();
+        let directory = self.node.directory().await?;
         let mut recipients = Vec::new();
         let mut add = |certificate: &Signed<DeviceCertificate>, party: &str| {
             let record = certificate.record();
@@ -1206,42 +1215,19 @@ impl Chat {
             if *party == own {
                 continue;
             }
-            let card = self.node.contacts().card(party).await?;
+            let card = directory
+                .card(party)
+                .ok_or_else(|| ChatError::NotAContact(party.chars().take(80).collect()))?;
             for certificate in &card.record().devices {
                 add(certificate, party);
             }
         }
         if own_too {
-            for certificate in self.own_devices().await? {
-                add(&certificate, &own);
+            for certificate in directory.own_devices()? {
+                add(certificate, &own);
             }
         }
         Ok(recipients)
-    }
-
-    /// The certificates of this party's other devices: enrolled and not
-    /// revoked (on the main device), or listed on the party's card (on a
-    /// member).
-    pub(crate) async fn own_devices(&self) -> Result<Vec<Signed<DeviceCertificate>>, ChatError> {
-        let me = self.node.net().local_peer_id().to_bytes();
-        let certificates = match self.node.identity().state().await? {
-            IdentityState::Ready { .. } => {
-                let store = self.store().await?;
-                store
-                    .cadre_devices()
-                    .await?
-                    .iter()
-                    .filter(|row| row.revoked_at_ms.is_none())
-                    .filter_map(|row| Signed::<DeviceCertificate>::from_bytes(&row.certificate).ok())
-                    .collect()
-            }
-            IdentityState::Member { .. } => {
-                let card: Signed<ContactCard> = self.node.contacts().my_card(None).await?;
-                card.record().devices.clone()
-            }
-            _ => Vec::new(),
-        };
-        Ok(certificates.into_iter().filter(|c| c.record().peer_id != me).collect())
     }
 
     /// Queues `event` (a receipt) for every chatting device of `parties`.

@@ -33,6 +33,9 @@ fn refused(reason: ChatRefusal, message: impl Into<String>) -> Refused {
 pub(crate) struct Taken {
     /// Messages kept (new) or changed, to tell the window of.
     changed: Vec<([u8; 16], [u8; 16])>,
+    /// The new message as written, told as it is when the write kept it
+    /// (not read back).
+    kept: Option<MessageRow>,
     /// A new message from another party: its sender and id, for the
     /// delivery receipt.
     receipt: Option<(String, [u8; 16], [u8; 16])>,
@@ -68,10 +71,10 @@ impl Chat {
 
     /// Whether `peer` is another device of this party.
     pub(crate) async fn is_own_device(&self, peer: &PeerId) -> bool {
-        let peer = peer.to_bytes();
-        self.own_devices()
+        self.node
+            .directory()
             .await
-            .is_ok_and(|devices| devices.iter().any(|d| d.record().peer_id == peer))
+            .is_ok_and(|directory| directory.is_own_device(peer))
     }
 
     async fn take_delivery(&self, peer: PeerId, to: &[u8], item: SealedItem) -> Result<ChatResponse, Refused> {
@@ -160,8 +163,12 @@ impl Chat {
                 format!("The sending device's certificate does not verify: {reason}"),
             )
         };
-        let certificate =
-            Signed::<DeviceCertificate>::from_bytes(&item.certificate).map_err(|e| bad_certificate(e.to_string()))?;
+        let certificate = self
+            .node
+            .inner
+            .directory
+            .certificate(&item.certificate)
+            .map_err(|e| bad_certificate(e.to_string()))?;
         let device = item.check_seal().map_err(|error| {
             self.node
                 .strike(peer, &format!("a chat item whose seal does not check out: {error}"));
@@ -186,7 +193,8 @@ impl Chat {
             return Ok((certificate, party));
         }
         let own = self.own_party().await.map_err(unavailable)?;
-        if party != own && self.node.contacts().get(&party.to_string()).await.is_err() {
+        let directory = self.node.directory().await.map_err(unavailable)?;
+        if party != own && !directory.is_contact(&party) {
             return Err(refused(ChatRefusal::NotAContact, "The sending party is not a contact."));
         }
         Ok((certificate, party))
@@ -270,11 +278,17 @@ impl Chat {
                     }
                 }
                 all.append(&mut writes);
-                Ok(state.writer.submit(all))
+                let message_at = all.iter().position(|w| matches!(w, ChatWrite::Message(_)));
+                Ok((state.writer.submit(all), message_at))
             })
             .map_err(|_| refused(ChatRefusal::NotHere, "This device does not chat."))?
             .map_err(|_| refused(ChatRefusal::Undecryptable, "The room key does not read."))?;
-        pending.done().await.map_err(unavailable)?;
+        let (pending, message_at) = pending;
+        let changed = pending.done().await.map_err(unavailable)?;
+        // A copy kept before (a duplicate) is told as it is now, read back.
+        if !message_at.and_then(|at| changed.get(at)).copied().unwrap_or(false) {
+            taken.kept = None;
+        }
         self.tell(taken).await;
         Ok(())
     }
@@ -352,7 +366,7 @@ impl Chat {
                     taken.changed.push((row.id, *request));
                 }
                 let sent_at = to_i64(tallymesh_protocol::chat::Ulid::from_bytes(id).millis());
-                writes.push(ChatWrite::Message(MessageRow {
+                let message = MessageRow {
                     conversation: row.id,
                     id,
                     sender_party: Some(sender.to_string()),
@@ -363,7 +377,9 @@ impl Chat {
                     status: if from_us { "delivered" } else { "received" }.to_owned(),
                     paid_chit: None,
                     notified: from_us,
-                }));
+                };
+                writes.push(ChatWrite::Message(message.clone()));
+                taken.kept = Some(message);
                 taken.changed.push((row.id, id));
                 if !from_us {
                     taken.receipt = Some((sender.to_string(), row.id, id));
@@ -453,7 +469,11 @@ impl Chat {
             && let (Ok(store), Ok(names)) = (self.store().await, self.names().await)
         {
             for (conversation, id) in &taken.changed {
-                if let Ok(Some(row)) = store.chat_message(conversation, id).await {
+                let row = match &taken.kept {
+                    Some(kept) if kept.conversation == *conversation && kept.id == *id => Some(kept.clone()),
+                    _ => store.chat_message(conversation, id).await.ok().flatten(),
+                };
+                if let Some(row) = row {
                     let message = self.message_view(&row, &names).await;
                     let _ = events.send(NodeEvent::ChatMessage { message });
                 }

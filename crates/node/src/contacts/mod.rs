@@ -474,6 +474,7 @@ impl Contacts {
             .await?;
         match saved {
             ContactSaved::Added | ContactSaved::Updated => {
+                self.node.inner.directory.changed();
                 tracing::info!(party = %party_id, outcome = ?saved, "contact card kept");
                 // No subscriber is not an error.
                 let _ = self.node.inner.events.send(NodeEvent::ContactsChanged {
@@ -515,7 +516,9 @@ impl Contacts {
     pub async fn remove(&self, party_id: &str) -> Result<(), ContactError> {
         let party = parse_party(party_id)?.to_string();
         let store = self.node.running_store().await?;
-        if !store.remove_contact(&party).await? {
+        let removed = store.remove_contact(&party).await;
+        self.node.inner.directory.changed();
+        if !removed? {
             return Err(ContactError::UnknownContact(party));
         }
         tracing::info!(party = %party, "contact removed");

@@ -607,6 +607,7 @@ impl Identity {
             state: state.clone(),
             certificate: Some(certificate),
         };
+        self.node.inner.directory.changed();
         tracing::info!(party = %party_id, origin = origin.as_str(), "identity ready");
         // No subscriber is not an error.
         let _ = self.node.inner.events.send(NodeEvent::IdentityChanged {
@@ -675,6 +676,7 @@ impl Identity {
             state: state.clone(),
             certificate: Some(certificate),
         };
+        self.node.inner.directory.changed();
         tracing::info!(party = %party, "this device joined the party's cadre");
         // No subscriber is not an error.
         let _ = self.node.inner.events.send(NodeEvent::IdentityChanged {

@@ -129,27 +129,15 @@ impl Tallies {
     pub(crate) async fn cadre_nodes(&self) -> Result<Vec<PublicKey>, TallyError> {
         let me = self.node.inner.ledgers.node();
         let mut nodes = vec![me];
-        let peers: Vec<PeerId> = match self.node.identity().state().await? {
-            IdentityState::Member { .. } => {
-                let card = self
-                    .node
-                    .contacts()
-                    .my_card(None)
-                    .await
-                    .map_err(|e| TallyError::Invalid(format!("The party's card does not read here: {e}.")))?;
-                card_peers(card.record())
-            }
-            _ => {
-                let store = self.node.running_store().await?;
-                store
-                    .cadre_devices()
-                    .await?
-                    .iter()
-                    .filter(|row| row.revoked_at_ms.is_none())
-                    .filter_map(|row| row.peer_id.parse().ok())
-                    .collect()
-            }
-        };
+        let peers: Vec<PeerId> = self
+            .node
+            .directory()
+            .await?
+            .own_devices()
+            .map_err(|e| TallyError::Invalid(format!("The party's card does not read here: {e}.")))?
+            .iter()
+            .filter_map(|certificate| PeerId::from_bytes(&certificate.record().peer_id).ok())
+            .collect();
         for key in peers.iter().filter_map(node_key_of) {
             if !nodes.contains(&key) && nodes.len() < tallymesh_core::tally::MAX_NODES {
                 nodes.push(key);
@@ -252,7 +240,7 @@ impl Tallies {
             }
             addresses.extend(kept.iter().filter(|a| address_peer(a) == Some(peer)).cloned());
             for card in &cards {
-                if card_peers(card).first() == Some(&peer) {
+                if crate::directory::card_peers(card).first() == Some(&peer) {
                     addresses.extend(card.addresses.iter().filter_map(|a| a.parse().ok()));
                 }
             }
@@ -558,18 +546,10 @@ pub(crate) fn notices_of(node: &Node) -> std::sync::MutexGuard<'_, NodeNotices> 
     node.inner.node_notices.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The peer ids of the devices a card certifies, in its order.
-fn card_peers(card: &ContactCard) -> Vec<PeerId> {
-    card.devices
-        .iter()
-        .filter_map(|device| PeerId::from_bytes(&device.record().peer_id).ok())
-        .collect()
-}
-
 /// The node keys of the devices a contact's card certifies: what an offer
 /// names for the partner (its main device first).
 pub(crate) fn partner_nodes(card: &ContactCard) -> Result<Vec<PublicKey>, TallyError> {
-    let nodes: Vec<PublicKey> = card_peers(card)
+    let nodes: Vec<PublicKey> = crate::directory::card_peers(card)
         .iter()
         .filter_map(node_key_of)
         .take(tallymesh_core::tally::MAX_NODES)
