@@ -278,12 +278,23 @@ fn item_sealed_by(device: &SecretKey, certificate: &Signed<DeviceCertificate>, s
     .sealed_by(device)
 }
 
-/// Lets `from` reach `to` at its listen addresses.
+/// Lets `from` reach `to` at its listen addresses, and waits until they
+/// are connected.
 async fn reach(from: &TestNode, to: &TestNode) {
     let peer = to.node.net().local_peer_id();
     for address in to.node.net().listen_addrs().await.unwrap() {
         from.node.net().add_address(peer, address).await.unwrap();
     }
+    until("the two nodes to be connected", || async {
+        if from.node.net().connected_peers().await.ok()?.contains(&peer) {
+            return Some(());
+        }
+        for address in to.node.net().listen_addrs().await.ok()? {
+            let _ = from.node.net().dial(address).await;
+        }
+        None
+    })
+    .await;
 }
 
 /// Sends raw chat bytes from `from`'s node to `to`, and reads the answer.
@@ -693,17 +704,6 @@ async fn a_mailbox_drops_what_expires_before_its_device_returns() {
     // The mailbox holds items for two seconds only, so the message that shows
     // Bob caught up must go to him directly, not through the mailbox.
     reach(&alice, &bob).await;
-    let bob_id = bob.node.net().local_peer_id();
-    until("Alice to be connected to Bob again", || async {
-        if !alice.node.net().connected_peers().await.ok()?.contains(&bob_id) {
-            for address in bob.node.net().listen_addrs().await.ok()? {
-                let _ = alice.node.net().dial(address).await;
-            }
-            return None;
-        }
-        Some(())
-    })
-    .await;
     alice
         .node
         .chat()
