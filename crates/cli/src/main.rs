@@ -116,6 +116,8 @@ struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 64)]
     ledger_prune_every: u64,
     #[command(flatten)]
+    trust: trust::TrustArgs,
+    #[command(flatten)]
     keystore: KeystoreArgs,
 }
 
@@ -227,6 +229,7 @@ async fn run_node(data_dir: PathBuf, args: RunArgs) -> Result<(), String> {
     let mut ledger = config.ledger.clone();
     ledger.prune_every = args.ledger_prune_every;
     config = config.with_ledger_config(ledger);
+    config = config.with_trust_config(args.trust.config()?);
     let node = Node::start(config).await.map_err(|e| keystore_hint(&e))?;
     let status = node.status().await.map_err(|e| e.to_string())?;
     eprintln!("{}", format::started(&status));
@@ -384,6 +387,16 @@ mod tests {
         let text = keystore_hint(&error);
         assert!(text.contains("the OS keychain is not available"), "{text}");
         assert!(text.contains("--key-file"), "{text}");
+    }
+
+    #[test]
+    fn trust_flags_parse_and_a_bad_interval_is_refused() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["tallymesh", "node", "run"], args].concat());
+        assert!(parse(&["--trust-decay-rate", "0.2", "--trust-decay-interval", "30m"]).is_ok());
+        assert!(parse(&["--trust-config", "trust.json"]).is_ok());
+        assert!(parse(&["--trust-decay-interval", "0m"]).is_err());
+        assert!(parse(&["--trust-decay-rate", "lots"]).is_err());
+        assert!(Cli::try_parse_from(["tallymesh", "trust", "config", "--json"]).is_ok());
     }
 
     #[test]
