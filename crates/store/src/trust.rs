@@ -553,7 +553,7 @@ mod tests {
             at_ms: 20,
             ..first.clone()
         };
-        store.save_trust(&[], &[folded.clone()]).await.unwrap();
+        store.save_trust(&[], std::slice::from_ref(&folded)).await.unwrap();
         assert_eq!(store.trust_events("did:key:bob", 10).await.unwrap(), vec![folded]);
         // Another subject's event, or one that does not exist, is not replaced.
         let stray = TrustEventRow {
