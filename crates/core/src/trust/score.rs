@@ -708,3 +708,125 @@ mod tests {
         }
     }
 }
+
+/// The UI's mock node computes trust with a TypeScript copy of this model
+/// (`ui/src/backend/trust-model.ts`). This fixture, written from here, holds
+/// the default parameters and what the model gives for a set of inputs; the
+/// UI's tests run the same inputs through the copy, so neither can drift
+/// from the other unnoticed. `UPDATE_FIXTURES=1 cargo test -p
+/// tallymesh-core ui_trust_fixture` writes it again after a change here.
+#[cfg(test)]
+mod ui_fixture {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const FIXTURE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../ui/src/backend/trust-model.fixture.json"
+    );
+    const HOUR: u64 = 60 * 60 * 1000;
+
+    fn fixture() -> Value {
+        let c = TrustConfig::default();
+        let mut apply_cases = Vec::new();
+        for score in [0.0, 0.05, 0.5, 0.73, 0.999, 1.0] {
+            for (kind, count) in [
+                ("valid", 1),
+                ("valid", 250),
+                ("invalid", 1),
+                ("invalid", 3),
+                ("timeout", 2),
+            ] {
+                let change = match kind {
+                    "valid" => ScoreChange::Valid { count },
+                    "invalid" => ScoreChange::Invalid { count },
+                    _ => ScoreChange::Timeout { count },
+                };
+                apply_cases
+                    .push(json!({"score": score, "kind": kind, "count": count, "expected": apply(score, change, &c)}));
+            }
+            apply_cases.push(json!({"score": score, "kind": "evidence", "count": 1, "expected": apply(score, ScoreChange::Evidence, &c)}));
+        }
+        let mut decay_cases = Vec::new();
+        for (score, target) in [(0.9, 0.5), (0.1, 0.5), (0.3, 0.0), (0.5, 0.5)] {
+            for elapsed in [0, 1, HOUR / 2, HOUR, 7 * HOUR, 24 * 30 * HOUR] {
+                decay_cases.push(json!({
+                    "score": score, "target": target, "elapsedMs": elapsed,
+                    "expected": decay_toward(score, target, elapsed, &c),
+                }));
+            }
+        }
+        let vouch = |recommended: f64, recommender: Option<f64>, expires: u64| Vouch {
+            recommended,
+            recommender,
+            expires_at: Timestamp::from_millis(expires),
+        };
+        let sets = [
+            vec![vouch(0.9, Some(0.8), 10 * HOUR)],
+            vec![
+                vouch(0.9, Some(0.8), 10 * HOUR),
+                vouch(1.0, Some(1.0), 2 * HOUR),
+                vouch(0.7, None, 20 * HOUR),
+            ],
+            vec![vouch(1.0, Some(1.0), HOUR); 12],
+        ];
+        let mut standing_cases = Vec::new();
+        for vouches in &sets {
+            for earned in [0.0, 0.5, 0.95] {
+                for now in [0, HOUR, 2 * HOUR, 10 * HOUR] {
+                    let now_at = Timestamp::from_millis(now);
+                    let standing = standing_boost(vouches, now_at, &c);
+                    let listed: Vec<Value> = vouches
+                        .iter()
+                        .map(|v| json!({"recommended": v.recommended, "recommender": v.recommender, "expiresAtMs": v.expires_at.as_millis()}))
+                        .collect();
+                    standing_cases.push(json!({
+                        "earned": earned, "vouches": listed, "nowMs": now,
+                        "standing": standing, "expected": attested_score(earned, standing),
+                    }));
+                }
+            }
+        }
+        let mut recommender_cases = Vec::new();
+        for earned in [0.3, 0.5, 0.59, 0.6, 0.9] {
+            for (experienced, is_contact) in [(false, false), (true, false), (false, true), (true, true)] {
+                recommender_cases.push(json!({
+                    "earned": earned, "experienced": experienced, "isContact": is_contact,
+                    "expected": recommender_weight(earned, experienced, is_contact, &c),
+                }));
+            }
+        }
+        let mut reputation_cases = Vec::new();
+        for (now, then, kept, broken) in [(0.5, 0.5, 0, 0), (0.8, 0.4, 8, 0), (0.2, 0.9, 1, 5), (1.0, 0.0, 100, 1)] {
+            let tr = trend(now, then);
+            let st = statistics(Statistics { kept, broken });
+            reputation_cases.push(json!({
+                "score": now, "then": then, "kept": kept, "broken": broken,
+                "trend": tr, "statistics": st, "expected": reputation(now, tr, st, &c),
+            }));
+        }
+        json!({
+            "about": "Written by `UPDATE_FIXTURES=1 cargo test -p tallymesh-core ui_trust_fixture` from crates/core/src/trust/score.rs; do not edit.",
+            "config": c,
+            "apply": apply_cases,
+            "decay": decay_cases,
+            "standing": standing_cases,
+            "recommender": recommender_cases,
+            "reputation": reputation_cases,
+        })
+    }
+
+    #[test]
+    fn the_ui_trust_fixture_holds_what_the_model_computes() {
+        let fresh = serde_json::to_string_pretty(&fixture()).unwrap() + "\n";
+        if std::env::var("UPDATE_FIXTURES").is_ok_and(|v| v == "1") {
+            std::fs::write(FIXTURE, &fresh).unwrap();
+        }
+        let kept = std::fs::read_to_string(FIXTURE).unwrap_or_default();
+        assert!(
+            kept == fresh,
+            "ui/src/backend/trust-model.fixture.json is out of date: run UPDATE_FIXTURES=1 cargo test -p tallymesh-core ui_trust_fixture"
+        );
+    }
+}
