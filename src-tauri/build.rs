@@ -55,6 +55,18 @@ const COMMANDS: &[&str] = &[
     "trust_attest",
     "trust_evidence",
     "links_take",
+    "chat_conversations",
+    "chat_conversation_with",
+    "chat_messages",
+    "chat_send",
+    "chat_request_payment",
+    "chat_pay",
+    "chat_create_group",
+    "chat_mark_read",
+    "chat_typing",
+    "chat_pending_notifications",
+    "chat_mark_notified",
+    "chat_mailbox_status",
 ];
 
 /// The built UI that `tauri.conf.json` names as `frontendDist`.

@@ -60,6 +60,18 @@ pub(crate) fn builder() -> Builder<Wry> {
             commands::trust::trust_attest,
             commands::trust::trust_evidence,
             commands::links::links_take,
+            commands::chat::chat_conversations,
+            commands::chat::chat_conversation_with,
+            commands::chat::chat_messages,
+            commands::chat::chat_send,
+            commands::chat::chat_request_payment,
+            commands::chat::chat_pay,
+            commands::chat::chat_create_group,
+            commands::chat::chat_mark_read,
+            commands::chat::chat_typing,
+            commands::chat::chat_pending_notifications,
+            commands::chat::chat_mark_notified,
+            commands::chat::chat_mailbox_status,
         ])
         .events(collect_events![NodeEventMessage])
         // Counters and timestamps (u64, i64) stay far below 2^53; the UI

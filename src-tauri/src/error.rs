@@ -50,7 +50,9 @@ impl ApiError {
 impl From<NodeError> for ApiError {
     fn from(error: NodeError) -> Self {
         let code = match &error {
-            NodeError::DataDir { .. } | NodeError::Store(_) | NodeError::Ledger(_) => ApiErrorCode::Storage,
+            NodeError::DataDir { .. } | NodeError::Store(_) | NodeError::Ledger(_) | NodeError::Chat(_) => {
+                ApiErrorCode::Storage
+            }
             NodeError::AlreadyRunning { .. } | NodeError::Net(_) | NodeError::Control { .. } | NodeError::Stopped => {
                 ApiErrorCode::Unavailable
             }

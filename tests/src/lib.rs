@@ -86,7 +86,7 @@ pub fn keychain_expected() -> bool {
 /// leave nothing behind on a developer's machine.
 pub fn forget_keychain_entries(keystore_id: &str) {
     if let Ok(keystore) = Keystore::open_os_keychain(keystore_id) {
-        for purpose in [Purpose::DeviceKey, Purpose::PartySecret] {
+        for purpose in [Purpose::DeviceKey, Purpose::PartySecret, Purpose::ChatPickleKey] {
             let _ = keystore.delete(purpose);
         }
     }

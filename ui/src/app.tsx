@@ -13,6 +13,7 @@ import type { ScreenId } from "@/navigation/screens";
 import { useNodeEventRefresh } from "@/node/node-status";
 import { useDocumentLanguage } from "@/preferences/language";
 import { ThemeProvider } from "@/preferences/theme";
+import { ChatScreen } from "@/screens/chat/chat-screen";
 import { ContactsScreen } from "@/screens/contacts/contacts-screen";
 import { HomeScreen } from "@/screens/home/home-screen";
 import { NetworkScreen } from "@/screens/network/network-screen";
@@ -21,6 +22,7 @@ import { SettingsScreen } from "@/screens/settings/settings-screen";
 import { TalliesScreen } from "@/screens/tallies/tallies-screen";
 import { TrustScreen } from "@/screens/trust/trust-screen";
 import { useTallyNotifier } from "@/tallies/notifications";
+import { useChatNotifier } from "@/chat/notifications";
 
 export function createQueryClient(options: { retry?: number | false } = {}): QueryClient {
   return new QueryClient({
@@ -62,6 +64,7 @@ export function AppProviders({ backend, queryClient, i18n, children }: AppProvid
 const SCREEN_COMPONENTS: Record<ScreenId, () => ReactNode> = {
   home: HomeScreen,
   tallies: TalliesScreen,
+  chat: ChatScreen,
   contacts: ContactsScreen,
   trust: TrustScreen,
   network: NetworkScreen,
@@ -77,8 +80,9 @@ const SCREEN_COMPONENTS: Record<ScreenId, () => ReactNode> = {
 export function App() {
   useDocumentLanguage();
   const { links, enqueue, next } = useOpenedLinks();
-  useNodeEventRefresh(enqueue, useTallyNotifier());
   const identity = useIdentity();
+  const acting = identity.data?.state === "ready" || identity.data?.state === "member";
+  useNodeEventRefresh(enqueue, useTallyNotifier(), useChatNotifier(acting));
   // Keeps onboarding on screen after the identity is made, until the person continues.
   const [onboardingHeld, setOnboardingHeld] = useState(false);
   const state = identity.data?.state;

@@ -1,4 +1,4 @@
-//! `tallymesh bench ledger`: throughput and commit latency of a tally
+//! `tallymesh bench ledger` and `tallymesh bench chat`. The ledger: throughput and commit latency of a tally
 //! ledger with real nodes in this process — real SQLite files in a
 //! temporary directory (ledger records committed with `synchronous=FULL`),
 //! real libp2p over TCP on 127.0.0.1.
@@ -22,6 +22,18 @@ use tokio::sync::broadcast::error::RecvError;
 pub enum BenchCommand {
     /// Entries per second and commit latency of a tally ledger on this machine
     Ledger(LedgerArgs),
+    /// Chat messages per second and latency between two nodes on this machine
+    Chat(ChatArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// Messages of the full-load run
+    #[arg(long, default_value_t = 5_000)]
+    messages: u64,
+    /// Messages sent and not yet received at once, in the full-load run
+    #[arg(long, default_value_t = 256)]
+    in_flight: usize,
 }
 
 #[derive(Debug, Args)]
@@ -64,11 +76,13 @@ impl Run {
 
 /// Runs one `bench` command.
 pub async fn run(command: BenchCommand) -> Result<(), String> {
-    let BenchCommand::Ledger(args) = command;
     // Quiet unless asked: `RUST_LOG=debug` shows what the nodes do.
     let _logs = std::env::var_os("RUST_LOG").map(|_| tallymesh_node::logging::init(None));
     let root = std::env::temp_dir().join(format!("tallymesh-bench-{}", std::process::id()));
-    let result = bench_ledger(&root, &args).await;
+    let result = match command {
+        BenchCommand::Ledger(args) => bench_ledger(&root, &args).await,
+        BenchCommand::Chat(args) => bench_chat(&root, &args).await,
+    };
     let _ = std::fs::remove_dir_all(&root);
     result
 }
@@ -290,4 +304,151 @@ fn parse_split(text: &str) -> Result<(usize, usize), String> {
         return Err(format!("each party has 1 to 4 nodes in a benchmark, not {text}"));
     }
     Ok((a, b))
+}
+
+/// `tallymesh bench chat`: two nodes in this process (real SQLite files,
+/// libp2p over TCP on 127.0.0.1), contacts of each other. Latency is the
+/// time from `send_text` on the sender until the receiver tells of the
+/// message (`chatMessage`): encrypting, the sender's durable write, the
+/// request, decrypting and the receiver's durable write. Messages/s is
+/// messages received over the run's time.
+async fn bench_chat(root: &std::path::Path, args: &ChatArgs) -> Result<(), String> {
+    println!("machine: {}", machine());
+    println!("nodes: 2 in one process, TCP on 127.0.0.1, SQLite synchronous=FULL, Olm sessions");
+    let nodes = start_nodes(root, 2).await?;
+    let outcome = async {
+        let (alice, bob) = (&nodes[0], &nodes[1]);
+        alice
+            .identity()
+            .create("Bench Alice")
+            .await
+            .map_err(|e| e.to_string())?;
+        bob.identity().create("Bench Bob").await.map_err(|e| e.to_string())?;
+        let link = alice
+            .contacts()
+            .my_card_link(Some(tallymesh_node::contacts::InviteSpec {
+                reusable: false,
+                expires_in: Duration::from_secs(600),
+            }))
+            .await
+            .map_err(|e| e.to_string())?;
+        let alice_party = bob
+            .contacts()
+            .redeem_link(&link)
+            .await
+            .map_err(|e| e.to_string())?
+            .party_id;
+        let bob_party = alice
+            .contacts()
+            .list()
+            .await
+            .map_err(|e| e.to_string())?
+            .first()
+            .map(|c| c.party_id.clone())
+            .ok_or("the contacts did not meet")?;
+        // Sessions both ways before measuring.
+        chat_run(alice, bob, &bob_party, 1, Some(10), 1).await?;
+        chat_run(bob, alice, &alice_party, 1, Some(10), 1).await?;
+        let low = chat_run(alice, bob, &bob_party, 200, Some(100), 1).await?;
+        report_chat("low load (100 messages/s)", &low);
+        let full = chat_run(alice, bob, &bob_party, args.messages, None, args.in_flight).await?;
+        report_chat(&format!("full load ({} in flight)", args.in_flight), &full);
+        Ok::<(), String>(())
+    }
+    .await;
+    for node in &nodes {
+        node.shutdown().await;
+    }
+    outcome
+}
+
+fn report_chat(what: &str, run: &Run) {
+    println!(
+        "{what}: {} messages in {:.2} s = {:.0} messages/s; latency p50 {}, p99 {}",
+        run.entries,
+        run.elapsed.as_secs_f64(),
+        run.rate(),
+        run.percentile(0.5),
+        run.percentile(0.99),
+    );
+}
+
+/// Sends `count` messages from `from` to `to` (paced at `rate` per second
+/// if given, with at most `in_flight` not yet received) and waits until
+/// `to` has them all.
+async fn chat_run(
+    from: &Node,
+    to: &Node,
+    to_party: &str,
+    count: u64,
+    rate: Option<u64>,
+    in_flight: usize,
+) -> Result<Run, String> {
+    let mut events = to.events();
+    let sent_at = std::sync::Arc::new(std::sync::Mutex::new(HashMap::<String, Instant>::new()));
+    let start = Instant::now();
+    let mut arrived = HashMap::<String, Instant>::new();
+    let mut sent = 0u64;
+    let mut received = 0u64;
+    let mut sending = tokio::task::JoinSet::new();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while received < count {
+        if Instant::now() > deadline {
+            return Err(format!("only {received} of {count} messages arrived in ten minutes"));
+        }
+        while sent < count && (sent - received) < in_flight as u64 {
+            if let Some(rate) = rate {
+                let due = start + Duration::from_secs_f64(sent as f64 / rate as f64);
+                if due > Instant::now() {
+                    break;
+                }
+            }
+            let chat = from.chat();
+            let party = to_party.to_owned();
+            let sent_at = sent_at.clone();
+            let text = format!("bench message {sent}");
+            sending.spawn(async move {
+                let began = Instant::now();
+                let message = chat.send_text(&party, &text).await.map_err(|e| e.to_string())?;
+                sent_at
+                    .lock()
+                    .map_err(|_| "a poisoned lock".to_owned())?
+                    .entry(message.id)
+                    .or_insert(began);
+                Ok::<(), String>(())
+            });
+            sent += 1;
+        }
+        while let Some(done) = sending.try_join_next() {
+            done.map_err(|e| e.to_string())??;
+        }
+        let wait = match rate {
+            Some(_) => Duration::from_millis(2),
+            None => Duration::from_millis(50),
+        };
+        match tokio::time::timeout(wait, events.recv()).await {
+            Ok(Ok(NodeEvent::ChatMessage { message })) if !message.outgoing => {
+                if arrived.insert(message.id, Instant::now()).is_none() {
+                    received += 1;
+                }
+            }
+            Ok(Ok(_)) | Err(_) => {}
+            Ok(Err(RecvError::Lagged(missed))) => return Err(format!("the benchmark fell behind by {missed} events")),
+            Ok(Err(RecvError::Closed)) => return Err("the receiving node stopped".into()),
+        }
+    }
+    let elapsed = start.elapsed();
+    while let Some(done) = sending.join_next().await {
+        done.map_err(|e| e.to_string())??;
+    }
+    let began = sent_at.lock().map_err(|_| "a poisoned lock".to_owned())?;
+    let latencies = arrived
+        .iter()
+        .filter_map(|(id, at)| began.get(id).map(|b| at.saturating_duration_since(*b)))
+        .collect();
+    Ok(Run {
+        entries: count,
+        elapsed,
+        latencies,
+    })
 }

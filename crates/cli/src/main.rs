@@ -4,6 +4,7 @@
 
 mod bench;
 mod cadre;
+mod chat;
 mod contact;
 mod format;
 mod id;
@@ -76,6 +77,15 @@ enum Command {
     /// the app), which carries messages to the partner's devices.
     #[command(subcommand)]
     Tally(tally::TallyCommand),
+    /// Send and read end-to-end encrypted messages with contacts
+    ///
+    /// Chat commands go through the running node (`tallymesh node run` or
+    /// the app), which carries messages to the other party's devices.
+    #[command(subcommand)]
+    Chat(chat::ChatCommand),
+    /// The mailbox this node keeps for its party's other devices
+    #[command(subcommand)]
+    Mailbox(chat::MailboxCommand),
     /// Trust in other parties: scores and their history, attestations, evidence
     ///
     /// Trust commands go through the running node (`tallymesh node run` or
@@ -115,6 +125,10 @@ struct RunArgs {
     /// every record (for soak tests that audit the votes afterwards)
     #[arg(long, value_name = "N", default_value_t = 64)]
     ledger_prune_every: u64,
+    /// Don't chat on this device: only hold mail (ciphertext) for the
+    /// party's other devices while they are away — an always-on mailbox
+    #[arg(long)]
+    mailbox_only: bool,
     #[command(flatten)]
     trust: trust::TrustArgs,
     #[command(flatten)]
@@ -197,6 +211,8 @@ fn main() -> ExitCode {
             Command::Cadre(command) => cadre::run(data_dir, command).await,
             Command::Ledger(command) => ledger::run(data_dir, command).await,
             Command::Tally(command) => tally::run(data_dir, command).await,
+            Command::Chat(command) => chat::run(data_dir, command).await,
+            Command::Mailbox(command) => chat::run_mailbox(data_dir, command).await,
             Command::Trust(command) => trust::run(data_dir, command).await,
             Command::Bench(command) => bench::run(command).await,
         }
@@ -230,6 +246,12 @@ async fn run_node(data_dir: PathBuf, args: RunArgs) -> Result<(), String> {
     ledger.prune_every = args.ledger_prune_every;
     config = config.with_ledger_config(ledger);
     config = config.with_trust_config(args.trust.config()?);
+    if args.mailbox_only {
+        config = config.with_chat(tallymesh_node::chat::ChatConfig {
+            participate: false,
+            ..tallymesh_node::chat::ChatConfig::default()
+        });
+    }
     let node = Node::start(config).await.map_err(|e| keystore_hint(&e))?;
     let status = node.status().await.map_err(|e| e.to_string())?;
     eprintln!("{}", format::started(&status));

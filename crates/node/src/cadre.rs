@@ -392,6 +392,7 @@ impl Cadre {
             token: invite.token,
             name: device_name,
             kind: Some(self.node.inner.device.kind.into()),
+            chat_key: self.node.inner.device.chat_identity_key,
         }
         .encode();
 
@@ -477,8 +478,13 @@ impl Cadre {
     }
 
     async fn decide(&self, peer: PeerId, request: CadreRequest) -> CadreResponse {
-        let (token, name, kind) = match request {
-            CadreRequest::Join { token, name, kind } => (token, name, kind.map(DeviceKind::from)),
+        let (token, name, kind, chat_key) = match request {
+            CadreRequest::Join {
+                token,
+                name,
+                kind,
+                chat_key,
+            } => (token, name, kind.map(DeviceKind::from), chat_key),
             CadreRequest::Card { card } => return self.take_card(peer, &card).await,
         };
         let identity = self.node.identity();
@@ -529,7 +535,7 @@ impl Cadre {
                 peer_id: peer.to_bytes(),
                 name: name.clone(),
                 issued_at: now,
-                chat_identity_key: None,
+                chat_identity_key: chat_key,
                 expires_at: None,
             },
             &party_key,

@@ -48,6 +48,9 @@ pub struct NodeConfig {
     /// How the tally ledgers run: the consensus timeouts and limits, how
     /// often journals are pruned.
     pub ledger: crate::ledger::TallyLedgersConfig,
+    /// Whether this device chats or only holds mail, and how long items
+    /// wait.
+    pub chat: crate::chat::ChatConfig,
     /// How trust scores move and where they change what the node does.
     pub trust: tallymesh_core::trust::TrustConfig,
     /// Caps on connections, and how many incoming ones are kept by trust.
@@ -74,6 +77,7 @@ impl NodeConfig {
             dht_server: None,
             relay_server: false,
             ledger: crate::ledger::TallyLedgersConfig::default(),
+            chat: crate::chat::ChatConfig::default(),
             trust: tallymesh_core::trust::TrustConfig::default(),
             connection_limits: ConnectionLimits::default(),
             request_timeout: NetConfig::default().request_timeout,
@@ -95,6 +99,12 @@ impl NodeConfig {
     /// The same node, running its tally ledgers with `ledger`.
     pub fn with_ledger_config(mut self, ledger: crate::ledger::TallyLedgersConfig) -> Self {
         self.ledger = ledger;
+        self
+    }
+
+    /// The same node, taking part in chat as `chat` says.
+    pub fn with_chat(mut self, chat: crate::chat::ChatConfig) -> Self {
+        self.chat = chat;
         self
     }
 

@@ -55,6 +55,9 @@ pub enum NodeError {
     /// range, say); the node did not start.
     #[error("the node's settings do not work: {0}")]
     InvalidConfig(String),
+    /// The chat state could not be loaded or kept.
+    #[error("chat failed: {0}")]
+    Chat(String),
     /// The node has been shut down.
     #[error("the node has shut down")]
     Stopped,

@@ -93,6 +93,24 @@ pub enum NodeEvent {
         /// What changed.
         change: crate::tallies::TallyChange,
     },
+    /// A chat message was kept (sent, received, or noted by the node) or
+    /// its status changed (held, delivered, read, paid).
+    ChatMessage {
+        /// The message now.
+        message: crate::chat::MessageView,
+    },
+    /// Another party started or stopped typing in a conversation. Never
+    /// stored.
+    ChatTyping {
+        /// The conversation's id.
+        conversation: String,
+        /// Who.
+        party_id: String,
+        /// Typing now.
+        typing: bool,
+    },
+    /// A conversation was made, or its unread count or members changed.
+    ChatConversationsChanged,
     /// A party's (or a device's) trust score, or the attestations about
     /// it, changed.
     TrustChanged {

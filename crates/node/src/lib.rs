@@ -22,6 +22,7 @@
 pub mod cadre;
 mod cadre_relay;
 mod card_records;
+pub mod chat;
 mod config;
 pub mod contacts;
 pub mod control;

@@ -54,6 +54,15 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                             tracing::debug!(%peer, "a tally answer was not sent: {error}");
                         }
                     });
+                } else if protocol == node.inner.protocols.chat {
+                    tokio::spawn(async move {
+                        let strikes = node.strikes_of(peer);
+                        let answer = node.chat().answer(peer, &bytes).await;
+                        node.count_valid_unless_struck(peer, strikes);
+                        if let Err(error) = responder.respond(answer) {
+                            tracing::debug!(%peer, "a chat answer was not sent: {error}");
+                        }
+                    });
                 } else if protocol == node.inner.protocols.trust {
                     tokio::spawn(async move {
                         // No answer (the responder dropped) refuses the request.
@@ -111,6 +120,8 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                     NetEvent::PeerConnected(peer) => {
                         let cadre = node.cadre();
                         tokio::spawn(async move { cadre.device_connected(peer).await });
+                        let chat = node.chat();
+                        tokio::spawn(async move { chat.device_connected(peer).await });
                         node.device_connected(peer).await;
                     }
                     NetEvent::PeerDisconnected(peer) => node.device_disconnected(peer).await,

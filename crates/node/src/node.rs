@@ -65,6 +65,9 @@ pub(crate) struct Inner {
     pub(crate) tally_book: Mutex<crate::tallies::TallyBook>,
     /// Wakes the tally outbox when a message of ours is ready.
     pub(crate) tally_outbox: Arc<tokio::sync::Notify>,
+    /// Chat: the Olm and Megolm state, its committing task's handle, the
+    /// outbox's wake-up.
+    pub(crate) chat: crate::chat::ChatState,
     /// What the nodes of our open tallies took from us about each other.
     pub(crate) node_notices: std::sync::Mutex<crate::tallies::NodeNotices>,
     running: Mutex<Option<Running>>,
@@ -78,6 +81,9 @@ struct Running {
     keep_in_touch: JoinHandle<()>,
     /// The tally outbox and the follower of the tallies' ledgers.
     tally_tasks: [JoinHandle<()>; 2],
+    /// The chat outbox, the mailbox upkeep, the tally notes, and the
+    /// chat's committing task (last: it stops after the others).
+    chat_tasks: [JoinHandle<()>; 4],
     /// The task that feeds the trust scores.
     trust_task: JoinHandle<()>,
     net_loop: JoinHandle<()>,
@@ -113,6 +119,8 @@ impl Node {
             node_key,
             device,
             identity,
+            chat,
+            chat_writer,
         } = prepared;
 
         let protocols = match Protocols::new() {
@@ -193,6 +201,7 @@ impl Node {
                 ledger_max_pending: config.ledger.ledger.max_pending,
                 tally_book: Mutex::default(),
                 tally_outbox: Arc::default(),
+                chat,
                 node_notices: std::sync::Mutex::default(),
                 running: Mutex::new(None),
             }),
@@ -202,6 +211,12 @@ impl Node {
         let tally_tasks = [
             tokio::spawn(crate::tallies::wire::deliver(Arc::downgrade(&node.inner))),
             tokio::spawn(crate::tallies::wire::follow_ledgers(Arc::downgrade(&node.inner))),
+        ];
+        let chat_tasks = [
+            tokio::spawn(crate::chat::deliver(Arc::downgrade(&node.inner))),
+            tokio::spawn(crate::chat::keep_mailboxes(Arc::downgrade(&node.inner))),
+            tokio::spawn(crate::chat::note_tallies(Arc::downgrade(&node.inner))),
+            chat_writer,
         ];
         let trust_task = tokio::spawn(crate::trust::run(Arc::downgrade(&node.inner)));
         let control = if config.control_endpoint {
@@ -214,6 +229,7 @@ impl Node {
                     forwarder.abort();
                     keep_in_touch.abort();
                     tally_tasks.iter().for_each(JoinHandle::abort);
+                    chat_tasks.iter().for_each(JoinHandle::abort);
                     trust_task.abort();
                     store.close().await;
                     return Err(e);
@@ -227,6 +243,7 @@ impl Node {
             forwarder,
             keep_in_touch,
             tally_tasks,
+            chat_tasks,
             trust_task,
             net_loop,
             store,
@@ -311,6 +328,7 @@ impl Node {
             control.stop().await;
         }
         running.tally_tasks.iter().for_each(JoinHandle::abort);
+        running.chat_tasks.iter().for_each(JoinHandle::abort);
         running.trust_task.abort();
         // The ledgers carry out what is queued (records stored, messages
         // handed to the network) while store and network still run.
@@ -336,6 +354,8 @@ struct Prepared {
     node_key: tallymesh_core::SecretKey,
     device: DeviceFacts,
     identity: IdentityCache,
+    chat: crate::chat::ChatState,
+    chat_writer: JoinHandle<()>,
 }
 
 /// Opens the keystore, loads or makes the device key, records the start
@@ -353,13 +373,22 @@ async fn prepare(config: &NodeConfig, data_dir: &DataDir, store: &Store, now_ms:
         .or_else(|| whoami::fallible::devicename().ok())
         .or_else(|| whoami::fallible::hostname().ok())
         .unwrap_or_default();
+    let chat_key = tallymesh_core::SecretKey::from_seed(&node_key.seed());
+    let (chat, chat_writer) = crate::chat::ChatState::load(config.chat.clone(), store, &keystore, chat_key).await?;
     let device = DeviceFacts {
         peer_id: key.public().to_peer_id(),
         name: identity::device_name(&wanted, FALLBACK_DEVICE_NAME),
         file_kdf: config.file_kdf,
+        chat_identity_key: chat.identity_key,
         kind: config.device_kind,
     };
-    let identity = identity::load(store, &keystore, &device, now_ms).await?;
+    let identity = match identity::load(store, &keystore, &device, now_ms).await {
+        Ok(identity) => identity,
+        Err(e) => {
+            chat_writer.abort();
+            return Err(e);
+        }
+    };
     Ok(Prepared {
         keystore,
         keystore_id,
@@ -367,6 +396,8 @@ async fn prepare(config: &NodeConfig, data_dir: &DataDir, store: &Store, now_ms:
         node_key,
         device,
         identity,
+        chat,
+        chat_writer,
     })
 }
 

@@ -16,6 +16,8 @@ pub(crate) struct Protocols {
     /// `/tallymesh/ledger/1`: ledger consensus between the nodes of a
     /// tally network.
     pub(crate) ledger: ProtocolName,
+    /// `/tallymesh/chat/1`: encrypted chat items, mailboxes and keys.
+    pub(crate) chat: ProtocolName,
     /// `/tallymesh/trust/1`: contacts exchanging attestations and evidence.
     pub(crate) trust: ProtocolName,
 }
@@ -29,6 +31,7 @@ impl Protocols {
             cadre: name("cadre")?,
             tally: name("tally")?,
             ledger: name("ledger")?,
+            chat: name("chat")?,
             trust: name("trust")?,
         })
     }
@@ -40,6 +43,7 @@ impl Protocols {
             crate::cadre::request_protocol(self.cadre.clone()),
             crate::tallies::wire::request_protocol(self.tally.clone()),
             crate::ledger::wire::request_protocol(self.ledger.clone()),
+            crate::chat::request_protocol(self.chat.clone()),
             crate::trust::request_protocol(self.trust.clone()),
         ]
     }
@@ -62,6 +66,7 @@ mod tests {
             tallymesh_protocol::negotiation::TALLY_PROTOCOL
         );
         assert_eq!(protocols.ledger.as_str(), "/tallymesh/ledger/1");
+        assert_eq!(protocols.chat.as_str(), tallymesh_protocol::chat::CHAT_PROTOCOL);
         assert_eq!(protocols.trust.as_str(), crate::trust::TRUST_PROTOCOL);
     }
 }

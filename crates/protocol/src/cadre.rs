@@ -5,9 +5,10 @@
 //! enrollment link: its signed card, carrying a one-time token. A fresh
 //! node with no identity reads the link, connects to one of the devices
 //! the card certifies and sends a [`CadreRequest::Join`]: the token, the
-//! name it wants to be known by, and what kind of device it is. The main device checks the token (known,
-//! not expired, not used), signs a device certificate naming the peer id of
-//! the connection the request came on, keeps it, and answers
+//! name it wants to be known by, what kind of device it is and its chat
+//! identity key. The main device checks the token (known, not expired, not
+//! used), signs a device certificate naming the peer id of the connection
+//! the request came on (and the chat key), keeps it, and answers
 //! [`CadreResponse::Joined`] with the certificate and the party's card that
 //! now lists the new device. The joining node then acts for the party as
 //! one of its devices; the party secret never leaves the main device.
@@ -22,6 +23,7 @@
 //!     token: [7; 16],
 //!     name: "Home server".into(),
 //!     kind: Some(DeviceKind::Headless),
+//!     chat_key: None,
 //! };
 //! assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
 //! ```
@@ -67,6 +69,9 @@ pub enum CadreRequest {
         /// `None` when the request does not say (a node of an older v1)
         /// or names a kind this version does not know.
         kind: Option<DeviceKind>,
+        /// The device's chat identity key (Curve25519), for its certificate
+        /// to carry; none on a device that keeps mail only.
+        chat_key: Option<[u8; 32]>,
     },
     /// `cadre/card`: "here is the party's current card" — sent by the main
     /// device to its enrolled devices after an enrollment or a revocation,
@@ -235,13 +240,21 @@ impl CadreRequest {
     /// The envelope bytes of the request.
     pub fn encode(&self) -> Vec<u8> {
         match self {
-            CadreRequest::Join { token, name, kind } => {
+            CadreRequest::Join {
+                token,
+                name,
+                kind,
+                chat_key,
+            } => {
                 let mut fields = vec![
                     (Value::Uint(0), Value::Bytes(token.to_vec())),
                     (Value::Uint(1), Value::Text(name.clone())),
                 ];
                 if let Some(kind) = kind {
                     fields.push((Value::Uint(2), Value::Uint(kind.code())));
+                }
+                if let Some(key) = chat_key {
+                    fields.push((Value::Uint(3), Value::Bytes(key.to_vec())));
                 }
                 seal(JOIN, &Value::map_of(fields))
             }
@@ -251,7 +264,8 @@ impl CadreRequest {
 
     /// Reads a request from untrusted bytes: the token is 16 bytes, the
     /// name 1 to 64 characters with no control characters; a device kind
-    /// this version does not know reads as `None`.
+    /// this version does not know reads as `None`; a chat identity key,
+    /// when present, is 32 bytes.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<CadreRequest, CadreMessageError> {
         let (kind, value) = body_of(bytes, limits)?;
         let f = Fields::named("cadre request", &value)?;
@@ -270,10 +284,18 @@ impl CadreRequest {
                     .into());
                 }
                 let kind = f.opt_uint(2)?.and_then(DeviceKind::from_code);
+                let chat_key = match f.opt_bytes(3)? {
+                    Some(key) => Some(
+                        key.try_into()
+                            .map_err(|_| RecordError::Invalid("a chat identity key is 32 bytes".into()))?,
+                    ),
+                    None => None,
+                };
                 Ok(CadreRequest::Join {
                     token,
                     name: name.to_owned(),
                     kind,
+                    chat_key,
                 })
             }
             CARD => Ok(CadreRequest::Card {
@@ -393,6 +415,7 @@ mod tests {
             token: [1; 16],
             name: "Box".into(),
             kind: None,
+            chat_key: None,
         }
         .encode();
         assert!(matches!(
@@ -460,7 +483,8 @@ mod tests {
                 CadreRequest::Join {
                     token: [1; 16],
                     name: "Box".into(),
-                    kind: None
+                    kind: None,
+                    chat_key: None,
                 }
             );
         }
@@ -468,6 +492,7 @@ mod tests {
             token: [1; 16],
             name: "Box".into(),
             kind: Some(DeviceKind::Headless),
+            chat_key: None,
         };
         assert_eq!(CadreRequest::decode(&headless.encode(), &limits()).unwrap(), headless);
     }
@@ -486,6 +511,39 @@ mod tests {
             CadreRequest::decode(&bytes, &limits()),
             Err(CadreMessageError::Body(_))
         ));
+    }
+
+    #[test]
+    fn a_join_carries_its_kind_at_key_2_and_its_chat_key_at_key_3() {
+        let request = CadreRequest::Join {
+            token: [1; 16],
+            name: "Laptop".into(),
+            kind: Some(DeviceKind::Desktop),
+            chat_key: Some([5; 32]),
+        };
+        let (_, body) = body_of(&request.encode(), &limits()).unwrap();
+        let f = Fields::named("cadre request", &body).unwrap();
+        assert_eq!(f.opt_uint(2).unwrap(), Some(0));
+        assert_eq!(f.opt_bytes(3).unwrap(), Some(&[5u8; 32][..]));
+        assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
+    }
+
+    #[test]
+    fn a_join_whose_chat_key_is_not_32_bytes_is_refused() {
+        for key in [Value::Bytes(vec![5; 31]), Value::Bytes(vec![5; 33]), Value::Uint(5)] {
+            let bytes = seal(
+                JOIN,
+                &Value::map([
+                    (0, Value::Bytes(vec![1; 16])),
+                    (1, Value::Text("Box".into())),
+                    (3, key.clone()),
+                ]),
+            );
+            assert!(
+                matches!(CadreRequest::decode(&bytes, &limits()), Err(CadreMessageError::Body(_))),
+                "{key:?}"
+            );
+        }
     }
 
     #[test]
@@ -516,8 +574,9 @@ mod tests {
             token in any::<[u8; 16]>(),
             name in "[A-Za-z0-9][A-Za-z0-9 ]{0,63}",
             kind in proptest::option::of(prop_oneof![Just(DeviceKind::Desktop), Just(DeviceKind::Headless)]),
+            chat_key in proptest::option::of(any::<[u8; 32]>()),
         ) {
-            let request = CadreRequest::Join { token, name, kind };
+            let request = CadreRequest::Join { token, name, kind, chat_key };
             prop_assert_eq!(CadreRequest::decode(&request.encode(), &limits()).unwrap(), request);
         }
 

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod cadre;
+pub mod chat;
 pub mod contact;
 mod envelope;
 pub mod ledger;

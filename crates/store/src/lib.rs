@@ -22,6 +22,7 @@
 //! ```
 
 mod cadre;
+mod chat;
 mod contacts;
 mod error;
 mod identity;
@@ -36,6 +37,7 @@ use std::path::{Path, PathBuf};
 use sqlx::SqlitePool;
 
 pub use cadre::{CadreDeviceRow, CadreTokenRow};
+pub use chat::{ChatWrite, ConversationRow, MailboxHeld, MessageRow, OutboxRow};
 pub use contacts::{ContactRow, ContactSaved, InviteRow};
 pub use error::StoreError;
 pub use identity::{IdentityOrigin, OwnDeviceCertificate, OwnIdentity};

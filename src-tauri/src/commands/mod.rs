@@ -2,6 +2,7 @@
 //! lines: call the node's API, map its errors to [`crate::ApiError`].
 
 pub mod cadre;
+pub mod chat;
 pub mod contacts;
 pub mod identity;
 pub mod links;

@@ -223,6 +223,7 @@ async fn an_enrollment_token_works_once_and_never_after_it_expires() {
         token,
         name: "Second".into(),
         kind: None,
+        chat_key: None,
     }
     .encode();
     let answer = second.node.net().request(peer, &protocol, request).await.unwrap();

@@ -7,6 +7,7 @@
 mod cadre;
 mod cadre_relay;
 mod camera;
+mod chat;
 mod cli;
 mod cli_contacts;
 mod cli_identity;

@@ -81,18 +81,26 @@ async fn a_contact_is_online_while_connected_and_offline_with_a_last_seen_time_a
 
     let seen = until(&alice.node, &bob_party, "bob online", online).await;
     assert!(seen.last_seen_ms.is_some());
-    // Pings measure the round trip while bob is connected.
-    let measured = until(&alice.node, &bob_party, "a round trip to bob", |presence| async move {
+    // Pings measure the round trip while bob is connected (waiting for it
+    // is the check: it never comes if pings are not measured).
+    until(&alice.node, &bob_party, "a round trip to bob", |presence| async move {
         (presence.online && presence.rtt_ms.is_some()).then_some(presence)
     })
     .await;
-    assert!(measured.rtt_ms.is_some());
     let announced = tokio::time::timeout(PATIENCE, async {
         loop {
-            if let NodeEvent::PresenceChanged { presence } = events.recv().await.unwrap()
-                && presence.party_id == bob_party
-            {
-                return presence;
+            match events.recv().await {
+                Ok(NodeEvent::PresenceChanged { presence }) if presence.party_id == bob_party => return presence,
+                Ok(_) => {}
+                // Fell behind (a loaded machine): the announcement may be
+                // among the missed events, so the state it announced counts.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    let now = presence_of(&alice.node, &bob_party).await;
+                    if now.online {
+                        return now;
+                    }
+                }
+                Err(closed) => panic!("alice's events ended: {closed}"),
             }
         }
     })

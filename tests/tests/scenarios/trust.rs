@@ -103,7 +103,7 @@ async fn connect(from: &TestNode, to: &TestNode) {
 }
 
 /// The device key of a test node, read from its key file.
-fn device_key(node: &TestNode) -> SecretKey {
+pub(crate) fn device_key(node: &TestNode) -> SecretKey {
     let keystore = Keystore::open_key_file(
         &node.path().join(KEY_FILE_NAME),
         &Passphrase::new(TEST_PASSPHRASE),

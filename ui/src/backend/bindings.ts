@@ -137,6 +137,33 @@ export const commands = {
 	 * listened), oldest first; each is handed out once.
 	 */
 	linksTake: () => typedError<string[], ApiError>(__TAURI_INVOKE("links_take")),
+	/** Every conversation, the latest first, with unread counts and presence. */
+	chatConversations: () => typedError<ConversationView_Serialize[], ApiError>(__TAURI_INVOKE("chat_conversations")),
+	/** The one-to-one conversation with a contact, made if there is none. */
+	chatConversationWith: (partyId: string) => typedError<ConversationView_Serialize, ApiError>(__TAURI_INVOKE("chat_conversation_with", { partyId })),
+	/**
+	 * Up to `limit` messages of a conversation, oldest first, before the
+	 * message `before` (the latest when absent).
+	 */
+	chatMessages: (conversation: string, before: string | null, limit: number) => typedError<MessageView_Serialize[], ApiError>(__TAURI_INVOKE("chat_messages", { conversation, before, limit })),
+	/** Sends a text message in a conversation. */
+	chatSend: (conversation: string, text: string) => typedError<MessageView_Serialize, ApiError>(__TAURI_INVOKE("chat_send", { conversation, text })),
+	/** Asks the other party of a conversation to pay `amount` on a tally. */
+	chatRequestPayment: (conversation: string, tallyId: string, amount: string, memo: string) => typedError<MessageView_Serialize, ApiError>(__TAURI_INVOKE("chat_request_payment", { conversation, tallyId, amount, memo })),
+	/** Pays a payment request of a conversation from its tally. */
+	chatPay: (conversation: string, messageId: string) => typedError<MessageView_Serialize, ApiError>(__TAURI_INVOKE("chat_pay", { conversation, messageId })),
+	/** Makes a group conversation with contacts. */
+	chatCreateGroup: (name: string, members: string[]) => typedError<ConversationView_Serialize, ApiError>(__TAURI_INVOKE("chat_create_group", { name, members })),
+	/** Marks a conversation read; its senders get read receipts. */
+	chatMarkRead: (conversation: string) => typedError<number, ApiError>(__TAURI_INVOKE("chat_mark_read", { conversation })),
+	/** Tells the other parties that we started or stopped typing. */
+	chatTyping: (conversation: string, typing: boolean) => typedError<null, ApiError>(__TAURI_INVOKE("chat_typing", { conversation, typing })),
+	/** Received messages whose notification was not shown yet. */
+	chatPendingNotifications: () => typedError<MessageView_Serialize[], ApiError>(__TAURI_INVOKE("chat_pending_notifications")),
+	/** Marks a message's notification shown. */
+	chatMarkNotified: (conversation: string, messageId: string) => typedError<null, ApiError>(__TAURI_INVOKE("chat_mark_notified", { conversation, messageId })),
+	/** What this device's mailbox holds. */
+	chatMailboxStatus: () => typedError<MailboxStatus_Serialize, ApiError>(__TAURI_INVOKE("chat_mailbox_status")),
 };
 
 /** Events */
@@ -372,6 +399,14 @@ export type CardPreview_Serialize = {
 	link: string,
 };
 
+/** A party in a conversation. */
+export type ChatMember = {
+	/** Its party id. */
+	partyId: string,
+	/** Its name as this node knows it ("You" for this party). */
+	displayName: string,
+};
+
 /** What a chit does. */
 export type ChitKind =
 /** A payment. */
@@ -556,6 +591,66 @@ export type ContractView_Serialize = {
 	text: string | null,
 };
 
+/** One-to-one or group. */
+export type ConversationKind =
+/** With one contact. */
+"direct" |
+/** With several parties. */
+"group";
+
+/** A conversation as the list shows it. */
+export type ConversationView = ConversationView_Serialize | ConversationView_Deserialize;
+
+/** A conversation as the list shows it. */
+export type ConversationView_Deserialize = {
+	/** Its id (32 hex digits). */
+	id: string,
+	/** One-to-one or a group. */
+	kind: ConversationKind,
+	/** The other party of a one-to-one conversation. */
+	partyId?: string | null,
+	/** The contact's name, or the group's. */
+	title: string,
+	/** Everyone in it (for a one-to-one conversation: the other party). */
+	members: ChatMember[],
+	/** Messages received and not read yet. */
+	unread: number,
+	/** Its latest message's time (ms since the Unix epoch). */
+	lastAtMs: number,
+	/** Its latest message. */
+	lastMessage?: MessageView_Deserialize | null,
+	/**
+	 * Whether a device of the other party (of any member, for a group) is
+	 * connected now.
+	 */
+	online: boolean,
+};
+
+/** A conversation as the list shows it. */
+export type ConversationView_Serialize = {
+	/** Its id (32 hex digits). */
+	id: string,
+	/** One-to-one or a group. */
+	kind: ConversationKind,
+	/** The other party of a one-to-one conversation. */
+	partyId: string | null,
+	/** The contact's name, or the group's. */
+	title: string,
+	/** Everyone in it (for a one-to-one conversation: the other party). */
+	members: ChatMember[],
+	/** Messages received and not read yet. */
+	unread: number,
+	/** Its latest message's time (ms since the Unix epoch). */
+	lastAtMs: number,
+	/** Its latest message. */
+	lastMessage: MessageView_Serialize | null,
+	/**
+	 * Whether a device of the other party (of any member, for a group) is
+	 * connected now.
+	 */
+	online: boolean,
+};
+
 /**
  * What kind of device a node is: the desktop app or a headless node. A
  * device says it when it joins a cadre (`cadre/join`); it decides nothing.
@@ -731,6 +826,209 @@ export type InvoiceView = {
 	dateMs: number,
 };
 
+/** What the mailbox holds for one device. */
+export type MailboxHeldView = MailboxHeldView_Serialize | MailboxHeldView_Deserialize;
+
+/** What the mailbox holds for one device. */
+export type MailboxHeldView_Deserialize = {
+	/** The device's peer id. */
+	peerId: string,
+	/** Its name, when the party's card lists it. */
+	deviceName?: string | null,
+	/** How many items. */
+	items: number,
+	/** Their size in bytes. */
+	bytes: number,
+	/** When the oldest arrived (ms). */
+	oldestMs: number,
+	/** When the next one expires (ms). */
+	nextExpiryMs: number,
+	/** How many of its one-time keys are held. */
+	keys: number,
+};
+
+/** What the mailbox holds for one device. */
+export type MailboxHeldView_Serialize = {
+	/** The device's peer id. */
+	peerId: string,
+	/** Its name, when the party's card lists it. */
+	deviceName: string | null,
+	/** How many items. */
+	items: number,
+	/** Their size in bytes. */
+	bytes: number,
+	/** When the oldest arrived (ms). */
+	oldestMs: number,
+	/** When the next one expires (ms). */
+	nextExpiryMs: number,
+	/** How many of its one-time keys are held. */
+	keys: number,
+};
+
+/** What this node's mailbox holds, and which devices hold mail for it. */
+export type MailboxStatus = MailboxStatus_Serialize | MailboxStatus_Deserialize;
+
+/** What this node's mailbox holds, and which devices hold mail for it. */
+export type MailboxStatus_Deserialize = {
+	/** Whether this device chats itself (else it only holds mail). */
+	chats: boolean,
+	/** Per device of the party: what is held for it. */
+	held: MailboxHeldView_Deserialize[],
+	/** The devices of the party that hold mail for this one. */
+	mailboxes: string[],
+};
+
+/** What this node's mailbox holds, and which devices hold mail for it. */
+export type MailboxStatus_Serialize = {
+	/** Whether this device chats itself (else it only holds mail). */
+	chats: boolean,
+	/** Per device of the party: what is held for it. */
+	held: MailboxHeldView_Serialize[],
+	/** The devices of the party that hold mail for this one. */
+	mailboxes: string[],
+};
+
+/** What a message says, as the thread shows it. */
+export type MessageBody = MessageBody_Serialize | MessageBody_Deserialize;
+
+/** What a message says, as the thread shows it. */
+export type MessageBody_Deserialize =
+/** Text. */
+{ kind: "text";
+/** The text. */
+text: string } |
+/** A request to be paid on a tally. */
+{ kind: "paymentRequest";
+/** The tally (a UUID). */
+tallyId: string;
+/** The amount, in the tally's smallest unit. */
+units: number;
+/** The amount with its unit ("12.500 CHIP"). */
+amount: string;
+/** What for. */
+memo: string;
+/** The chit that paid it, once paid (in hex). */
+paidChit?: string | null } |
+/** A payment that answers a request. */
+{ kind: "payment";
+/** The request's message id. */
+requestId: string;
+/** The tally. */
+tallyId: string;
+/** The chit (in hex). */
+chitId: string;
+/** The amount, in the tally's smallest unit. */
+units: number;
+/** The amount with its unit. */
+amount: string } |
+/** Something that happened on a tally with the partner. */
+{ kind: "tallyEvent";
+/** The tally. */
+tallyId: string;
+/** What happened. */
+what: string } |
+/** A token offer (not yet supported: shown, not acted on). */
+{ kind: "tokenOffer" };
+
+/** What a message says, as the thread shows it. */
+export type MessageBody_Serialize =
+/** Text. */
+{ kind: "text";
+/** The text. */
+text: string } |
+/** A request to be paid on a tally. */
+{ kind: "paymentRequest";
+/** The tally (a UUID). */
+tallyId: string;
+/** The amount, in the tally's smallest unit. */
+units: number;
+/** The amount with its unit ("12.500 CHIP"). */
+amount: string;
+/** What for. */
+memo: string;
+/** The chit that paid it, once paid (in hex). */
+paidChit: string | null } |
+/** A payment that answers a request. */
+{ kind: "payment";
+/** The request's message id. */
+requestId: string;
+/** The tally. */
+tallyId: string;
+/** The chit (in hex). */
+chitId: string;
+/** The amount, in the tally's smallest unit. */
+units: number;
+/** The amount with its unit. */
+amount: string } |
+/** Something that happened on a tally with the partner. */
+{ kind: "tallyEvent";
+/** The tally. */
+tallyId: string;
+/** What happened. */
+what: string } |
+/** A token offer (not yet supported: shown, not acted on). */
+{ kind: "tokenOffer" };
+
+/** Where a message is. */
+export type MessageStatus =
+/** Ours, not yet taken by any device of the recipient. */
+"pending" |
+/** Ours, held by a mailbox of the recipient's party. */
+"held" |
+/** Ours, on a device of the recipient. */
+"delivered" |
+/** Ours and read; or theirs and read here. */
+"read" |
+/** Theirs, not read yet. */
+"received";
+
+/** A message of a conversation. */
+export type MessageView = MessageView_Serialize | MessageView_Deserialize;
+
+/** A message of a conversation. */
+export type MessageView_Deserialize = {
+	/** Its id (a ULID, 26 characters). */
+	id: string,
+	/** Its conversation's id. */
+	conversation: string,
+	/** Who sent it; `None` for what the node notes itself (tally events). */
+	senderPartyId?: string | null,
+	/** The sender's name as this node knows it. */
+	senderName?: string | null,
+	/** Sent by this party. */
+	outgoing: boolean,
+	/** When its sender made it (ms). */
+	sentAtMs: number,
+	/** When this node got it (ms). */
+	receivedAtMs: number,
+	/** Where it is. */
+	status: MessageStatus,
+	/** What it says. */
+	body: MessageBody_Deserialize,
+};
+
+/** A message of a conversation. */
+export type MessageView_Serialize = {
+	/** Its id (a ULID, 26 characters). */
+	id: string,
+	/** Its conversation's id. */
+	conversation: string,
+	/** Who sent it; `None` for what the node notes itself (tally events). */
+	senderPartyId: string | null,
+	/** The sender's name as this node knows it. */
+	senderName: string | null,
+	/** Sent by this party. */
+	outgoing: boolean,
+	/** When its sender made it (ms). */
+	sentAtMs: number,
+	/** When this node got it (ms). */
+	receivedAtMs: number,
+	/** Where it is. */
+	status: MessageStatus,
+	/** What it says. */
+	body: MessageBody_Serialize,
+};
+
 /** This party's card, ready to share. */
 export type MyCard = MyCard_Serialize | MyCard_Deserialize;
 
@@ -841,6 +1139,26 @@ tally: string;
 /** What changed. */
 change: TallyChange } |
 /**
+ * A chat message was kept (sent, received, or noted by the node) or
+ * its status changed (held, delivered, read, paid).
+ */
+{ kind: "chatMessage";
+/** The message now. */
+message: MessageView_Deserialize } |
+/**
+ * Another party started or stopped typing in a conversation. Never
+ * stored.
+ */
+{ kind: "chatTyping";
+/** The conversation's id. */
+conversation: string;
+/** Who. */
+partyId: string;
+/** Typing now. */
+typing: boolean } |
+/** A conversation was made, or its unread count or members changed. */
+{ kind: "chatConversationsChanged" } |
+/**
  * A party's (or a device's) trust score, or the attestations about
  * it, changed.
  */
@@ -939,6 +1257,26 @@ reason: string } |
 tally: string;
 /** What changed. */
 change: TallyChange } |
+/**
+ * A chat message was kept (sent, received, or noted by the node) or
+ * its status changed (held, delivered, read, paid).
+ */
+{ kind: "chatMessage";
+/** The message now. */
+message: MessageView_Serialize } |
+/**
+ * Another party started or stopped typing in a conversation. Never
+ * stored.
+ */
+{ kind: "chatTyping";
+/** The conversation's id. */
+conversation: string;
+/** Who. */
+partyId: string;
+/** Typing now. */
+typing: boolean } |
+/** A conversation was made, or its unread count or members changed. */
+{ kind: "chatConversationsChanged" } |
 /**
  * A party's (or a device's) trust score, or the attestations about
  * it, changed.

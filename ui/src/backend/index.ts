@@ -12,6 +12,7 @@ export {
   type MockNodeState,
 } from "./mock-backend";
 export { MockTallies } from "./mock-tallies";
+export { MockChat } from "./mock-chat";
 export {
   MOCK_BACKUP_NAME,
   MOCK_BACKUP_PASSPHRASE,
@@ -54,6 +55,13 @@ export {
   type TrustScore,
   type Backend,
   type CadreDevice,
+  type ChatMember,
+  type ConversationKind,
+  type ConversationView,
+  type MailboxStatus,
+  type MessageBody,
+  type MessageStatus,
+  type MessageView,
   type DeviceKind,
   type CardInvite,
   type CardPreview,

@@ -25,6 +25,7 @@ import {
   type MockCard,
   type MockPeer,
 } from "./mock-data";
+import { MockChat } from "./mock-chat";
 import { MockTallies } from "./mock-tallies";
 import { MockTrust } from "./mock-trust";
 import {
@@ -37,6 +38,9 @@ import {
   type TrustScore,
   BackendError,
   type CadreDevice,
+  type ConversationView,
+  type MailboxStatus,
+  type MessageView,
   type DeviceKind,
   type CardPreview,
   type ChitPage,
@@ -214,6 +218,8 @@ export class MockBackend implements Backend {
   private cadreTokens = new Map<string, { expiresAtMs: number; used: boolean }>();
   /** The tallies, and the partners' side of them, which tests steer. */
   readonly talliesBook: MockTallies;
+  /** The conversations, and the other parties' side of them, which tests steer. */
+  readonly chatBook: MockChat;
   /** Trust scores, attestations and evidence, and the rest of the network's side of them, which tests steer. */
   readonly trustBook: MockTrust;
 
@@ -261,6 +267,17 @@ export class MockBackend implements Backend {
       },
       tallies,
     );
+    this.chatBook = new MockChat({
+      now: this.now,
+      emit: (event) => this.emit(event),
+      contact: (partyId) => this.contactCards.get(partyId),
+      contacts: () => [...this.contactCards.values()],
+      ownPartyId: () => (this.identity.state === "ready" || this.identity.state === "member" ? this.identity.partyId : ""),
+      online: (partyId) => [...this.peers.values()].some((peer) => peer.partyId === partyId),
+      tallies: () => this.talliesBook.list(),
+      pay: (tallyId, amount, memo) => this.pay(tallyId, amount, memo),
+      replyMs: options.autoEvents ? 4_000 : null,
+    });
     this.trustBook = new MockTrust({
       now: this.now,
       emit: (event) => this.emit(event),
@@ -850,6 +867,54 @@ export class MockBackend implements Backend {
   }
 
   /** Delivers `event` to every subscriber, as the node would. */
+  async chatConversations(): Promise<ConversationView[]> {
+    return this.answer(() => this.chatBook.list());
+  }
+
+  async chatConversationWith(partyId: string): Promise<ConversationView> {
+    return this.answer(() => this.chatBook.conversationWith(partyId));
+  }
+
+  async chatMessages(conversation: string, before: string | null, limit: number): Promise<MessageView[]> {
+    return this.answer(() => this.chatBook.messages(conversation, before, limit));
+  }
+
+  async chatSend(conversation: string, text: string): Promise<MessageView> {
+    return this.answer(() => this.chatBook.send(conversation, text));
+  }
+
+  async chatRequestPayment(conversation: string, tallyId: string, amount: string, memo: string): Promise<MessageView> {
+    return this.answer(() => this.chatBook.requestPayment(conversation, tallyId, amount, memo));
+  }
+
+  async chatPay(conversation: string, messageId: string): Promise<MessageView> {
+    return this.answer(() => this.chatBook.pay(conversation, messageId));
+  }
+
+  async chatCreateGroup(name: string, members: string[]): Promise<ConversationView> {
+    return this.answer(() => this.chatBook.createGroup(name, members));
+  }
+
+  async chatMarkRead(conversation: string): Promise<number> {
+    return this.answer(() => this.chatBook.markRead(conversation));
+  }
+
+  async chatTyping(_conversation: string, _typing: boolean): Promise<void> {
+    return this.answer(() => undefined);
+  }
+
+  async chatPendingNotifications(): Promise<MessageView[]> {
+    return this.answer(() => this.chatBook.pendingNotifications());
+  }
+
+  async chatMarkNotified(conversation: string, messageId: string): Promise<void> {
+    return this.answer(() => this.chatBook.markNotified(conversation, messageId));
+  }
+
+  async chatMailboxStatus(): Promise<MailboxStatus> {
+    return this.answer(() => this.chatBook.mailboxStatus());
+  }
+
   emit(event: NodeEvent): void {
     for (const listener of [...this.listeners]) listener(event);
   }
@@ -1023,6 +1088,13 @@ export class MockBackend implements Backend {
     for (const timer of scan.timers) clearTimeout(timer);
     this.scan = null;
     scan.onUpdate(last);
+  }
+
+  /** Waits like a node, fails like a node, then answers with `work`. */
+  private async answer<T>(work: () => T | Promise<T>): Promise<T> {
+    await this.ready();
+    this.requireParty();
+    return work();
   }
 
   private async ready(): Promise<void> {

@@ -21,6 +21,9 @@ import {
   type TrustEvent,
   type TrustScore,
   type CadreDevice,
+  type ConversationView,
+  type MailboxStatus,
+  type MessageView,
   type CardPreview,
   type ChitPage,
   type ChitView,
@@ -293,6 +296,54 @@ export class TauriBackend implements Backend {
 
   netPositions(): Promise<NetPosition[]> {
     return call(() => commands.talliesPosition());
+  }
+
+  chatConversations(): Promise<ConversationView[]> {
+    return call(() => commands.chatConversations());
+  }
+
+  chatConversationWith(partyId: string): Promise<ConversationView> {
+    return call(() => commands.chatConversationWith(partyId));
+  }
+
+  chatMessages(conversation: string, before: string | null, limit: number): Promise<MessageView[]> {
+    return call(() => commands.chatMessages(conversation, before, limit));
+  }
+
+  chatSend(conversation: string, text: string): Promise<MessageView> {
+    return call(() => commands.chatSend(conversation, text));
+  }
+
+  chatRequestPayment(conversation: string, tallyId: string, amount: string, memo: string): Promise<MessageView> {
+    return call(() => commands.chatRequestPayment(conversation, tallyId, amount, memo));
+  }
+
+  chatPay(conversation: string, messageId: string): Promise<MessageView> {
+    return call(() => commands.chatPay(conversation, messageId));
+  }
+
+  chatCreateGroup(name: string, members: string[]): Promise<ConversationView> {
+    return call(() => commands.chatCreateGroup(name, members));
+  }
+
+  chatMarkRead(conversation: string): Promise<number> {
+    return call(() => commands.chatMarkRead(conversation));
+  }
+
+  async chatTyping(conversation: string, typing: boolean): Promise<void> {
+    await call(() => commands.chatTyping(conversation, typing));
+  }
+
+  chatPendingNotifications(): Promise<MessageView[]> {
+    return call(() => commands.chatPendingNotifications());
+  }
+
+  async chatMarkNotified(conversation: string, messageId: string): Promise<void> {
+    await call(() => commands.chatMarkNotified(conversation, messageId));
+  }
+
+  chatMailboxStatus(): Promise<MailboxStatus> {
+    return call(() => commands.chatMailboxStatus());
   }
 }
 

@@ -38,6 +38,9 @@ import type {
 } from "./tally-types";
 
 export type * from "./tally-types";
+export type * from "./chat-types";
+
+import type { ConversationView, MailboxStatus, MessageView } from "./chat-types";
 
 export type {
   CardInvite,
@@ -260,6 +263,31 @@ export interface Backend {
   exportTallyCsv(id: string, dialog: SaveDialogText): Promise<string | null>;
   /** Net position per unit over the open tallies, with its history. */
   netPositions(): Promise<NetPosition[]>;
+
+  /** Every conversation, the latest first, with unread counts and presence. */
+  chatConversations(): Promise<ConversationView[]>;
+  /** The one-to-one conversation with a contact, made if there is none. */
+  chatConversationWith(partyId: string): Promise<ConversationView>;
+  /** Up to `limit` messages of a conversation, oldest first, before the message `before` (the latest when null). */
+  chatMessages(conversation: string, before: string | null, limit: number): Promise<MessageView[]>;
+  /** Sends a text message (1–4,096 bytes). */
+  chatSend(conversation: string, text: string): Promise<MessageView>;
+  /** Asks the other party of a conversation to pay `amount` (decimal text in the tally's unit) on a tally. */
+  chatRequestPayment(conversation: string, tallyId: string, amount: string, memo: string): Promise<MessageView>;
+  /** Pays a payment request of the thread from its tally; resolves to the payment message. */
+  chatPay(conversation: string, messageId: string): Promise<MessageView>;
+  /** Makes a group conversation named `name` with these contacts. */
+  chatCreateGroup(name: string, members: string[]): Promise<ConversationView>;
+  /** Marks a conversation read (its senders get read receipts); resolves to how many. */
+  chatMarkRead(conversation: string): Promise<number>;
+  /** Tells the other parties we started or stopped typing (never stored). */
+  chatTyping(conversation: string, typing: boolean): Promise<void>;
+  /** Received messages whose notification was not shown yet (kept across restarts). */
+  chatPendingNotifications(): Promise<MessageView[]>;
+  /** Marks a message's notification shown. */
+  chatMarkNotified(conversation: string, messageId: string): Promise<void>;
+  /** What this device's mailbox holds for the party's other devices. */
+  chatMailboxStatus(): Promise<MailboxStatus>;
 
   /** Every party (or device) this node scores, and every contact, contacts first. */
   trustList(): Promise<TrustScore[]>;

@@ -1,4 +1,4 @@
-import { House, Network, NotebookTabs, Settings, ShieldCheck, Users, type LucideIcon } from "lucide-react";
+import { House, MessagesSquare, Network, NotebookTabs, Settings, ShieldCheck, Users, type LucideIcon } from "lucide-react";
 
 /**
  * The screens in the sidebar, in order; Ctrl/Cmd+1… follows this order.
@@ -7,6 +7,7 @@ import { House, Network, NotebookTabs, Settings, ShieldCheck, Users, type Lucide
 export const SCREENS = [
   { id: "home", icon: House, labelKey: "nav.home" },
   { id: "tallies", icon: NotebookTabs, labelKey: "nav.tallies" },
+  { id: "chat", icon: MessagesSquare, labelKey: "nav.chat" },
   { id: "contacts", icon: Users, labelKey: "nav.contacts" },
   { id: "trust", icon: ShieldCheck, labelKey: "nav.trust" },
   { id: "network", icon: Network, labelKey: "nav.network" },

@@ -5,11 +5,13 @@ import {
   type Backend,
   type BackendError,
   type ContactPresence,
+  type MessageView,
   type NodeEvent,
   type NodeStatus,
   type TallyChangedEvent,
 } from "@/backend";
 import { cadreQueryKeys } from "@/cadre/queries";
+import { refreshAfterChat } from "@/chat/queries";
 import { contactQueryKeys, myCardQueryKey, presenceOfEvent, withPresence } from "@/contacts/queries";
 import { identityQueryKeys } from "@/identity/identity";
 import { tallyQueryKeys } from "@/tallies/queries";
@@ -41,21 +43,25 @@ export function useNodeStatus() {
 export function useNodeEventRefresh(
   onLinkOpened?: (link: string) => void,
   onTallyChanged?: (event: TallyChangedEvent) => void,
+  onChatMessage?: (message: MessageView) => void,
 ): void {
   const backend = useBackend();
   const queryClient = useQueryClient();
   const linkHandler = useRef(onLinkOpened);
   const tallyHandler = useRef(onTallyChanged);
+  const chatHandler = useRef(onChatMessage);
   useEffect(() => {
     linkHandler.current = onLinkOpened;
     tallyHandler.current = onTallyChanged;
-  }, [onLinkOpened, onTallyChanged]);
+    chatHandler.current = onChatMessage;
+  }, [onLinkOpened, onTallyChanged, onChatMessage]);
   useEffect(
     () =>
       subscribeNodeEvents(backend, (event) => {
         if (event.kind === "linkOpened") linkHandler.current?.(event.link);
         else refreshAfter(event, queryClient);
         if (event.kind === "tallyChanged") tallyHandler.current?.(event);
+        if (event.kind === "chatMessage") chatHandler.current?.(event.message as MessageView);
       }),
     [backend, queryClient],
   );
@@ -105,6 +111,11 @@ function refreshAfter(event: NodeEvent, queryClient: QueryClient): void {
     case "tallyChanged":
       // The list, the tally, its chits and the net position all follow from it.
       void queryClient.invalidateQueries({ queryKey: tallyQueryKeys.all });
+      return;
+    case "chatMessage":
+    case "chatTyping":
+    case "chatConversationsChanged":
+      refreshAfterChat(event, queryClient);
       return;
     case "blockCertified":
     case "entryCertified":

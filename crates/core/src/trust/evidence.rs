@@ -39,8 +39,13 @@ pub const EVIDENCE_VERSION: u64 = 1;
 /// The largest evidence accepted, in bytes: it must fit one gossip message.
 pub const MAX_EVIDENCE_BYTES: usize = 60 * 1024;
 
-/// The field of a chat message's body that holds the id (SHA-256) of the
-/// device certificate it was sent under, which the message's signature
+/// The record kind of a chat item's seal: the sending device's signature,
+/// by its node key, over one item it sends (`tallymesh_protocol::chat`).
+/// The only chat record that forged-certificate evidence accepts.
+pub const CHAT_ITEM_SEAL_KIND: &str = "chat-item";
+
+/// The field of a chat item seal's body that holds the id (SHA-256) of the
+/// device certificate the item was sent under, which the seal's signature
 /// thereby covers.
 pub const CHAT_CERTIFICATE_FIELD: u64 = 1;
 
@@ -50,7 +55,7 @@ pub enum EvidenceKind {
     /// A node signed two different votes for one step of one round, or two
     /// different proposals for one round, of one tally's ledger.
     DoubleSigned,
-    /// A device sent a chat message under a device certificate its party
+    /// A device sent a chat item under a device certificate its party
     /// never signed.
     ForgedCertificate,
     /// A token was spent twice. Reserved: defined with the token exchange.
@@ -119,8 +124,8 @@ impl Binding {
 /// (0 double-signed, 1 forged certificate, 2 double-spent token), 2 first
 /// record bytes, 3 second record bytes, 4 binding `[0 device certificate |
 /// 1 open tally, bytes]`. For a double signature the two records are the
-/// two signed votes (or proposals); for a forged certificate, the signed
-/// chat message and the certificate it was sent under.
+/// two signed votes (or proposals); for a forged certificate, the chat
+/// item's seal ([`CHAT_ITEM_SEAL_KIND`]) and the certificate it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
     kind: EvidenceKind,
@@ -377,24 +382,26 @@ fn raw_signed(bytes: &[u8], what: &str) -> Result<RawSigned, EvidenceError> {
     })
 }
 
-fn forged_certificate(message: &[u8], certificate: &[u8]) -> Result<Finding, EvidenceError> {
-    let msg = raw_signed(message, "chat message")?;
-    if !msg.kind.starts_with("chat") {
-        return Err(EvidenceError::ProvesNothing("the message is not a chat message".into()));
+fn forged_certificate(seal: &[u8], certificate: &[u8]) -> Result<Finding, EvidenceError> {
+    let msg = raw_signed(seal, "chat item seal")?;
+    if msg.kind != CHAT_ITEM_SEAL_KIND {
+        return Err(EvidenceError::ProvesNothing(
+            "the first record is not a chat item's seal".into(),
+        ));
     }
     let (Ok(device), Ok(signature)) = (msg.signer, msg.signature) else {
         return Err(EvidenceError::ProvesNothing(
-            "the message's signature does not read".into(),
+            "the seal's signature does not read".into(),
         ));
     };
     device
         .verify(&msg.kind, &msg.body, &signature)
-        .map_err(|_| EvidenceError::ProvesNothing("the message is not signed by the device it names".into()))?;
+        .map_err(|_| EvidenceError::ProvesNothing("the seal is not signed by the device it names".into()))?;
     let body = cbor::decode(&msg.body).map_err(|e| EvidenceError::Malformed(e.to_string()))?;
     let certificate_id = Digest::of(certificate);
     if body.get(CHAT_CERTIFICATE_FIELD) != Some(&Value::Bytes(certificate_id.0.to_vec())) {
         return Err(EvidenceError::ProvesNothing(
-            "the message was not sent under this certificate".into(),
+            "the item was not sent under this certificate".into(),
         ));
     }
     let cert = raw_signed(certificate, "certificate")?;
@@ -407,7 +414,7 @@ fn forged_certificate(message: &[u8], certificate: &[u8]) -> Result<Finding, Evi
         DeviceCertificate::from_value(&cbor::decode(&cert.body).map_err(|e| EvidenceError::Malformed(e.to_string()))?)?;
     if !claimed.names_node(&device) {
         return Err(EvidenceError::ProvesNothing(
-            "the certificate names another device than the message's".into(),
+            "the certificate names another device than the seal's".into(),
         ));
     }
     let genuine = match (cert.signer, cert.signature) {
@@ -430,7 +437,7 @@ fn forged_certificate(message: &[u8], certificate: &[u8]) -> Result<Finding, Evi
             Value::Bytes(certificate_id.0.to_vec()),
         ]),
         summary: format!(
-            "sent a chat message under a device certificate {} never signed",
+            "sent a chat item under a device certificate {} never signed",
             claimed.party
         ),
     })
@@ -634,15 +641,21 @@ mod tests {
         assert!(finding.summary.contains("proposed two different blocks"));
     }
 
-    fn chat_message(device: &SecretKey, certificate: &[u8]) -> Vec<u8> {
+    /// A seal in the shape of the chat protocol's (whose own tests check
+    /// that its seals make evidence here).
+    fn item_seal(device: &SecretKey, certificate: &[u8]) -> Vec<u8> {
+        signed_as(CHAT_ITEM_SEAL_KIND, device, certificate)
+    }
+
+    fn signed_as(kind: &str, device: &SecretKey, certificate: &[u8]) -> Vec<u8> {
         let body = cbor::encode(&Value::map([
             (0, Value::Uint(1)),
             (CHAT_CERTIFICATE_FIELD, Value::Bytes(Digest::of(certificate).0.to_vec())),
-            (2, Value::Bytes(b"ciphertext".to_vec())),
+            (2, Value::Bytes(vec![7; 16])),
         ]));
-        let signature = device.sign("chat-message", &body);
+        let signature = device.sign(kind, &body);
         cbor::encode(&Value::Array(vec![
-            Value::Text("chat-message".into()),
+            Value::Text(kind.into()),
             Value::Bytes(body),
             Value::Bytes(device.public().as_bytes().to_vec()),
             Value::Bytes(signature.as_bytes().to_vec()),
@@ -650,10 +663,10 @@ mod tests {
     }
 
     #[test]
-    fn a_chat_message_under_a_certificate_its_party_never_signed_is_proof_against_the_device() {
+    fn a_chat_item_sealed_under_a_certificate_its_party_never_signed_is_proof_against_the_device() {
         let (victim, device) = (key(1), key(2));
         let forged = certificate(&victim, &device, &device);
-        let message = chat_message(&device, forged.bytes());
+        let message = item_seal(&device, forged.bytes());
         let evidence = Evidence::new(EvidenceKind::ForgedCertificate, message, forged.bytes().to_vec(), None);
         let finding = Evidence::from_bytes(evidence.bytes()).unwrap().verify().unwrap();
         assert_eq!(finding.node, device.public());
@@ -664,16 +677,30 @@ mod tests {
     fn a_genuine_certificate_or_a_message_not_under_it_proves_no_forgery() {
         let (party, device) = (key(1), key(2));
         let genuine = certificate(&party, &device, &party);
-        let message = chat_message(&device, genuine.bytes());
+        let message = item_seal(&device, genuine.bytes());
         let evidence = Evidence::new(EvidenceKind::ForgedCertificate, message, genuine.bytes().to_vec(), None);
         assert!(matches!(evidence.verify(), Err(EvidenceError::ProvesNothing(_))));
 
         // Someone else's forgery cannot be pinned on a device by pairing it
         // with a message the device sent under another certificate.
         let forged = certificate(&party, &device, &key(9));
-        let message = chat_message(&device, genuine.bytes());
+        let message = item_seal(&device, genuine.bytes());
         let evidence = Evidence::new(EvidenceKind::ForgedCertificate, message, forged.bytes().to_vec(), None);
         assert!(matches!(evidence.verify(), Err(EvidenceError::ProvesNothing(_))));
+    }
+
+    #[test]
+    fn a_forged_certificate_needs_a_chat_item_seal_not_another_record_of_the_device() {
+        let (victim, device) = (key(1), key(2));
+        let forged = certificate(&victim, &device, &device);
+        for kind in ["chat-key", "chat-message", "ledger-vote"] {
+            let other = signed_as(kind, &device, forged.bytes());
+            let evidence = Evidence::new(EvidenceKind::ForgedCertificate, other, forged.bytes().to_vec(), None);
+            assert!(
+                matches!(evidence.verify(), Err(EvidenceError::ProvesNothing(_))),
+                "{kind}"
+            );
+        }
     }
 
     #[test]

@@ -36,8 +36,8 @@ pub use attestation::{
     ATTESTATION_VERSION, Attestation, AttestationError, AttestationKind, MAX_CLOCK_AHEAD_MS, MAX_VALIDITY_MS,
 };
 pub use evidence::{
-    Binding, CHAT_CERTIFICATE_FIELD, EVIDENCE_VERSION, Evidence, EvidenceError, EvidenceKind, Finding,
-    MAX_EVIDENCE_BYTES,
+    Binding, CHAT_CERTIFICATE_FIELD, CHAT_ITEM_SEAL_KIND, EVIDENCE_VERSION, Evidence, EvidenceError, EvidenceKind,
+    Finding, MAX_EVIDENCE_BYTES,
 };
 pub use score::{
     ScoreChange, ScoreState, Statistics, TrustConfig, Vouch, apply, attested_score, boost, clamp, decay, decay_toward,

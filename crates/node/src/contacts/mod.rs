@@ -356,7 +356,20 @@ impl Contacts {
                 _ => tracing::warn!(peer = %row.peer_id, "a cadre device's certificate is left off the card"),
             }
         }
-        let addresses = card_addresses(&self.node.net().listen_addrs().await.map_err(NodeError::from)?);
+        let mut addresses = card_addresses(&self.node.net().listen_addrs().await.map_err(NodeError::from)?);
+        // Where the party's mailboxes listen (docs/protocol/chat.md), so a
+        // contact can leave mail there while this device is away.
+        for (_, mailbox) in store.chat_mailboxes().await? {
+            for address in mailbox {
+                if addresses.len() < 2 * CARD_ADDRESSES
+                    && is_concrete(&address)
+                    && address.len() <= MAX_ADDRESS_BYTES
+                    && !addresses.contains(&address)
+                {
+                    addresses.push(address);
+                }
+            }
+        }
         let card = ContactCard {
             name: display_name,
             party,

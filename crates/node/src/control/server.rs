@@ -275,6 +275,32 @@ async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, Box<dyn
         Call::TallyDecline { tally_id, invoice } => json(&node.tallies().decline(&tally_id, &invoice).await?),
         Call::TallySet { tally_id, setting } => json(&node.tallies().set(&tally_id, &setting).await?),
         Call::TallyClose { tally_id } => json(&node.tallies().close(&tally_id).await?),
+        Call::ChatSend { to, text } => json(&node.chat().send_text(&to, &text).await?),
+        Call::ChatList => json(&node.chat().conversations().await?),
+        Call::ChatShow { conversation, limit } => {
+            let chat = node.chat();
+            let id = if conversation.trim().starts_with("did:key:") {
+                chat.conversation_with(&conversation).await?.id
+            } else {
+                conversation
+            };
+            json(&chat.messages(&id, None, limit.unwrap_or(50)).await?)
+        }
+        Call::ChatRead { conversation } => {
+            serde_json::json!({ "count": node.chat().mark_read(&conversation).await? })
+        }
+        Call::ChatRequestPayment {
+            to,
+            tally_id,
+            amount,
+            memo,
+        } => json(&node.chat().request_payment(&to, &tally_id, &amount, &memo).await?),
+        Call::ChatPay {
+            conversation,
+            message_id,
+        } => json(&node.chat().pay(&conversation, &message_id).await?),
+        Call::ChatGroupCreate { name, members } => json(&node.chat().create_group(&name, &members).await?),
+        Call::MailboxStatus => json(&node.chat().mailbox_status().await?),
         Call::TrustList => json(&node.trust().list().await?),
         Call::TrustShow { subject } => json(&node.trust().show(&subject).await?),
         Call::TrustAttest {

@@ -250,6 +250,63 @@ pub enum Call {
         /// The tally id.
         tally_id: String,
     },
+    /// Sends a text message. Result: the [`crate::chat::MessageView`].
+    ChatSend {
+        /// A contact's party id, or a conversation id.
+        to: String,
+        /// The text (at most 4,096 bytes).
+        text: String,
+    },
+    /// Every conversation. Result: a list of
+    /// [`crate::chat::ConversationView`].
+    ChatList,
+    /// The latest messages of a conversation, oldest first. Result: a list
+    /// of [`crate::chat::MessageView`].
+    ChatShow {
+        /// A conversation id, or a contact's party id (its one-to-one
+        /// conversation).
+        conversation: String,
+        /// How many (default 50).
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    /// Marks a conversation read. Result: `{"count": n}`.
+    ChatRead {
+        /// A conversation id.
+        conversation: String,
+    },
+    /// Asks a contact to pay on a tally. Result: the
+    /// [`crate::chat::MessageView`].
+    ChatRequestPayment {
+        /// A contact's party id, or a one-to-one conversation id.
+        to: String,
+        /// The tally id.
+        tally_id: String,
+        /// The amount, as typed in the tally's unit.
+        amount: String,
+        /// What for.
+        #[serde(default)]
+        memo: String,
+    },
+    /// Pays a payment request of a thread. Result: the payment's
+    /// [`crate::chat::MessageView`].
+    ChatPay {
+        /// The conversation id.
+        conversation: String,
+        /// The request's message id.
+        message_id: String,
+    },
+    /// Makes a group conversation. Result: the
+    /// [`crate::chat::ConversationView`].
+    ChatGroupCreate {
+        /// Its name.
+        name: String,
+        /// The contacts' party ids.
+        members: Vec<String>,
+    },
+    /// What this node's mailbox holds. Result: a
+    /// [`crate::chat::MailboxStatus`].
+    MailboxStatus,
     /// Every subject with a score, and every contact. Result: an array of
     /// [`crate::trust::TrustScore`].
     TrustList,

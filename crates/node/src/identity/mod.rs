@@ -241,6 +241,9 @@ pub(crate) struct DeviceFacts {
     pub(crate) name: String,
     /// The Argon2id settings of backups this node makes.
     pub(crate) file_kdf: KdfParams,
+    /// This device's chat identity key (Curve25519), when it chats: its
+    /// certificate carries it.
+    pub(crate) chat_identity_key: Option<[u8; 32]>,
     /// Whether this node is the desktop app or a headless node.
     pub(crate) kind: crate::cadre::DeviceKind,
 }
@@ -285,7 +288,11 @@ pub(crate) async fn load(
         .as_ref()
         .filter(|d| d.peer_id == device.peer_id.to_string())
         .and_then(|d| Signed::<DeviceCertificate>::from_bytes(&d.certificate).ok())
-        .filter(|c| c.record().party == party_id && c.record().name == device.name);
+        .filter(|c| {
+            c.record().party == party_id
+                && c.record().name == device.name
+                && c.record().chat_identity_key == device.chat_identity_key
+        });
     let certificate = match stored {
         Some(certificate) => certificate,
         None => {
@@ -695,7 +702,7 @@ fn certify(party_key: &SecretKey, device: &DeviceFacts, now_ms: u64) -> Signed<D
             peer_id: device.peer_id.to_bytes(),
             name: device.name.clone(),
             issued_at: Timestamp::from_millis(now_ms),
-            chat_identity_key: None,
+            chat_identity_key: device.chat_identity_key,
             expires_at: None,
         },
         party_key,

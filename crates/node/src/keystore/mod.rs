@@ -59,6 +59,10 @@ pub enum Purpose {
     DeviceKey,
     /// The party secret seed: the party key and every action key.
     PartySecret,
+    /// The key that encrypts this device's chat state (the Olm account and
+    /// sessions, as vodozemac pickles) before it is written to the
+    /// database.
+    ChatPickleKey,
 }
 
 impl Purpose {
@@ -67,6 +71,7 @@ impl Purpose {
         match self {
             Purpose::DeviceKey => "device-key",
             Purpose::PartySecret => "party-secret",
+            Purpose::ChatPickleKey => "chat-pickle-key",
         }
     }
 
@@ -75,6 +80,7 @@ impl Purpose {
         match self {
             Purpose::DeviceKey => 0x01,
             Purpose::PartySecret => 0x02,
+            Purpose::ChatPickleKey => 0x03,
         }
     }
 }
@@ -84,6 +90,7 @@ impl std::fmt::Display for Purpose {
         f.write_str(match self {
             Purpose::DeviceKey => "device key",
             Purpose::PartySecret => "party secret",
+            Purpose::ChatPickleKey => "chat pickle key",
         })
     }
 }

@@ -16,9 +16,11 @@
 //!   trust was earned here (direct experience, at least the recommender
 //!   threshold), raises its subject by recommended × recommender × 0.1 for
 //!   as long as it lives;
-//! - when the tally ledgers see a node sign two votes for one step, the
-//!   node makes evidence of it, keeps it, gossips it; every node checks
-//!   evidence alone and drops the culprit's score by the evidence penalty;
+//! - when the tally ledgers see a node sign two votes for one step, or
+//!   chat refuses an item sealed under a device certificate its party
+//!   never signed, the node makes evidence of it, keeps it, gossips it;
+//!   every node checks evidence alone and drops the culprit's score by the
+//!   evidence penalty;
 //! - scores below the disconnect threshold close the peer's connections,
 //!   gossip from peers below the relay threshold is not forwarded, scores
 //!   set each peer's priority for incoming slots and its gossip score, and

@@ -18,9 +18,7 @@ use tallymesh_protocol::Envelope;
 use tallymesh_protocol::ledger::{Durable, Event, Input, Ledger, LedgerConfig, Message};
 use tallymesh_protocol::sim::SimState;
 
-mod support;
-
-use support::{TALLY, Tally};
+use super::support::{TALLY, Tally};
 
 fn vote_message(key: &SecretKey, tally: TallyId, height: u64, round: u64, step: Step) -> Vec<u8> {
     let vote = Vote {

@@ -18,11 +18,9 @@
 // Test helpers outside `#[test]` functions may unwrap too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::collections::BTreeSet;
 
-use support::Tally;
+use super::support::Tally;
 use tallymesh_core::Digest;
 use tallymesh_core::block::EncodedBlock;
 use tallymesh_core::certificate::Certificate;

@@ -2,9 +2,6 @@
 //! machines of one tally, a queue of their messages delivered in order,
 //! nodes that can be cut off, and simulated time.
 
-// Each test target uses part of the harness.
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use tallymesh_core::block::{Block, EncodedBlock, Genesis};
