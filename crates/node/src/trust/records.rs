@@ -13,8 +13,9 @@ use super::book::{Subject, attestation_view, is_contact, ms, now, short_party};
 use super::{Attest, AttestationView, Trust, TrustError};
 use crate::{IdentityState, NodeEvent};
 
-/// The most pieces of evidence kept that one peer passed on; beyond that
-/// what it brings is checked but neither kept nor passed on.
+/// The most pieces of evidence kept that one peer passed on, and the most
+/// found here against one node; beyond that what comes is checked but
+/// neither kept nor passed on.
 pub(crate) const MAX_EVIDENCE_PER_SENDER: u64 = 16;
 
 /// The outcome of taking an attestation or evidence.
@@ -199,11 +200,14 @@ impl Trust {
         Ok(())
     }
 
-    /// Takes evidence (found here, or from `via`): verified alone, and —
-    /// when it names a party or node this node has a relation with and
-    /// `via` has not passed on too much already — kept once per offence
-    /// and the culprit's score dropped sharply. Evidence about strangers
-    /// leaves nothing behind (no evidence row, no score).
+    /// Takes evidence (found here, or from `via`): verified alone, and
+    /// kept once per offence with the culprit's score dropped sharply —
+    /// when it was passed on, only if it names a party or node this node
+    /// has a relation with and `via` has not passed on too much already;
+    /// when found here (the culprit showed its offence to this node
+    /// itself, which is direct experience of it), up to a cap per culprit.
+    /// Evidence about strangers leaves nothing behind (no evidence row, no
+    /// score).
     pub(crate) async fn take_evidence(&self, bytes: &[u8], via: Option<PeerId>) -> Result<Taken, EvidenceError> {
         let evidence = Evidence::from_bytes(bytes)?;
         let finding = evidence.verify()?;
@@ -219,7 +223,20 @@ impl Trust {
         {
             return Ok(Taken::Known);
         }
-        if !self.concerns_us(&store, finding.party, &finding.node, node_peer).await {
+        if via.is_none() {
+            // Found here: a culprit minting throwaway certificates for each
+            // item it sends still leaves only so much behind.
+            let culprit = *finding.node.as_bytes();
+            let kept = store.evidence().await.map_or(u64::MAX, |rows| {
+                rows.iter()
+                    .filter(|row| row.reported_by.is_none() && row.node == culprit)
+                    .count() as u64
+            });
+            if kept >= MAX_EVIDENCE_PER_SENDER {
+                tracing::info!("more evidence found here against one node than is kept: not kept");
+                return Ok(Taken::Ignored);
+            }
+        } else if !self.concerns_us(&store, finding.party, &finding.node, node_peer).await {
             tracing::debug!(via = ?via, "evidence about nobody this node deals with: not kept");
             return Ok(Taken::Ignored);
         }

@@ -257,6 +257,33 @@ async fn evidence_about_a_node_of_a_served_tally_is_kept_up_to_a_cap_per_sender(
 }
 
 #[tokio::test]
+async fn evidence_found_here_is_kept_about_a_node_never_dealt_with_up_to_a_cap_per_culprit() {
+    let (node, _dir) = alice().await;
+    let trust = node.trust();
+    // No relation: not a contact, no tally, no score. It showed this node
+    // its offences itself (as an impostor's chat item does), so it counts.
+    let culprit = SecretKey::from_seed(&[71; 32]);
+    let tally = TallyId([7; 16]);
+    for height in 1..=MAX_EVIDENCE_PER_SENDER {
+        let bytes = double_vote(&culprit, tally, height);
+        assert_eq!(trust.take_evidence(&bytes, None).await.unwrap(), Taken::New);
+    }
+    let culprit_peer = tallymesh_net::peer_id_of_ed25519(culprit.public().as_bytes()).unwrap();
+    assert!(trust.show(&culprit_peer.to_string()).await.unwrap().score.convicted);
+    let more = double_vote(&culprit, tally, MAX_EVIDENCE_PER_SENDER + 1);
+    assert_eq!(trust.take_evidence(&more, None).await.unwrap(), Taken::Ignored);
+    // Another culprit's is kept.
+    let other = double_vote(&SecretKey::from_seed(&[72; 32]), tally, 1);
+    assert_eq!(trust.take_evidence(&other, None).await.unwrap(), Taken::New);
+    let store = node.running_store().await.unwrap();
+    assert_eq!(
+        store.evidence().await.unwrap().len() as u64,
+        MAX_EVIDENCE_PER_SENDER + 1
+    );
+    node.shutdown().await;
+}
+
+#[tokio::test]
 async fn valid_messages_of_an_hour_are_one_event_and_other_events_start_a_new_one() {
     let (node, _dir) = alice().await;
     let trust = node.trust();
