@@ -1,5 +1,6 @@
 //! Shared pieces of the scenario tests: starting nodes on loopback in
-//! temporary data directories, and finding the `tallymesh` binary.
+//! temporary data directories, waiting for conditions with a generous
+//! guard, and finding the `tallymesh` binary.
 //!
 //! Test nodes keep their keys in a key file with cheap key-derivation
 //! settings ([`KdfParams::INSECURE_FOR_TESTS`]): that works on any machine
@@ -9,7 +10,9 @@
 //! scenarios ([`TestNode::start_with_keychain`]), run against the real
 //! Secret Service inside `scripts/with-keyring.sh`.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use tallymesh_node::keystore::{KdfParams, Keystore, KeystoreConfig, Passphrase, Purpose};
 use tallymesh_node::{Multiaddr, Node, NodeConfig, NodeError};
@@ -17,6 +20,65 @@ use tempfile::TempDir;
 
 /// The key file passphrase of every test node.
 pub const TEST_PASSPHRASE: &str = "scenario test passphrase";
+
+/// How long a scenario waits for a condition before it fails. Generous: a
+/// hang guard for a loaded machine, not a speed requirement.
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
+/// Polls `check` until it gives a value, or fails the test after
+/// [`PATIENCE`], naming `what` it waited for.
+pub async fn until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let waited = tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Some(value) = check().await {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    match waited {
+        Ok(value) => value,
+        Err(_) => panic!("gave up waiting for {what}"),
+    }
+}
+
+/// A test node with a new party called `name`; fails the test when either
+/// cannot be made.
+pub async fn node_of(name: &str) -> TestNode {
+    let node = TestNode::start()
+        .await
+        .unwrap_or_else(|e| panic!("a test node did not start: {e}"));
+    if let Err(e) = node.node.identity().create(name).await {
+        panic!("the party {name:?} was not created: {e}");
+    }
+    node
+}
+
+/// The party id of `node`'s identity; fails the test without one.
+pub async fn party_of(node: &TestNode) -> String {
+    match node.node.identity().state().await {
+        Ok(state) => match state.party_id() {
+            Some(party) => party.to_string(),
+            None => panic!("the node has no party"),
+        },
+        Err(e) => panic!("the node's identity does not read: {e}"),
+    }
+}
+
+/// How many times `node` counted `peer` (a peer id) breaking a protocol's
+/// rules; 0 for a peer it does not list.
+pub async fn strikes_of(node: &TestNode, peer: impl std::fmt::Display) -> u32 {
+    let peer = peer.to_string();
+    match node.node.peers().await {
+        Ok(peers) => peers.iter().find(|p| p.peer_id == peer).map_or(0, |p| p.strikes),
+        Err(e) => panic!("the node's peers do not read: {e}"),
+    }
+}
 
 /// A node listening on 127.0.0.1 only, in a data directory that disappears
 /// with it.

@@ -6,7 +6,7 @@
 //! grants reservations to the party's devices only — on the main device
 //! the devices it enrolled and did not revoke, on a member device the
 //! others its copy of the party's card lists — and refuses everyone
-//! else's; the list follows enrollments and revocations within a second.
+//! else's; the list follows enrollments and revocations as they happen.
 //!
 //! Every other device of the party notices, through identify, when a
 //! connected device of its own party offers to relay, and asks it for a
@@ -19,18 +19,27 @@
 //! lost is asked for again after 1, 2, 4, … seconds (at most every five
 //! minutes), while the relay is still offered; a relay whose device was
 //! revoked is given up. A node that is a relay itself asks no other.
+//!
+//! Nothing here polls: a task looks again when the party's devices may
+//! have changed (the node's identity or cadre changed, which on a member
+//! device includes a newer card of the party), when a reservation was
+//! lost, and when the next retry falls due.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError, Weak};
 use std::time::Instant;
+
+use tokio::sync::Notify;
+use tokio::sync::broadcast::error::RecvError;
 
 use tallymesh_core::card::ContactCard;
 use tallymesh_net::multiaddr::Protocol;
 use tallymesh_net::{Multiaddr, PeerId};
 
-use crate::Node;
 use crate::identity::IdentityState;
+use crate::node::Inner;
 use crate::retry::Retry;
+use crate::{Node, NodeEvent};
 
 /// How many of its party's relays a device holds reservations on (or asks)
 /// at once: the best ranked; another is asked when one is lost.
@@ -48,6 +57,62 @@ pub(crate) struct RelayBook {
     retries: HashMap<PeerId, Retry>,
     /// On a relay server: the devices it grants reservations to now.
     allowed: Option<HashSet<PeerId>>,
+    /// Wakes [`keep_cadre_relay`] when a reservation was lost, so that it
+    /// waits for the new retry.
+    wake: Arc<Notify>,
+}
+
+impl RelayBook {
+    /// When the next relay offered and not asked is due to be asked again,
+    /// if any waits.
+    fn next_retry(&self) -> Option<Instant> {
+        self.retries
+            .iter()
+            .filter(|(relay, _)| self.offered.contains_key(*relay) && !self.asked.contains_key(*relay))
+            .map(|(_, retry)| retry.next_at())
+            .min()
+    }
+}
+
+/// Keeps the cadre's relay in step with the party (see the module docs)
+/// until the node is gone: once at the start, then whenever the party's
+/// devices may have changed, a reservation was lost, or a retry is due.
+/// Holds the node weakly.
+pub(crate) async fn keep_cadre_relay(node: Weak<Inner>) {
+    let Some((mut events, wake)) = node.upgrade().map(|inner| {
+        let wake = inner.relays.lock().unwrap_or_else(PoisonError::into_inner).wake.clone();
+        (inner.events.subscribe(), wake)
+    }) else {
+        return;
+    };
+    loop {
+        let next_retry = {
+            let Some(inner) = node.upgrade() else {
+                break;
+            };
+            let node = Node { inner };
+            node.follow_party_relays().await;
+            node.relays().next_retry()
+        };
+        let retry_due = async {
+            match next_retry {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(retry_due);
+        loop {
+            tokio::select! {
+                () = &mut retry_due => break,
+                () = wake.notified() => break,
+                event = events.recv() => match event {
+                    Ok(NodeEvent::IdentityChanged { .. } | NodeEvent::CadreChanged) | Err(RecvError::Lagged(_)) => break,
+                    Ok(NodeEvent::ShuttingDown) | Err(RecvError::Closed) => return,
+                    Ok(_) => {}
+                },
+            }
+        }
+    }
 }
 
 impl Node {
@@ -110,13 +175,14 @@ impl Node {
                 .entry(relay)
                 .or_insert_with(|| Retry::starting(now))
                 .attempted(now);
+            book.wake.notify_one();
         }
     }
 
-    /// Once a tick: a relay server follows the party's devices with the
-    /// peers it grants reservations to; any other node keeps its
-    /// reservations on its party's relays.
-    pub(crate) async fn keep_cadre_relay(&self) {
+    /// A relay server follows the party's devices with the peers it grants
+    /// reservations to; any other node keeps its reservations on its
+    /// party's relays.
+    async fn follow_party_relays(&self) {
         if self.inner.relay_server {
             let devices = self.party_devices().await;
             if self.relays().allowed.as_ref() == Some(&devices) {

@@ -440,6 +440,10 @@ pub(crate) async fn remember_addresses(node: &Node, peers: &[Multiaddr]) -> Resu
     let json = serde_json::to_string(&text).unwrap_or_else(|_| "[]".to_owned());
     let now = i64::try_from(crate::node::unix_millis()).unwrap_or(i64::MAX);
     store.set_meta(PEERS_META_KEY, &json, now).await?;
+    if new {
+        // The tallies' nodes may want to hear of them.
+        crate::tallies::notices_of(node).unsettle();
+    }
     Ok(new)
 }
 

@@ -79,6 +79,8 @@ struct Running {
     control: Option<ControlServer>,
     forwarder: JoinHandle<()>,
     keep_in_touch: JoinHandle<()>,
+    /// Keeps the cadre's relay in step with the party.
+    cadre_relay: JoinHandle<()>,
     /// The tally outbox and the follower of the tallies' ledgers.
     tally_tasks: [JoinHandle<()>; 2],
     /// The chat outbox, the mailbox upkeep, the tally notes, and the
@@ -208,6 +210,7 @@ impl Node {
         };
         let forwarder = tokio::spawn(crate::network::serve(Arc::downgrade(&node.inner), net_events));
         let keep_in_touch = tokio::spawn(crate::presence::keep_in_touch(Arc::downgrade(&node.inner)));
+        let cadre_relay = tokio::spawn(crate::cadre_relay::keep_cadre_relay(Arc::downgrade(&node.inner)));
         let tally_tasks = [
             tokio::spawn(crate::tallies::wire::deliver(Arc::downgrade(&node.inner))),
             tokio::spawn(crate::tallies::wire::follow_ledgers(Arc::downgrade(&node.inner))),
@@ -228,6 +231,7 @@ impl Node {
                     let _ = net_loop.await;
                     forwarder.abort();
                     keep_in_touch.abort();
+                    cadre_relay.abort();
                     tally_tasks.iter().for_each(JoinHandle::abort);
                     chat_tasks.iter().for_each(JoinHandle::abort);
                     trust_task.abort();
@@ -242,6 +246,7 @@ impl Node {
             control,
             forwarder,
             keep_in_touch,
+            cadre_relay,
             tally_tasks,
             chat_tasks,
             trust_task,
@@ -337,6 +342,7 @@ impl Node {
         let _ = running.net_loop.await;
         running.forwarder.abort();
         running.keep_in_touch.abort();
+        running.cadre_relay.abort();
         // An identity operation in flight finishes its writes first.
         let _identity = self.inner.identity.lock().await;
         running.store.close().await;

@@ -221,7 +221,6 @@ pub(crate) async fn keep_in_touch(node: Weak<Inner>) {
         node.publish_card(&mut touch).await;
         node.reach_offline_contacts(&mut touch).await;
         node.reach_own_party(&mut touch).await;
-        node.keep_cadre_relay().await;
     }
 }
 

@@ -36,6 +36,11 @@ impl Retry {
         now >= self.next
     }
 
+    /// When the next attempt is due.
+    pub(crate) fn next_at(&self) -> Instant {
+        self.next
+    }
+
     /// Counts an attempt made at `now`: the next is due after the current
     /// wait, and the wait after it doubles, up to [`LONGEST_RETRY`].
     pub(crate) fn attempted(&mut self, now: Instant) {

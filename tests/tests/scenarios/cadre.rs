@@ -19,27 +19,11 @@ use tallymesh_node::{IdentityError, IdentityState, NodeError};
 use tallymesh_protocol::cadre::{CadreRefusal, CadreRequest, CadreResponse, limits};
 use tallymesh_protocol::contact::{ContactRequest, ContactResponse, Refusal, limits as contact_limits};
 use tallymesh_scenarios::{
-    TestNode, spawn_headless_node, spawn_headless_node_with, stop_with_sigterm, succeeded, wait_for_control,
+    TestNode, node_of, party_of, spawn_headless_node, spawn_headless_node_with, stop_with_sigterm, succeeded,
+    wait_for_control,
 };
 
 const HOUR: Duration = Duration::from_secs(3_600);
-
-async fn node_of(name: &str) -> TestNode {
-    let node = TestNode::start().await.unwrap();
-    node.node.identity().create(name).await.unwrap();
-    node
-}
-
-async fn party_of(node: &TestNode) -> String {
-    node.node
-        .identity()
-        .state()
-        .await
-        .unwrap()
-        .party_id()
-        .unwrap()
-        .to_string()
-}
 
 fn peer_of(node: &TestNode) -> String {
     node.node.net().local_peer_id().to_string()

@@ -3,35 +3,14 @@
 //! and puts the circuit address on her card; a contact reaches the laptop
 //! through the circuit; a stranger is refused a reservation.
 
-use std::future::Future;
 use std::time::Duration;
 
 use tallymesh_net::multiaddr::Protocol;
 use tallymesh_net::{KademliaMode, NetConfig, NetEvent};
 use tallymesh_node::contacts::InviteSpec;
-use tallymesh_scenarios::{TestNode, temp_data_dir, test_config};
+use tallymesh_scenarios::{PATIENCE, TestNode, temp_data_dir, test_config, until};
 
 const HOUR: Duration = Duration::from_secs(3_600);
-
-/// A hang guard for a loaded machine, not a measurement.
-const PATIENCE: Duration = Duration::from_secs(90);
-
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    tokio::time::timeout(PATIENCE, async {
-        loop {
-            if let Some(found) = check().await {
-                return found;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("never happened: {what}"))
-}
 
 #[tokio::test]
 async fn alices_laptop_is_reached_through_her_home_boxs_relay_which_refuses_a_stranger() {
@@ -46,7 +25,7 @@ async fn alices_laptop_is_reached_through_her_home_boxs_relay_which_refuses_a_st
 
     // The laptop reserves on its box and its card lists the circuit.
     let through_box = format!("/p2p/{box_peer}/p2p-circuit");
-    let relayed = eventually("alice's card lists a circuit through her box", || async {
+    let relayed = until("alice's card lists a circuit through her box", || async {
         let card = alice.node.contacts().my_card(None).await.unwrap();
         card.record()
             .addresses
@@ -64,7 +43,7 @@ async fn alices_laptop_is_reached_through_her_home_boxs_relay_which_refuses_a_st
         .dial(format!("{relayed}/p2p/{alice_peer}").parse().unwrap())
         .await
         .unwrap();
-    let address = eventually("bob is connected to alice's laptop through the circuit", || async {
+    let address = until("bob is connected to alice's laptop through the circuit", || async {
         let peers = bob.node.peers().await.unwrap();
         let laptop = peers.into_iter().find(|p| p.peer_id == alice_peer.to_string())?;
         laptop.addresses.into_iter().find(|a| a.contains("/p2p-circuit"))

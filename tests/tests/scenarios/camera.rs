@@ -6,18 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use tallymesh_node::contacts::{CardScan, ScanFailure, ScanUpdate};
 use tallymesh_offline::camera::{CameraError, Frame, FrameSource, InjectedSource};
-use tallymesh_scenarios::TestNode;
+use tallymesh_scenarios::{TestNode, node_of};
 
 #[path = "../../../crates/offline/tests/support/mod.rs"]
 mod scene;
 
 use scene::{Noise, Scene};
-
-async fn node_of(name: &str) -> TestNode {
-    let node = TestNode::start().await.unwrap();
-    node.node.identity().create(name).await.unwrap();
-    node
-}
 
 /// The signed bytes of `node`'s card: what its QR code holds.
 async fn card_bytes(node: &TestNode) -> Vec<u8> {

@@ -7,24 +7,7 @@ use std::time::Duration;
 use tallymesh_node::contacts::{self, ContactError, InviteError, InviteSpec};
 use tallymesh_node::control::ControlClient;
 use tallymesh_node::{IdentityError, NodeError, NodeEvent};
-use tallymesh_scenarios::TestNode;
-
-async fn node_of(name: &str) -> TestNode {
-    let node = TestNode::start().await.unwrap();
-    node.node.identity().create(name).await.unwrap();
-    node
-}
-
-async fn party_of(node: &TestNode) -> String {
-    node.node
-        .identity()
-        .state()
-        .await
-        .unwrap()
-        .party_id()
-        .unwrap()
-        .to_string()
-}
+use tallymesh_scenarios::{TestNode, node_of, party_of};
 
 fn hour(reusable: bool) -> InviteSpec {
     InviteSpec {

@@ -8,26 +8,10 @@ use tallymesh_core::card::ContactCard;
 use tallymesh_net::{KademliaMode, Multiaddr, NetConfig, NetEvent, PeerId};
 use tallymesh_node::contacts::InviteSpec;
 use tallymesh_node::presence::card_key;
-use tallymesh_scenarios::TestNode;
+use tallymesh_scenarios::{TestNode, node_of, strikes_of};
 
 /// A hang guard for a loaded machine, not a measurement.
 const PATIENCE: Duration = Duration::from_secs(90);
-
-async fn node_of(name: &str) -> TestNode {
-    let node = TestNode::start().await.unwrap();
-    node.node.identity().create(name).await.unwrap();
-    node
-}
-
-async fn strikes_of(node: &TestNode, peer: PeerId) -> u32 {
-    node.node
-        .peers()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.peer_id == peer.to_string())
-        .map_or(0, |p| p.strikes)
-}
 
 async fn until_strikes(node: &TestNode, peer: PeerId, count: u32) {
     tokio::time::timeout(PATIENCE, async {

@@ -9,24 +9,7 @@ use tallymesh_net::ProtocolName;
 use tallymesh_node::contacts::{ContactError, InviteSpec, RedeemError, RefusalKind};
 use tallymesh_protocol::Envelope;
 use tallymesh_protocol::contact::{ContactRequest, ContactResponse, Refusal, limits};
-use tallymesh_scenarios::TestNode;
-
-async fn node_of(name: &str) -> TestNode {
-    let node = TestNode::start().await.unwrap();
-    node.node.identity().create(name).await.unwrap();
-    node
-}
-
-async fn party_of(node: &TestNode) -> String {
-    node.node
-        .identity()
-        .state()
-        .await
-        .unwrap()
-        .party_id()
-        .unwrap()
-        .to_string()
-}
+use tallymesh_scenarios::{TestNode, node_of, party_of};
 
 fn invite(reusable: bool, expires_in: Duration) -> Option<InviteSpec> {
     Some(InviteSpec { reusable, expires_in })

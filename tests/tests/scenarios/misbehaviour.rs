@@ -16,7 +16,7 @@ use tallymesh_net::{
 use tallymesh_protocol::cadre::{CadreRefusal, CadreResponse};
 use tallymesh_protocol::contact::{ContactResponse, Refusal};
 use tallymesh_protocol::{Envelope, Limits};
-use tallymesh_scenarios::{TestNode, cli_binary, succeeded, temp_data_dir, test_config};
+use tallymesh_scenarios::{TestNode, cli_binary, strikes_of, succeeded, temp_data_dir, test_config};
 
 /// A hang guard for a loaded machine, not a measurement.
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -24,16 +24,6 @@ const PATIENCE: Duration = Duration::from_secs(90);
 /// Larger than any of the node's limits, so the rule breaker's own side
 /// lets everything out.
 const BREAKER_LIMIT: usize = 4 * 1024 * 1024;
-
-async fn strikes_of(node: &TestNode, peer: PeerId) -> u32 {
-    node.node
-        .peers()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.peer_id == peer.to_string())
-        .map_or(0, |p| p.strikes)
-}
 
 async fn until_strikes(node: &TestNode, peer: PeerId, count: u32, what: &str) {
     tokio::time::timeout(PATIENCE, async {

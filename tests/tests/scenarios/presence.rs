@@ -10,17 +10,11 @@ use std::time::Duration;
 use tallymesh_node::contacts::InviteSpec;
 use tallymesh_node::presence::ContactPresence;
 use tallymesh_node::{Node, NodeEvent};
-use tallymesh_scenarios::{TestNode, temp_data_dir, test_config};
+use tallymesh_scenarios::{TestNode, node_of, temp_data_dir, test_config};
 
 /// A hang guard, not a measurement: keeping in touch retries after 1, 2,
 /// 4… seconds, and a loaded machine is slow.
 const PATIENCE: Duration = Duration::from_secs(90);
-
-async fn node_of(name: &str) -> TestNode {
-    let node = TestNode::start().await.unwrap();
-    node.node.identity().create(name).await.unwrap();
-    node
-}
 
 async fn party_of(node: &Node) -> String {
     node.identity().state().await.unwrap().party_id().unwrap().to_string()

@@ -5,16 +5,10 @@
 use std::time::Duration;
 
 use tallymesh_node::contacts::InviteSpec;
-use tallymesh_node::tallies::{ChitKind, ChitStatus, TallyDetail, TallyOffer, TallySide, TallyStage, TallyTerms, Who};
-use tallymesh_scenarios::TestNode;
+use tallymesh_node::tallies::{ChitKind, ChitStatus, TallySide, TallyStage, TallyTerms, Who};
+use tallymesh_scenarios::{TestNode, node_of};
 
-use super::tally_support::until;
-
-async fn node_of(name: &str) -> TestNode {
-    let node = TestNode::start().await.unwrap();
-    node.node.identity().create(name).await.unwrap();
-    node
-}
+use super::tally_support::{detail, offer, until};
 
 /// Alice and Bob, contacts of each other.
 async fn contacts() -> (TestNode, TestNode, String, String) {
@@ -32,25 +26,6 @@ async fn contacts() -> (TestNode, TestNode, String, String) {
     let alice_party = bob.node.contacts().redeem_link(&link).await.unwrap().party_id;
     let bob_party = alice.node.contacts().list().await.unwrap()[0].party_id.clone();
     (alice, bob, alice_party, bob_party)
-}
-
-async fn detail(node: &TestNode, id: &str) -> Option<TallyDetail> {
-    node.node.tallies().get(id).await.ok()
-}
-
-fn offer(to: &str) -> TallyOffer {
-    TallyOffer {
-        party_id: to.to_owned(),
-        side: TallySide::Foil,
-        we_grant: "0".into(),
-        they_grant: "50".into(),
-        our_call: 30,
-        their_call: 30,
-        memo: "groceries".into(),
-        contract: None,
-        expires_in_hours: 72,
-        our_nodes: None,
-    }
 }
 
 #[tokio::test]

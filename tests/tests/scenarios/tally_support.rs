@@ -2,15 +2,12 @@
 //! contacts between them, a tally opened between them, and waiting for
 //! conditions with a generous guard.
 
-use std::future::Future;
 use std::time::Duration;
 
 use tallymesh_node::contacts::InviteSpec;
 use tallymesh_node::tallies::{TallyDetail, TallyOffer, TallySide, TallyStage, Who};
 use tallymesh_scenarios::TestNode;
-
-/// Generous: a hang guard, not a speed requirement.
-pub const PATIENCE: Duration = Duration::from_secs(120);
+pub use tallymesh_scenarios::{PATIENCE, until};
 
 const HOUR: Duration = Duration::from_secs(3_600);
 
@@ -80,27 +77,6 @@ pub async fn befriend(a: &Party, b: &Party) {
         a.main.node.contacts().get(&b.id).await.ok()
     })
     .await;
-}
-
-/// Polls `check` until it gives a value, or fails the test after [`PATIENCE`].
-pub async fn until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let waited = tokio::time::timeout(PATIENCE, async {
-        loop {
-            if let Some(value) = check().await {
-                return value;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await;
-    match waited {
-        Ok(value) => value,
-        Err(_) => panic!("gave up waiting for {what}"),
-    }
 }
 
 /// The tally as `node` shows it, if it holds it.

@@ -21,7 +21,7 @@
 pub mod chits;
 pub mod negotiate;
 mod nodes;
-pub(crate) use nodes::NodeNotices;
+pub(crate) use nodes::{NodeNotices, notices_of};
 mod view;
 pub(crate) mod wire;
 

@@ -566,7 +566,7 @@ impl Tallies {
     }
 
     /// Keeps a tally's row and one of its messages.
-    async fn keep(
+    pub(super) async fn keep(
         &self,
         row: &TallyRow,
         message: &TallyMessage,

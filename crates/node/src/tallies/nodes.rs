@@ -16,9 +16,15 @@
 //!   The answer gives the answering node's addresses back. A notice is
 //!   sent again to a node only when what the sender knows changed, and
 //!   until that node took it.
+//! - **When.** The notices are looked over only when something they rest
+//!   on may have changed (a tally opened, a contact's or the party's card, the
+//!   cadre, this node's listen addresses, addresses learned for a node)
+//!   and, for a node a notice did not reach, when it connects or after
+//!   1, 2, 4, … seconds (at most every five minutes).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::PoisonError;
+use std::time::Instant;
 
 use tallymesh_core::card::ContactCard;
 use tallymesh_core::tally::{OpenTally, other};
@@ -37,17 +43,83 @@ use super::wire::Answer;
 use super::{NodesWait, Tallies, TallyChange, TallyError, Who, now, record_of, side_text, tally_id_text};
 use crate::identity::IdentityState;
 use crate::ledger::wire::{node_key_of, peer_of};
+use crate::retry::Retry;
+use crate::{Node, NodeEvent};
 
 /// The most bytes of addresses one notice carries.
 const DIRECTORY_BYTES: usize = 24 * 1024;
 
 /// What this node knows about spreading its tallies' nodes: the digest of
-/// the addresses each node of each tally last took from us, and the
-/// notices on their way.
+/// the addresses each node of each tally last took from us, the notices
+/// on their way, whether anything changed since they were last looked
+/// over, and the nodes they did not reach.
 #[derive(Debug, Default)]
 pub(crate) struct NodeNotices {
     taken: HashMap<(TallyId, PublicKey), Digest>,
     sending: HashSet<(TallyId, PublicKey)>,
+    /// Whether every notice was looked over since the last change that
+    /// could alter one (false at the start: nothing was looked over yet).
+    settled: bool,
+    /// The nodes a notice did not reach, and when to try them again.
+    unreached: HashMap<PeerId, Retry>,
+}
+
+impl NodeNotices {
+    /// Something a notice rests on may have changed: look them over again.
+    pub(crate) fn unsettle(&mut self) {
+        self.settled = false;
+    }
+
+    /// Follows a node event: the notices are looked over again after a
+    /// change they rest on, or when a node one of them did not reach
+    /// connects. Returns whether they are to be.
+    pub(crate) fn follow(&mut self, event: &NodeEvent) -> bool {
+        let unsettles = match event {
+            NodeEvent::TallyChanged {
+                change: TallyChange::Accepted,
+                ..
+            }
+            | NodeEvent::ContactsChanged { .. }
+            | NodeEvent::CadreChanged
+            | NodeEvent::IdentityChanged { .. }
+            | NodeEvent::Listening { .. }
+            | NodeEvent::ListenerClosed { .. } => true,
+            NodeEvent::PeerConnected { peer_id } => peer_id
+                .parse::<PeerId>()
+                .is_ok_and(|peer| self.unreached.contains_key(&peer)),
+            _ => false,
+        };
+        if unsettles {
+            self.unsettle();
+        }
+        unsettles
+    }
+
+    /// Whether the notices are to be looked over at `now`: after a
+    /// change, or when a node they did not reach is due again. Counts the
+    /// look as begun, and as the attempt at every node due.
+    fn begin_look(&mut self, now: Instant) -> bool {
+        let mut due = !self.settled;
+        for retry in self.unreached.values_mut().filter(|retry| retry.is_due(now)) {
+            retry.attempted(now);
+            due = true;
+        }
+        self.settled = true;
+        due
+    }
+
+    /// A notice to `peer` was delivered (`reached`) or not, at `now`. A
+    /// miss counts as an attempt unless the look that sent it counted one.
+    fn reached(&mut self, peer: PeerId, reached: bool, now: Instant) {
+        if reached {
+            self.unreached.remove(&peer);
+        } else {
+            let retry = self.unreached.entry(peer).or_insert_with(|| Retry::starting(now));
+            if retry.is_due(now) {
+                retry.attempted(now);
+            }
+        }
+    }
 }
 
 impl Tallies {
@@ -299,25 +371,34 @@ impl Tallies {
             created_at_ms: to_i64(now),
             updated_at_ms: to_i64(now),
         };
-        store.save_tally(&row).await?;
-        store
-            .add_tally_message(
-                &row.tally,
-                false,
-                &TallyMessage::Accept(open.clone()).encode(),
-                to_i64(now),
-            )
-            .await?;
+        self.keep(&row, &TallyMessage::Accept(open.clone()), false, now).await?;
         self.serve(open).await?;
         tracing::info!(tally = %tally_id_text(&tally.id), "this device keeps a tally its party named it for");
         self.changed(tally.id, TallyChange::Accepted);
         Ok(())
     }
 
+    fn notices(&self) -> std::sync::MutexGuard<'_, NodeNotices> {
+        notices_of(&self.node)
+    }
+
     /// Sends a `tally/nodes` notice, for every open tally this node keeps,
     /// to every other node of the tally that has not taken what this node
-    /// knows now. Returns at once: the notices go out in their own tasks.
+    /// knows now — when anything may have changed since the last time (see
+    /// the module docs). Returns at once: the notices go out in their own
+    /// tasks.
     pub(crate) async fn spread_nodes(&self) -> Result<(), TallyError> {
+        if !self.notices().begin_look(Instant::now()) {
+            return Ok(());
+        }
+        let spread = self.spread_all().await;
+        if spread.is_err() {
+            self.notices().unsettle();
+        }
+        spread
+    }
+
+    async fn spread_all(&self) -> Result<(), TallyError> {
         let store = self.node.running_store().await?;
         let me = self.node.inner.ledgers.node();
         for row in store.tallies().await? {
@@ -339,13 +420,14 @@ impl Tallies {
             for node in nodes.into_iter().filter(|node| *node != me) {
                 let key = (tally.id, node);
                 {
-                    let mut notices = self
-                        .node
-                        .inner
-                        .node_notices
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner);
-                    if notices.taken.get(&key) == Some(&digest) || !notices.sending.insert(key) {
+                    let mut notices = self.notices();
+                    if notices.taken.get(&key) == Some(&digest) {
+                        continue;
+                    }
+                    if !notices.sending.insert(key) {
+                        // On its way with what we knew before: look again
+                        // once it is answered.
+                        notices.unsettle();
                         continue;
                     }
                 }
@@ -394,13 +476,9 @@ impl Tallies {
                             false
                         }
                     };
-                    let mut notices = tallies
-                        .node
-                        .inner
-                        .node_notices
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner);
+                    let mut notices = tallies.notices();
                     notices.sending.remove(&key);
+                    notices.reached(peer, taken, Instant::now());
                     if taken {
                         notices.taken.insert(key, digest);
                     }
@@ -478,6 +556,11 @@ impl Tallies {
     }
 }
 
+/// The node's notices about its tallies' nodes.
+pub(crate) fn notices_of(node: &Node) -> std::sync::MutexGuard<'_, NodeNotices> {
+    node.inner.node_notices.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// The peer ids of the devices a card certifies, in its order.
 fn card_peers(card: &ContactCard) -> Vec<PeerId> {
     card.devices
@@ -532,7 +615,56 @@ fn concrete(address: &Multiaddr) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    fn tally_event(change: TallyChange) -> NodeEvent {
+        NodeEvent::TallyChanged {
+            tally: "0192f0c4-0000-7000-8000-000000000000".to_owned(),
+            change,
+        }
+    }
+
+    #[test]
+    fn the_notices_are_looked_over_only_after_a_change_or_for_an_unreached_node_due_or_connected() {
+        let start = Instant::now();
+        let second = |n: u64| start + Duration::from_secs(n);
+        let mut notices = NodeNotices::default();
+        assert!(notices.begin_look(start), "nothing was looked over yet");
+        assert!(!notices.begin_look(second(60)), "nothing changed since");
+
+        assert!(!notices.follow(&tally_event(TallyChange::ChitCertified)));
+        assert!(!notices.follow(&NodeEvent::PeerConnected {
+            peer_id: PeerId::random().to_string()
+        }));
+        assert!(!notices.begin_look(second(60)), "a chit changes no tally's nodes");
+        assert!(notices.follow(&tally_event(TallyChange::Accepted)));
+        assert!(notices.begin_look(second(60)), "a tally opened");
+        assert!(notices.follow(&NodeEvent::CadreChanged));
+        assert!(notices.begin_look(second(60)), "the cadre changed");
+        notices.unsettle();
+        assert!(notices.begin_look(second(60)), "addresses were learned");
+
+        // A notice that did not reach its node: tried again after 1, 2, 4 s…
+        let peer = PeerId::random();
+        notices.reached(peer, false, second(100));
+        assert!(!notices.begin_look(second(100)));
+        assert!(notices.begin_look(second(101)));
+        notices.reached(peer, false, second(101));
+        assert!(!notices.begin_look(second(102)), "the next try waits two seconds");
+        assert!(notices.begin_look(second(103)));
+        // … or as soon as it connects.
+        assert!(notices.follow(&NodeEvent::PeerConnected {
+            peer_id: peer.to_string()
+        }));
+        assert!(notices.begin_look(second(104)));
+        notices.reached(peer, true, second(104));
+        assert!(!notices.follow(&NodeEvent::PeerConnected {
+            peer_id: peer.to_string()
+        }));
+        assert!(!notices.begin_look(second(10_000)), "reached: nothing left to try");
+    }
 
     #[test]
     fn an_address_gets_the_peer_it_belongs_to_and_one_of_another_peer_is_dropped() {

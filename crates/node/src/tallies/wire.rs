@@ -14,6 +14,8 @@
 use std::sync::Weak;
 use std::time::Duration;
 
+use tokio::sync::broadcast::error::RecvError;
+
 use tallymesh_core::PartyId;
 use tallymesh_core::cbor::{self, Value};
 use tallymesh_core::record::Fields;
@@ -220,26 +222,55 @@ impl Tallies {
     }
 }
 
-/// Delivers the outbox when woken and every few seconds, until the node is
+/// Delivers the outbox when woken and every few seconds, and spreads the
+/// tallies' nodes when anything they rest on changed, until the node is
 /// gone. Holds the node weakly.
 pub(crate) async fn deliver(node: Weak<Inner>) {
-    let Some(wake) = node.upgrade().map(|inner| inner.tally_outbox.clone()) else {
+    let Some((wake, mut events)) = node
+        .upgrade()
+        .map(|inner| (inner.tally_outbox.clone(), inner.events.subscribe()))
+    else {
         return;
     };
     loop {
-        let Some(inner) = node.upgrade() else {
-            break;
-        };
-        let node = Node { inner };
-        if let Err(error) = node.tallies().deliver_outbox().await {
-            tracing::debug!("the tally outbox could not be delivered now: {error}");
+        {
+            let Some(inner) = node.upgrade() else {
+                break;
+            };
+            let tallies = Node { inner }.tallies();
+            if let Err(error) = tallies.deliver_outbox().await {
+                tracing::debug!("the tally outbox could not be delivered now: {error}");
+            }
+            if let Err(error) = tallies.spread_nodes().await {
+                tracing::debug!("the tallies' nodes were not told now: {error}");
+            }
         }
-        if let Err(error) = node.tallies().spread_nodes().await {
-            tracing::debug!("the tallies' nodes were not told now: {error}");
-        }
-        drop(node);
         // A wake-up while delivering is kept and ends this wait at once.
-        let _ = tokio::time::timeout(OUTBOX_EVERY, wake.notified()).await;
+        let wait = tokio::time::sleep(OUTBOX_EVERY);
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                () = &mut wait => break,
+                () = wake.notified() => break,
+                event = events.recv() => {
+                    let Some(inner) = node.upgrade() else { return };
+                    let running = Node { inner };
+                    let mut notices = super::notices_of(&running);
+                    match event {
+                        Ok(event) => {
+                            if notices.follow(&event) {
+                                break;
+                            }
+                        }
+                        Err(RecvError::Lagged(_)) => {
+                            notices.unsettle();
+                            break;
+                        }
+                        Err(RecvError::Closed) => return,
+                    }
+                }
+            }
+        }
     }
 }
 
