@@ -58,6 +58,7 @@ impl From<NodeError> for ApiError {
             }
             NodeError::Keystore(error) => keystore_code(error),
             NodeError::Identity(error) => identity_code(error),
+            NodeError::InvalidConfig(_) => ApiErrorCode::InvalidInput,
         };
         ApiError::new(code, sentence(&error.to_string()))
     }

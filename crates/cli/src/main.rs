@@ -130,6 +130,8 @@ struct RunArgs {
     #[arg(long)]
     mailbox_only: bool,
     #[command(flatten)]
+    trust: trust::TrustArgs,
+    #[command(flatten)]
     keystore: KeystoreArgs,
 }
 
@@ -243,6 +245,7 @@ async fn run_node(data_dir: PathBuf, args: RunArgs) -> Result<(), String> {
     let mut ledger = config.ledger.clone();
     ledger.prune_every = args.ledger_prune_every;
     config = config.with_ledger_config(ledger);
+    config = config.with_trust_config(args.trust.config()?);
     if args.mailbox_only {
         config = config.with_chat(tallymesh_node::chat::ChatConfig {
             participate: false,
@@ -406,6 +409,16 @@ mod tests {
         let text = keystore_hint(&error);
         assert!(text.contains("the OS keychain is not available"), "{text}");
         assert!(text.contains("--key-file"), "{text}");
+    }
+
+    #[test]
+    fn trust_flags_parse_and_a_bad_interval_is_refused() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["tallymesh", "node", "run"], args].concat());
+        assert!(parse(&["--trust-decay-rate", "0.2", "--trust-decay-interval", "30m"]).is_ok());
+        assert!(parse(&["--trust-config", "trust.json"]).is_ok());
+        assert!(parse(&["--trust-decay-interval", "0m"]).is_err());
+        assert!(parse(&["--trust-decay-rate", "lots"]).is_err());
+        assert!(Cli::try_parse_from(["tallymesh", "trust", "config", "--json"]).is_ok());
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! running node.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
+use tallymesh_core::trust::TrustConfig;
 use tallymesh_node::control::ControlClient;
 use tallymesh_node::trust::{Attest, AttestationView, EvidenceView, TrustDetail, TrustScore};
 
@@ -18,6 +20,57 @@ pub enum TrustCommand {
     Attest(AttestArgs),
     /// The verified evidence of misbehaviour this node keeps
     Evidence(JsonArgs),
+    /// The parameters the running node scores trust with
+    Config(JsonArgs),
+}
+
+/// How `node run` scores trust: a file of parameters, and flags that win
+/// over it.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Trust parameters from a JSON file, by the names docs/protocol/trust.md
+    /// gives them (`{"decayRate": 0.1, "decayIntervalMs": 1800000}`); those
+    /// left out keep their defaults
+    #[arg(long, value_name = "FILE")]
+    trust_config: Option<PathBuf>,
+    /// The share of a trust score's distance to the start that decay removes
+    /// per interval, from 0 to 1 [default: 0.05]
+    #[arg(long, value_name = "RATE")]
+    trust_decay_rate: Option<f64>,
+    /// The interval of the decay rate, such as 30m, 1h or 7d [default: 1h]
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    trust_decay_interval: Option<Duration>,
+}
+
+impl TrustArgs {
+    /// The trust parameters: the defaults, then the file, then the flags;
+    /// checked, so a node never starts with a contradiction.
+    pub fn config(&self) -> Result<TrustConfig, String> {
+        let mut config = match &self.trust_config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the trust parameters in {}: {e}", path.display()))?;
+                serde_json::from_str::<TrustConfig>(&text)
+                    .map_err(|e| format!("the trust parameters in {} do not read: {e}", path.display()))?
+            }
+            None => TrustConfig::default(),
+        };
+        if let Some(rate) = self.trust_decay_rate {
+            config.decay_rate = rate;
+        }
+        if let Some(interval) = self.trust_decay_interval {
+            config.decay_interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// A decay interval: a duration that is not zero.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let duration = crate::contact::parse_duration(text)
+        .map_err(|_| format!("\"{}\" is not an interval like 30m, 1h or 7d", text.trim()))?;
+    Ok(duration)
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +163,14 @@ pub async fn run(data_dir: PathBuf, command: TrustCommand) -> Result<(), String>
             println!("{}", attestation_line(&view));
             Ok(())
         }
+        TrustCommand::Config(args) => {
+            let config = client.trust_config().await.map_err(|e| e.to_string())?;
+            if args.json {
+                return print_json(&config);
+            }
+            print!("{}", config_text(&config));
+            Ok(())
+        }
         TrustCommand::Evidence(args) => {
             let evidence = client.trust_evidence().await.map_err(|e| e.to_string())?;
             if args.json {
@@ -129,6 +190,37 @@ pub async fn run(data_dir: PathBuf, command: TrustCommand) -> Result<(), String>
 fn print_json<T: Serialize>(value: &T) -> Result<(), String> {
     println!("{}", serde_json::to_string_pretty(value).map_err(|e| e.to_string())?);
     Ok(())
+}
+
+fn config_text(c: &TrustConfig) -> String {
+    let hours = |ms: u64| {
+        // Shown to people: precision far beyond what they read.
+        #[allow(clippy::cast_precision_loss)]
+        let hours = ms as f64 / 3_600_000.0;
+        hours
+    };
+    format!(
+        "start                 {}\nvalid message         {:+}\ninvalid message       {:+}\ntimeout               {:+}\n\
+         evidence              {:+}\ndecay                 {} per {} h\nattestation weight    {}\n\
+         recommender threshold {}\ntrend window          {} h\nreputation weights    {} / {} / {}\n\
+         relay threshold       {}\ndisconnect below      {}\noffline floor         {}\n",
+        c.start,
+        c.valid_message,
+        -c.invalid_message,
+        -c.timeout,
+        -c.evidence_penalty,
+        c.decay_rate,
+        hours(c.decay_interval_ms),
+        c.attestation_weight,
+        c.recommender_threshold,
+        hours(c.trend_window_ms),
+        c.reputation_score_weight,
+        c.reputation_trend_weight,
+        c.reputation_statistics_weight,
+        c.relay_threshold,
+        c.disconnect_below,
+        c.offline_floor,
+    )
 }
 
 fn name_of(score: &TrustScore) -> String {

@@ -182,6 +182,25 @@ fn gossipsub_behaviour(key: &Keypair, config: &NetConfig) -> Result<gossipsub::B
         .heartbeat_interval(config.gossip_heartbeat)
         .build()
         .map_err(|e| NetError::InvalidConfig(format!("gossipsub: {e}")))?;
-    gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)
-        .map_err(|e| NetError::InvalidConfig(format!("gossipsub: {e}")))
+    let mut gossipsub = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)
+        .map_err(|e| NetError::InvalidConfig(format!("gossipsub: {e}")))?;
+    // Peer scoring with the node's priorities as the application score
+    // (`GossipScoring`). Colocation is not held against peers: on a LAN,
+    // behind one NAT or on loopback many honest peers share an address.
+    let params = gossipsub::PeerScoreParams {
+        app_specific_weight: 1.0,
+        ip_colocation_factor_weight: 0.0,
+        ..gossipsub::PeerScoreParams::default()
+    };
+    let (gossip_threshold, publish_threshold, graylist_threshold) = config.gossip_scoring.thresholds();
+    let thresholds = gossipsub::PeerScoreThresholds {
+        gossip_threshold,
+        publish_threshold,
+        graylist_threshold,
+        ..gossipsub::PeerScoreThresholds::default()
+    };
+    gossipsub
+        .with_peer_score(params, thresholds)
+        .map_err(|e| NetError::InvalidConfig(format!("gossipsub scoring: {e}")))?;
+    Ok(gossipsub)
 }

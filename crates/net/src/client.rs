@@ -58,6 +58,10 @@ pub(crate) enum Command {
         priority: u8,
         reply: Reply<()>,
     },
+    GossipScore {
+        peer: PeerId,
+        reply: Reply<Option<f64>>,
+    },
     ListenAddrs {
         reply: Reply<Vec<Multiaddr>>,
     },
@@ -186,9 +190,20 @@ impl Client {
     /// How much the node wants to keep `peer` connected, 0 (least) to 255;
     /// peers never given one count as [`crate::DEFAULT_PRIORITY`]. When the
     /// incoming slots are full, the incoming connection of the peer with
-    /// the lowest priority is closed first (`ConnectionLimits::incoming_slots`).
+    /// the lowest priority is closed first (`ConnectionLimits::incoming_slots`);
+    /// the priority is also the peer's application score in gossipsub
+    /// ([`crate::GossipScoring`]).
     pub async fn set_peer_priority(&self, peer: PeerId, priority: u8) -> Result<(), NetError> {
         self.ask(|reply| Command::SetPriority { peer, priority, reply })
+            .await
+            .ok_or(NetError::Stopped)
+    }
+
+    /// `peer`'s score in gossipsub's peer scoring (its priority, as
+    /// [`crate::GossipScoring`] weighs it, plus gossipsub's own penalties);
+    /// `None` for a peer gossipsub does not know.
+    pub async fn gossip_score(&self, peer: PeerId) -> Result<Option<f64>, NetError> {
+        self.ask(|reply| Command::GossipScore { peer, reply })
             .await
             .ok_or(NetError::Stopped)
     }

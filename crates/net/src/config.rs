@@ -57,6 +57,8 @@ pub struct NetConfig {
     pub ping_interval: Duration,
     /// Caps on connections.
     pub connection_limits: ConnectionLimits,
+    /// How peers' priorities weigh in gossipsub's peer scoring.
+    pub gossip_scoring: GossipScoring,
 }
 
 impl Default for NetConfig {
@@ -75,6 +77,7 @@ impl Default for NetConfig {
             relay_server: false,
             ping_interval: Duration::from_secs(15),
             connection_limits: ConnectionLimits::default(),
+            gossip_scoring: GossipScoring::default(),
         }
     }
 }
@@ -107,7 +110,59 @@ impl NetConfig {
         if let Some((name, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
             return Err(NetError::InvalidConfig(format!("{name} must not be zero")));
         }
+        let scoring = self.gossip_scoring;
+        if scoring.publish_below > scoring.gossip_below || scoring.graylist_below > scoring.publish_below {
+            return Err(NetError::InvalidConfig(
+                "gossip_scoring: graylist_below ≤ publish_below ≤ gossip_below".into(),
+            ));
+        }
         Ok(())
+    }
+}
+
+/// How a peer's priority ([`crate::Client::set_peer_priority`]) becomes its
+/// application score in gossipsub's peer scoring: `priority − gossip_below`,
+/// so peers at or above `gossip_below` score zero or more and any below it
+/// score negative. A peer scored negative leaves the topic meshes and gets
+/// no gossip (IHAVE) from this node; below `publish_below` it gets none of
+/// the messages this node publishes; below `graylist_below` everything it
+/// sends on gossipsub is ignored. Peers of higher priority are preferred
+/// when meshes are trimmed or grafted opportunistically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GossipScoring {
+    /// The least priority that gets gossip.
+    pub gossip_below: u8,
+    /// The least priority that gets what this node publishes; at most
+    /// `gossip_below`.
+    pub publish_below: u8,
+    /// The least priority whose gossip is read at all; at most
+    /// `publish_below`.
+    pub graylist_below: u8,
+}
+
+impl Default for GossipScoring {
+    /// The node's trust defaults: gossip and publishing stop below a score
+    /// of 0.2 (51 of 255), everything is ignored below 0.1 (26).
+    fn default() -> Self {
+        GossipScoring {
+            gossip_below: 51,
+            publish_below: 51,
+            graylist_below: 26,
+        }
+    }
+}
+
+impl GossipScoring {
+    /// The application score of a peer of `priority`.
+    pub fn application_score(&self, priority: u8) -> f64 {
+        f64::from(priority) - f64::from(self.gossip_below)
+    }
+
+    /// gossipsub's thresholds: half a point below each level, so a peer
+    /// exactly at a level is above its threshold.
+    pub(crate) fn thresholds(&self) -> (f64, f64, f64) {
+        let at = |level: u8| self.application_score(level) - 0.5;
+        (at(self.gossip_below), at(self.publish_below), at(self.graylist_below))
     }
 }
 

@@ -94,6 +94,8 @@ pub struct EventLoop {
     incoming_slots: usize,
     /// What the node set with `Client::set_peer_priority`.
     priorities: HashMap<PeerId, u8>,
+    /// How priorities become gossipsub application scores.
+    gossip_scoring: crate::GossipScoring,
     rtts: HashMap<PeerId, Duration>,
     requests: HashMap<(usize, OutboundRequestId), RequestReply>,
     answers: FuturesUnordered<BoxFuture<'static, Answer>>,
@@ -126,6 +128,7 @@ impl EventLoop {
             evicting: std::collections::HashSet::new(),
             incoming_slots: usize::try_from(config.connection_limits.incoming_slots).unwrap_or(usize::MAX),
             priorities: HashMap::new(),
+            gossip_scoring: config.gossip_scoring,
             rtts: HashMap::new(),
             requests: HashMap::new(),
             answers: FuturesUnordered::new(),
@@ -157,6 +160,13 @@ impl EventLoop {
             self.evicting.insert(id);
             self.swarm.close_connection(id);
         }
+    }
+
+    /// Gives gossipsub `peer`'s priority as its application score.
+    fn score_gossip(&mut self, peer: PeerId) {
+        let priority = self.priorities.get(&peer).copied().unwrap_or(crate::DEFAULT_PRIORITY);
+        let score = self.gossip_scoring.application_score(priority);
+        self.swarm.behaviour_mut().gossipsub.set_application_score(&peer, score);
     }
 
     /// Runs until every client is dropped or one asks to shut down.
@@ -248,7 +258,11 @@ impl EventLoop {
                 } else {
                     self.priorities.insert(peer, priority);
                 }
+                self.score_gossip(peer);
                 let _ = reply.send(());
+            }
+            Command::GossipScore { peer, reply } => {
+                let _ = reply.send(self.swarm.behaviour().gossipsub.peer_score(&peer));
             }
             Command::ListenAddrs { reply } => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
@@ -482,6 +496,7 @@ impl EventLoop {
                     self.free_an_incoming_slot();
                 }
                 if num_established.get() == 1 {
+                    self.score_gossip(peer_id);
                     tracing::debug!(peer = %peer_id, "peer connected");
                     self.emit(NetEvent::PeerConnected(peer_id)).await;
                 }

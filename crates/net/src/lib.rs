@@ -54,7 +54,7 @@ mod records;
 mod requests;
 
 pub use client::Client;
-pub use config::{ConnectionLimits, KademliaMode, NetConfig};
+pub use config::{ConnectionLimits, GossipScoring, KademliaMode, NetConfig};
 pub use error::{DhtError, GossipError, NetError, RequestError, RespondError};
 pub use event::{ConnectedPeer, Misbehaviour, NetEvent, Reachability};
 pub use event_loop::EventLoop;

@@ -10,7 +10,9 @@
 //!
 //! Every other device of the party notices, through identify, when a
 //! connected device of its own party offers to relay, and asks it for a
-//! reservation by listening on `<its address>/p2p/<relay>/p2p-circuit`.
+//! reservation by listening on `<its address>/p2p/<relay>/p2p-circuit` —
+//! at most two relays at once, taken in order of trust (the party's own
+//! devices score alike, so the relays that failed it least come first).
 //! Once granted, the circuit address is among the node's listen addresses,
 //! so the main device puts it on the party's card (and in the DHT), and
 //! contacts dial the laptop through the relay. A reservation refused or
@@ -36,6 +38,10 @@ use tallymesh_net::{Multiaddr, PeerId};
 use crate::node::Inner;
 use crate::retry::Retry;
 use crate::{Node, NodeEvent};
+
+/// How many of its party's relays a device holds reservations on (or asks)
+/// at once: the best ranked; another is asked when one is lost.
+const RELAYS_AT_ONCE: usize = 2;
 
 /// What the node knows of its party's relays, in memory.
 #[derive(Debug, Default)]
@@ -192,6 +198,11 @@ impl Node {
             }
         }
         let devices = self.party_devices().await;
+        // Relays are asked in order of trust (the party's own devices all
+        // score alike, so those that failed us least first), at most
+        // `RELAYS_AT_ONCE` at a time.
+        let offered: Vec<PeerId> = self.relays().offered.keys().copied().collect();
+        let ranked = self.trust().rank_peers(offered).await;
         let now = Instant::now();
         let (ask, give_up) = {
             let mut book = self.relays();
@@ -205,7 +216,14 @@ impl Node {
                 book.asked.remove(relay);
             }
             let mut ask = Vec::new();
-            for (relay, addresses) in &book.offered {
+            let mut held = book.asked.len();
+            for relay in &ranked {
+                if held >= RELAYS_AT_ONCE {
+                    break;
+                }
+                let Some(addresses) = book.offered.get(relay) else {
+                    continue;
+                };
                 let due = book.retries.get(relay).is_none_or(|retry| retry.is_due(now));
                 if devices.contains(relay)
                     && !book.asked.contains_key(relay)
@@ -213,6 +231,7 @@ impl Node {
                     && let Some(circuit) = circuit_through(*relay, addresses)
                 {
                     ask.push((*relay, circuit));
+                    held += 1;
                 }
             }
             for (relay, circuit) in &ask {

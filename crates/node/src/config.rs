@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use tallymesh_net::{KademliaMode, Multiaddr, NetConfig, RequestProtocol};
+use std::time::Duration;
+
+use tallymesh_net::{ConnectionLimits, GossipScoring, KademliaMode, Multiaddr, NetConfig, RequestProtocol};
 
 use crate::cadre::DeviceKind;
 use crate::keystore::{KdfParams, KeystoreConfig};
@@ -51,6 +53,11 @@ pub struct NodeConfig {
     pub chat: crate::chat::ChatConfig,
     /// How trust scores move and where they change what the node does.
     pub trust: tallymesh_core::trust::TrustConfig,
+    /// Caps on connections, and how many incoming ones are kept by trust.
+    pub connection_limits: ConnectionLimits,
+    /// How long a request to a peer may wait for its answer before it
+    /// counts as timed out.
+    pub request_timeout: Duration,
 }
 
 impl NodeConfig {
@@ -72,7 +79,21 @@ impl NodeConfig {
             ledger: crate::ledger::TallyLedgersConfig::default(),
             chat: crate::chat::ChatConfig::default(),
             trust: tallymesh_core::trust::TrustConfig::default(),
+            connection_limits: ConnectionLimits::default(),
+            request_timeout: NetConfig::default().request_timeout,
         }
+    }
+
+    /// The same node, with caps on connections `limits`.
+    pub fn with_connection_limits(mut self, limits: ConnectionLimits) -> Self {
+        self.connection_limits = limits;
+        self
+    }
+
+    /// The same node, letting a request wait `timeout` for its answer.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
     }
 
     /// The same node, running its tally ledgers with `ledger`.
@@ -137,9 +158,20 @@ impl NodeConfig {
         self
     }
 
-    /// The settings of the node's swarm.
+    /// The settings of the node's swarm. Trust sets each peer's priority;
+    /// gossip to peers below the relay threshold stops, and their gossip is
+    /// ignored below the disconnect threshold.
     pub(crate) fn net_config(&self, request_protocols: Vec<RequestProtocol>) -> NetConfig {
+        let relay = crate::trust::priority_of(self.trust.relay_threshold);
+        let gossip_scoring = GossipScoring {
+            gossip_below: relay,
+            publish_below: relay,
+            graylist_below: crate::trust::priority_of(self.trust.disconnect_below).min(relay),
+        };
         NetConfig {
+            connection_limits: self.connection_limits,
+            request_timeout: self.request_timeout,
+            gossip_scoring,
             request_protocols,
             mdns: self.lan_discovery,
             relay_server: self.relay_server,

@@ -51,6 +51,10 @@ pub enum NodeError {
     /// The tally ledgers could not start.
     #[error("the tally ledgers could not start: {0}")]
     Ledger(String),
+    /// The node's settings contradict themselves (a trust parameter out of
+    /// range, say); the node did not start.
+    #[error("the node's settings do not work: {0}")]
+    InvalidConfig(String),
     /// The chat state could not be loaded or kept.
     #[error("chat failed: {0}")]
     Chat(String),

@@ -101,10 +101,12 @@ impl Node {
     /// loads the device key (making one on first start) and the identity,
     /// starts the network and (if configured) the control endpoint.
     ///
-    /// Nothing is left running when this fails: a refused database, a
+    /// Nothing is left running when this fails: trust parameters out of
+    /// range, a refused database, a
     /// keystore that cannot be opened (no keychain, wrong passphrase) or an
     /// address in use releases the data directory again.
     pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
+        config.trust.validate().map_err(NodeError::InvalidConfig)?;
         let data_dir = DataDir::claim(&config.data_dir)?;
         let store = Store::open(&data_dir.database_path()).await?;
         let now_ms = unix_millis();
@@ -155,7 +157,10 @@ impl Node {
 
         // The ledgers start after the store and the network they use, and
         // stop before either (see `shutdown`).
-        let wire = LedgerWire::new(net.clone(), protocols.ledger.clone());
+        // The trust book exists before the ledgers, whose transport counts
+        // the requests their peers let time out.
+        let trust = crate::trust::TrustBook::new(config.trust);
+        let wire = LedgerWire::new(net.clone(), protocols.ledger.clone(), Some(trust.observer()));
         let ledgers = match TallyLedgers::start(
             store.clone(),
             node_key,
@@ -195,7 +200,7 @@ impl Node {
                 reachability: std::sync::Mutex::default(),
                 relay_server: config.relay_server,
                 relays: std::sync::Mutex::default(),
-                trust: crate::trust::TrustBook::new(config.trust),
+                trust,
                 events,
                 ledgers,
                 ledger_max_pending: config.ledger.ledger.max_pending,

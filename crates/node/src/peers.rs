@@ -120,16 +120,10 @@ impl Node {
         let mut unsettled = None;
         let addresses: Vec<Multiaddr> = card.addresses.iter().filter_map(|a| a.parse().ok()).collect();
         let mut last_failure = None;
-        // The devices that failed us least are asked first.
-        let mut devices = crate::directory::card_peers(card);
-        let strikes = self
-            .inner
-            .strikes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        self.inner.trust.order_by_failures(&mut devices, &strikes);
-        for peer in devices {
+        // In order of trust: the devices of one party share its score, so
+        // the ones that failed us least come first.
+        let devices = crate::directory::card_peers(card);
+        for peer in self.trust().rank_peers(devices).await {
             for address in &addresses {
                 // Addresses are the party's; a device that does not listen
                 // on one simply fails to be dialled there.

@@ -3,7 +3,10 @@
 //!
 //! A subject is a party id, or the peer id of a device no known party
 //! answers for. Event kinds are `valid`, `invalid`, `timeout`, `evidence`
-//! and `attested`; the schema refuses anything else.
+//! and `attested`; the schema refuses anything else. The first three are
+//! **routine**: [`Store::prune_trust`] removes old ones, and the history
+//! ([`Store::trust_events`]) reads them apart from attestation and evidence
+//! events, so those never fall off behind a stream of routine ones.
 
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -23,10 +26,15 @@ pub struct TrustScoreRow {
     pub convicted: bool,
 }
 
+/// The routine event kinds: what peers do all the time.
+const ROUTINE: &str = "('valid', 'invalid', 'timeout')";
+
 /// One change of a score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrustEventRow {
-    /// Its place among all events (0 for one not stored yet).
+    /// Its place among all events: 0 for a new event; the id of a stored
+    /// event to replace it (the node folds valid messages into one event
+    /// per hour).
     pub id: i64,
     /// Whose score changed.
     pub subject: String,
@@ -100,7 +108,9 @@ const EVIDENCE_COLUMNS: &str = "offence, id, kind, node, party, summary, evidenc
 
 impl Store {
     /// Keeps new scores and the events that made them, in one transaction:
-    /// each score replaces the subject's row, each event is appended.
+    /// each score replaces the subject's row; each event with id 0 is
+    /// appended, and one with the id of a stored event of the same subject
+    /// replaces that event.
     pub async fn save_trust(&self, scores: &[TrustScoreRow], events: &[TrustEventRow]) -> Result<(), StoreError> {
         let query = |e| StoreError::query(&self.path, e);
         let mut tx = self.pool.begin().await.map_err(query)?;
@@ -119,22 +129,88 @@ impl Store {
             .map_err(query)?;
         }
         for event in events {
-            sqlx::query(
+            let sql = if event.id == 0 {
                 "INSERT INTO trust_events (subject, at_ms, kind, count, delta, score, reason) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .bind(&event.subject)
-            .bind(event.at_ms)
-            .bind(&event.kind)
-            .bind(event.count)
-            .bind(event.delta)
-            .bind(event.score)
-            .bind(&event.reason)
-            .execute(&mut *tx)
-            .await
-            .map_err(query)?;
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            } else {
+                "UPDATE trust_events SET at_ms = ?2, kind = ?3, count = ?4, delta = ?5, score = ?6, reason = ?7 \
+                 WHERE subject = ?1 AND id = ?8"
+            };
+            let done = sqlx::query(sql)
+                .bind(&event.subject)
+                .bind(event.at_ms)
+                .bind(&event.kind)
+                .bind(event.count)
+                .bind(event.delta)
+                .bind(event.score)
+                .bind(&event.reason)
+                .bind(event.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(query)?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Query {
+                    path: self.path.clone(),
+                    reason: format!("no trust event {} of this subject to replace", event.id),
+                });
+            }
         }
         tx.commit().await.map_err(query)
+    }
+
+    /// A subject's newest event, if any.
+    pub async fn latest_trust_event(&self, subject: &str) -> Result<Option<TrustEventRow>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM trust_events WHERE subject = ? ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(subject)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| StoreError::query(&self.path, e))?
+        .map(|row| self.event_row(&row))
+        .transpose()
+    }
+
+    /// Removes what the trust history no longer needs, in one transaction:
+    /// routine events (`valid`, `invalid`, `timeout`) older than
+    /// `before_ms`, routine events beyond the newest `keep_per_subject` of
+    /// each subject, and the scores of devices no party answers for
+    /// (subjects that are not `did:` party ids), not convicted, unchanged
+    /// since before `before_ms` — decay has long brought those back to the
+    /// start. Attestation and evidence events stay. Returns how many events
+    /// and scores went.
+    pub async fn prune_trust(&self, before_ms: i64, keep_per_subject: u32) -> Result<(u64, u64), StoreError> {
+        let query = |e| StoreError::query(&self.path, e);
+        let mut tx = self.pool.begin().await.map_err(query)?;
+        let old = sqlx::query(&format!(
+            "DELETE FROM trust_events WHERE kind IN {ROUTINE} AND at_ms < ?1"
+        ))
+        .bind(before_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(query)?
+        .rows_affected();
+        let beyond = sqlx::query(&format!(
+            "DELETE FROM trust_events WHERE id IN ( \
+               SELECT id FROM ( \
+                 SELECT id, ROW_NUMBER() OVER (PARTITION BY subject ORDER BY id DESC) AS place \
+                 FROM trust_events WHERE kind IN {ROUTINE}) \
+               WHERE place > ?1)"
+        ))
+        .bind(keep_per_subject)
+        .execute(&mut *tx)
+        .await
+        .map_err(query)?
+        .rows_affected();
+        let devices =
+            sqlx::query("DELETE FROM trust_scores WHERE subject NOT LIKE 'did:%' AND convicted = 0 AND at_ms < ?1")
+                .bind(before_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(query)?
+                .rows_affected();
+        tx.commit().await.map_err(query)?;
+        Ok((old + beyond, devices))
     }
 
     /// A subject's score row, if it has one.
@@ -159,10 +235,19 @@ impl Store {
             .collect()
     }
 
-    /// A subject's events, newest first, at most `limit`.
+    /// A subject's history, newest first: its newest `limit` attestation
+    /// and evidence events together with its newest `limit` routine events
+    /// (read apart, so a stream of valid messages never pushes an
+    /// attestation or evidence out of sight).
     pub async fn trust_events(&self, subject: &str, limit: u32) -> Result<Vec<TrustEventRow>, StoreError> {
         sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM trust_events WHERE subject = ? ORDER BY id DESC LIMIT ?"
+            "SELECT {EVENT_COLUMNS} FROM ( \
+               SELECT * FROM (SELECT {EVENT_COLUMNS} FROM trust_events \
+                 WHERE subject = ?1 AND kind NOT IN {ROUTINE} ORDER BY id DESC LIMIT ?2) \
+               UNION ALL \
+               SELECT * FROM (SELECT {EVENT_COLUMNS} FROM trust_events \
+                 WHERE subject = ?1 AND kind IN {ROUTINE} ORDER BY id DESC LIMIT ?2)) \
+             ORDER BY id DESC"
         ))
         .bind(subject)
         .bind(limit)
@@ -261,6 +346,16 @@ impl Store {
         .await
         .map_err(|e| StoreError::query(&self.path, e))?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// How many pieces of evidence kept were passed on by `peer`.
+    pub async fn evidence_reported_by(&self, peer: &str) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trust_evidence WHERE reported_by = ?")
+            .bind(peer)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| StoreError::query(&self.path, e))?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     /// Every piece of evidence kept, newest first.
@@ -438,6 +533,125 @@ mod tests {
         store.close().await;
     }
 
+    fn at(subject: &str, kind: &str, at_ms: i64) -> TrustEventRow {
+        TrustEventRow {
+            kind: kind.into(),
+            ..event(subject, at_ms, 0.5)
+        }
+    }
+
+    #[tokio::test]
+    async fn an_event_with_a_stored_id_replaces_that_event_and_an_unknown_id_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir).await;
+        store.save_trust(&[], &[at("did:key:bob", "valid", 10)]).await.unwrap();
+        let first = store.latest_trust_event("did:key:bob").await.unwrap().unwrap();
+        let folded = TrustEventRow {
+            count: 7,
+            delta: 0.007,
+            reason: "7 valid messages".into(),
+            at_ms: 20,
+            ..first.clone()
+        };
+        store.save_trust(&[], std::slice::from_ref(&folded)).await.unwrap();
+        assert_eq!(store.trust_events("did:key:bob", 10).await.unwrap(), vec![folded]);
+        // Another subject's event, or one that does not exist, is not replaced.
+        let stray = TrustEventRow {
+            subject: "did:key:carol".into(),
+            ..first.clone()
+        };
+        assert!(store.save_trust(&[], &[stray]).await.is_err());
+        assert!(store.latest_trust_event("did:key:carol").await.unwrap().is_none());
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn attestation_and_evidence_events_stay_in_the_history_behind_any_number_of_routine_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir).await;
+        store
+            .save_trust(&[], &[at("did:key:bob", "attested", 1)])
+            .await
+            .unwrap();
+        store
+            .save_trust(&[], &[at("did:key:bob", "evidence", 2)])
+            .await
+            .unwrap();
+        let routine: Vec<TrustEventRow> = (0..300).map(|n| at("did:key:bob", "valid", 10 + n)).collect();
+        store.save_trust(&[], &routine).await.unwrap();
+        let history = store.trust_events("did:key:bob", 200).await.unwrap();
+        assert_eq!(history.len(), 202);
+        assert_eq!(history[0].at_ms, 309, "newest first");
+        let kinds: Vec<&str> = history[200..].iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["evidence", "attested"]);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn pruning_removes_old_and_surplus_routine_events_and_stale_device_scores_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir).await;
+        let device = "12D3KooWstranger";
+        let score = |subject: &str, at_ms, convicted| TrustScoreRow {
+            subject: subject.into(),
+            score: 0.5,
+            at_ms,
+            convicted,
+        };
+        store
+            .save_trust(
+                &[
+                    score(device, 5, false),
+                    score("12D3KooWcheat", 5, true),
+                    score("did:key:bob", 5, false),
+                    score("12D3KooWrecent", 500, false),
+                ],
+                &[
+                    at("did:key:bob", "valid", 5),
+                    at("did:key:bob", "invalid", 6),
+                    at("did:key:bob", "timeout", 7),
+                    at("did:key:bob", "attested", 8),
+                    at("did:key:bob", "evidence", 9),
+                    at(device, "invalid", 9),
+                ],
+            )
+            .await
+            .unwrap();
+        let recent: Vec<TrustEventRow> = (0..5).map(|n| at("did:key:bob", "valid", 200 + n)).collect();
+        store.save_trust(&[], &recent).await.unwrap();
+
+        // Older than 100 ms goes; of the recent ones, the newest 3 stay.
+        let (events, scores) = store.prune_trust(100, 3).await.unwrap();
+        assert_eq!((events, scores), (6, 1));
+        let left: Vec<(String, i64)> = store
+            .trust_events("did:key:bob", 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.kind, e.at_ms))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                ("valid".to_owned(), 204),
+                ("valid".to_owned(), 203),
+                ("valid".to_owned(), 202),
+                ("evidence".to_owned(), 9),
+                ("attested".to_owned(), 8),
+            ]
+        );
+        assert!(store.trust_events(device, 10).await.unwrap().is_empty());
+        let subjects: Vec<String> = store
+            .trust_scores()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.subject)
+            .collect();
+        assert_eq!(subjects, ["12D3KooWcheat", "12D3KooWrecent", "did:key:bob"]);
+        store.close().await;
+    }
+
     #[tokio::test]
     async fn a_newer_attestation_of_the_same_attester_replaces_the_older() {
         let dir = tempfile::tempdir().unwrap();
@@ -484,6 +698,14 @@ mod tests {
         assert!(store.save_evidence(&row(1)).await.unwrap());
         assert!(!store.save_evidence(&row(2)).await.unwrap());
         assert_eq!(store.evidence().await.unwrap(), vec![row(1)]);
+        let passed_on = EvidenceRow {
+            offence: [8; 32],
+            reported_by: Some("12D3KooWcarrier".into()),
+            ..row(3)
+        };
+        assert!(store.save_evidence(&passed_on).await.unwrap());
+        assert_eq!(store.evidence_reported_by("12D3KooWcarrier").await.unwrap(), 1);
+        assert_eq!(store.evidence_reported_by("12D3KooWother").await.unwrap(), 0);
         store.close().await;
     }
 

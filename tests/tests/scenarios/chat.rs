@@ -381,6 +381,34 @@ async fn altered_ciphertext_a_foreign_seal_and_a_forged_device_certificate_are_r
     // device sealed.
     let mallory = TestNode::start().await.unwrap();
     let mallory_peer = mallory.node.net().local_peer_id().to_string();
+    // Carol has dealt with Mallory's device before (evidence about a node
+    // one never dealt with is not kept): it sent her an item sealed under
+    // Dora's genuine certificate, which she refused with a strike.
+    let item = item_sealed_by(
+        &crate::trust::device_key(&mallory),
+        &certificate,
+        Sealed::OlmPreKey(genuine.clone()),
+        5,
+    );
+    reach(&mallory, &carol).await;
+    let carol_peer = carol.node.net().local_peer_id().to_bytes();
+    let answer = ask_from(&mallory, &carol, &ChatRequest::Deliver { to: carol_peer, item }).await;
+    assert!(
+        matches!(
+            answer,
+            ChatResponse::Refused {
+                reason: ChatRefusal::BadCertificate,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+    until("Mallory's device scored at Carol", || async {
+        let list = carol.node.trust().list().await.unwrap();
+        list.into_iter().find(|score| score.subject == mallory_peer)
+    })
+    .await;
+    assert!(carol.node.trust().evidence().await.unwrap().is_empty());
     let forged = dora.certificate_of(&mallory, &SecretKey::from_seed(&[0x66; 32]));
     let item = item_sealed_by(
         &crate::trust::device_key(&mallory),
@@ -433,7 +461,8 @@ async fn altered_ciphertext_a_foreign_seal_and_a_forged_device_certificate_are_r
     .await;
     assert!(mallory_trust.events.iter().any(|e| e.kind == "evidence"));
     assert!(!bob.node.trust().show(&dora_party).await.unwrap().score.convicted);
-    // Passed on: Carol, Bob's contact, checks it alone and keeps it too.
+    // Passed on: Carol, Bob's contact, who has dealt with Mallory's
+    // device, checks it alone and keeps it too.
     let passed = until("the evidence at Carol", || async {
         carol
             .node

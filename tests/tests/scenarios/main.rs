@@ -12,6 +12,7 @@ mod cli;
 mod cli_contacts;
 mod cli_identity;
 mod cli_tallies;
+mod cli_trust;
 mod contacts;
 mod control;
 mod dht_cards;

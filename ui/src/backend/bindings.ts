@@ -241,7 +241,16 @@ export type AttestationView_Deserialize = {
 	expiresAtMs: number,
 	/** Whether it has expired by now. */
 	expired: boolean,
-	/** The boost it gave the subject here. */
+	/**
+	 * How much the attester's word weighs here now: its earned score (1
+	 * for this party); none when its attestations do not count (trust not
+	 * earned here, or an attestation about this party).
+	 */
+	recommender?: number | null,
+	/**
+	 * The boost it gives the subject here now: recommended × recommender
+	 * × the attestation weight while it lives, nothing once it expired.
+	 */
 	boost: number | null,
 	/** Whether this party made it. */
 	byMe: boolean,
@@ -269,7 +278,16 @@ export type AttestationView_Serialize = {
 	expiresAtMs: number,
 	/** Whether it has expired by now. */
 	expired: boolean,
-	/** The boost it gave the subject here. */
+	/**
+	 * How much the attester's word weighs here now: its earned score (1
+	 * for this party); none when its attestations do not count (trust not
+	 * earned here, or an attestation about this party).
+	 */
+	recommender: number | null,
+	/**
+	 * The boost it gives the subject here now: recommended × recommender
+	 * × the attestation weight while it lives, nothing once it expired.
+	 */
 	boost: number | null,
 	/** Whether this party made it. */
 	byMe: boolean,
@@ -1989,8 +2007,18 @@ export type TrustScore_Deserialize = {
 	displayName?: string | null,
 	/** Whether the party is a contact. */
 	isContact: boolean,
-	/** The score now, in `[0, 1]`. */
+	/** The score now, in `[0, 1]`: earned plus attested. */
 	score: number | null,
+	/**
+	 * The part this node earned by itself: what it saw of the subject
+	 * (messages, timeouts, evidence), decayed toward the start.
+	 */
+	earned: number | null,
+	/**
+	 * The standing boost of the live attestations about the subject
+	 * (what `score` holds above `earned`).
+	 */
+	attested: number | null,
 	/** The trend over the trend window, in `[0, 1]` (0.5: unchanged). */
 	trend: number | null,
 	/** The real statistics of the party's tallies with us, in `[0, 1]`. */
@@ -2017,8 +2045,18 @@ export type TrustScore_Serialize = {
 	displayName: string | null,
 	/** Whether the party is a contact. */
 	isContact: boolean,
-	/** The score now, in `[0, 1]`. */
+	/** The score now, in `[0, 1]`: earned plus attested. */
 	score: number | null,
+	/**
+	 * The part this node earned by itself: what it saw of the subject
+	 * (messages, timeouts, evidence), decayed toward the start.
+	 */
+	earned: number | null,
+	/**
+	 * The standing boost of the live attestations about the subject
+	 * (what `score` holds above `earned`).
+	 */
+	attested: number | null,
 	/** The trend over the trend window, in `[0, 1]` (0.5: unchanged). */
 	trend: number | null,
 	/** The real statistics of the party's tallies with us, in `[0, 1]`. */

@@ -1,13 +1,30 @@
 /**
  * The mock node's trust book: a score per party that moves the way the node
- * moves it (valid messages up a little, invalid ones and timeouts down, a
- * transitive boost from attestations, a sharp drop for evidence), with the
- * history of events behind each score, the attestations and the evidence.
- * Tests (and the browser demo) play the rest of the network with
- * {@link MockTrust.receiveAttestation}, {@link MockTrust.receiveEvidence} and
- * {@link MockTrust.observe}.
+ * moves it — an earned part (valid messages up a little, invalid ones and
+ * timeouts down, a sharp drop for evidence, decay back toward the start) and
+ * a standing boost from the live attestations of parties whose trust was
+ * earned — with the history of events behind each score, the attestations
+ * and the evidence. The numbers come from `trust-model.ts`, checked against
+ * what Rust computes. Tests (and the browser demo) play the rest of the
+ * network with {@link MockTrust.receiveAttestation},
+ * {@link MockTrust.receiveEvidence} and {@link MockTrust.observe}.
  */
 import { mockHexId, mockPeerId } from "./mock-data";
+import {
+  DEFAULT_TRUST,
+  applyChange,
+  attestedScore,
+  boost as boostOf,
+  clamp,
+  decayToward,
+  delta as deltaOf,
+  recommenderWeight,
+  reputation,
+  standingBoost,
+  statistics,
+  trend as trendOf,
+  type Vouch,
+} from "./trust-model";
 import {
   BackendError,
   type Attest,
@@ -21,13 +38,7 @@ import {
 } from "./types";
 
 const DAY_MS = 24 * 3_600_000;
-const START = 0.5;
-const VALID = 0.001;
-const INVALID = 0.1;
-const TIMEOUT = 0.05;
-const EVIDENCE = 0.5;
-const ATTESTATION_WEIGHT = 0.1;
-const RECOMMENDER_THRESHOLD = 0.5;
+const MINUTE_MS = 60_000;
 const KINDS = ["identity", "trade", "service"] as const;
 
 export interface MockTrustOptions {
@@ -40,6 +51,7 @@ export interface MockTrustOptions {
   own: () => { partyId: string; displayName: string } | null;
 }
 
+/** A subject's earned score as last changed (its presence means direct experience). */
 interface Standing {
   score: number;
   atMs: number;
@@ -48,10 +60,6 @@ interface Standing {
 
 function invalid(message: string): BackendError {
   return new BackendError("invalidInput", message);
-}
-
-function clamp(value: number): number {
-  return Math.min(1, Math.max(0, value));
 }
 
 function isPartyId(text: string): boolean {
@@ -74,15 +82,15 @@ export class MockTrust {
     this.options = options;
   }
 
-  /** A believable past for the sample contacts: messages, a timeout, an attestation between them. */
+  /** A believable recent past for the sample contacts: messages, a timeout, an attestation between them. */
   seedSample(): void {
     const contacts = this.options.contacts();
     const now = this.options.now();
     contacts.forEach((contact, index) => {
-      this.observe(contact.partyId, "valid", 40 + index * 35, `${40 + index * 35} valid messages`, now - (index + 2) * DAY_MS);
+      this.observe(contact.partyId, "valid", 40 + index * 35, `${40 + index * 35} valid messages`, now - (index + 2) * 10 * MINUTE_MS);
     });
     const [first, second, third] = contacts;
-    if (third) this.observe(third.partyId, "timeout", 1, "a request on /tallymesh/tally/1 timed out", now - DAY_MS);
+    if (third) this.observe(third.partyId, "timeout", 1, "a request on /tallymesh/tally/1 timed out", now - 5 * MINUTE_MS);
     if (first && second) {
       this.receiveAttestation(first.partyId, second.partyId, 0.85, "trade", now - 3 * DAY_MS);
     }
@@ -90,7 +98,11 @@ export class MockTrust {
 
   list(): TrustScore[] {
     const contacts = this.options.contacts();
-    const subjects = new Set<string>([...this.standings.keys(), ...contacts.map((contact) => contact.partyId)]);
+    const subjects = new Set<string>([
+      ...this.standings.keys(),
+      ...this.attestationList.map((view) => view.subject),
+      ...contacts.map((contact) => contact.partyId),
+    ]);
     const own = this.options.own()?.partyId;
     if (own) subjects.delete(own);
     return [...subjects]
@@ -111,7 +123,7 @@ export class MockTrust {
       events: [...(this.history.get(trimmed) ?? [])].reverse().slice(0, 200),
       attestations: this.attestationList
         .filter((view) => view.subject === trimmed)
-        .map((view) => this.named(view))
+        .map((view) => this.weighed(view))
         .sort((a, b) => b.issuedAtMs - a.issuedAtMs),
       evidence: this.evidenceList.filter((piece) => piece.partyId === trimmed || piece.node === trimmed),
     };
@@ -141,8 +153,8 @@ export class MockTrust {
 
   /**
    * An attestation arrives (or is made here, when `attester` is this party):
-   * it replaces the attester's earlier one about the subject, and the
-   * subject's score moves by the difference of their boosts.
+   * it replaces the attester's earlier one about the subject; the subject's
+   * score carries its boost while it lives, if the attester's word counts.
    */
   receiveAttestation(
     attester: string,
@@ -153,13 +165,10 @@ export class MockTrust {
     validDays = 365,
   ): AttestationView {
     const own = this.options.own()?.partyId ?? null;
-    const byMe = attester === own;
-    const recommender = byMe ? 1 : this.scoreOf(attester).score;
-    const isContact = this.options.contacts().some((contact) => contact.partyId === attester);
-    const counts = byMe || isContact || recommender >= RECOMMENDER_THRESHOLD;
-    const boost = counts && subject !== own ? clamp(score) * recommender * ATTESTATION_WEIGHT : 0;
+    const standingBefore = this.standingOf(subject);
     const previous = this.attestationList.find((view) => view.attester === attester && view.subject === subject);
     const milli = Math.round(clamp(score) * 1000);
+    const recommender = this.recommenderOf(attester);
     const view: AttestationView = {
       id: mockHexId(`attestation:${attester}:${subject}:${issuedAtMs}`),
       attester,
@@ -170,26 +179,26 @@ export class MockTrust {
       score: milli / 1000,
       issuedAtMs,
       expiresAtMs: issuedAtMs + validDays * DAY_MS,
-      expired: issuedAtMs + validDays * DAY_MS <= this.options.now(),
-      boost,
-      byMe,
+      expired: false,
+      recommender,
+      boost: recommender !== null && subject !== own ? boostOf(milli / 1000, recommender) : 0,
+      byMe: attester === own,
     };
     this.attestationList = [...this.attestationList.filter((entry) => entry !== previous), view];
-    const delta = boost - (previous?.boost ?? 0);
-    const who = this.nameOf(attester) ?? `…${attester.slice(-8)}`;
-    if (delta !== 0) {
-      this.change(
+    if (subject !== own) {
+      const who = this.nameOf(attester) ?? `…${attester.slice(-8)}`;
+      const weight = recommender === null ? `${who}'s trust is not earned here: it does not count` : `recommender at ${recommender.toFixed(3)}`;
+      this.record(
         subject,
         "attested",
         1,
-        delta,
-        `attestation by ${who}: ${kind} at ${(milli / 1000).toFixed(2)}, recommender at ${recommender.toFixed(3)}`,
+        this.standingOf(subject) - standingBefore,
+        `attestation by ${who}: ${kind} at ${(milli / 1000).toFixed(2)}, ${weight}`,
         issuedAtMs,
       );
-    } else {
-      this.options.emit({ kind: "trustChanged", subject });
     }
-    return this.named(view);
+    this.options.emit({ kind: "trustChanged", subject });
+    return this.weighed(view);
   }
 
   /** Verified evidence against `partyId` arrives (from `reportedBy`, or found here when `null`). */
@@ -209,7 +218,7 @@ export class MockTrust {
       receivedAtMs: this.options.now(),
     };
     this.evidenceList = [piece, ...this.evidenceList];
-    this.change(partyId, "evidence", 1, -EVIDENCE, `evidence: ${summary}`, piece.receivedAtMs, true);
+    this.change(partyId, "evidence", 1, `evidence: ${summary}`, piece.receivedAtMs, true);
     this.options.emit({ kind: "evidenceKept", offence, partyId, summary });
     return piece;
   }
@@ -222,52 +231,85 @@ export class MockTrust {
     reason: string,
     atMs = this.options.now(),
   ): void {
-    const each = kind === "valid" ? VALID : kind === "invalid" ? -INVALID : -TIMEOUT;
-    this.change(subject, kind, count, each * count, reason, atMs);
+    this.change(subject, kind, count, reason, atMs);
   }
 
+  /** Moves the earned score of `subject` at `atMs` and keeps the event. */
   private change(
     subject: string,
-    kind: string,
+    kind: "valid" | "invalid" | "timeout" | "evidence",
     count: number,
-    delta: number,
     reason: string,
     atMs: number,
     convict = false,
   ): void {
-    const standing = this.standings.get(subject) ?? { score: START, atMs, convicted: false };
-    const next: Standing = {
-      score: clamp(standing.score + delta),
-      atMs,
-      convicted: standing.convicted || convict,
-    };
+    const earned = this.earnedAt(subject, atMs);
+    const convicted = earned.convicted || convict;
+    const next: Standing = { score: applyChange(earned.score, kind, count), atMs, convicted };
     this.standings.set(subject, next);
-    const events = this.history.get(subject) ?? [];
-    events.push({ id: this.nextEventId++, atMs, kind, count, delta, score: next.score, reason });
-    this.history.set(subject, events);
+    this.record(subject, kind, count, deltaOf(kind, count), reason, atMs);
     this.options.emit({ kind: "trustChanged", subject });
   }
 
-  private scoreOf(subject: string): TrustScore {
+  private record(subject: string, kind: string, count: number, delta: number, reason: string, atMs: number): void {
+    const events = this.history.get(subject) ?? [];
+    const score = attestedScore(this.earnedAt(subject, atMs).score, this.standingOf(subject, atMs));
+    events.push({ id: this.nextEventId++, atMs, kind, count, delta, score, reason });
+    this.history.set(subject, events);
+  }
+
+  /** The earned score at `atMs`, decayed toward the start (or 0 once convicted). */
+  private earnedAt(subject: string, atMs = this.options.now()): Standing & { experienced: boolean } {
     const standing = this.standings.get(subject);
-    const score = standing?.score ?? START;
-    const weekAgo = this.options.now() - 7 * DAY_MS;
+    if (!standing) return { score: DEFAULT_TRUST.start, atMs, convicted: false, experienced: false };
+    const target = standing.convicted ? 0 : DEFAULT_TRUST.start;
+    const elapsed = Math.max(0, atMs - standing.atMs);
+    return { ...standing, score: decayToward(standing.score, target, elapsed), experienced: true };
+  }
+
+  /** How much `attester`'s word weighs here now. */
+  private recommenderOf(attester: string): number | null {
+    if (attester === this.options.own()?.partyId) return 1;
+    const earned = this.earnedAt(attester);
+    const isContact = this.options.contacts().some((contact) => contact.partyId === attester);
+    return recommenderWeight(earned.score, earned.experienced, isContact);
+  }
+
+  private vouchesFor(subject: string): Vouch[] {
+    if (subject === this.options.own()?.partyId) return [];
+    return this.attestationList
+      .filter((view) => view.subject === subject)
+      .map((view) => ({ recommended: view.score, recommender: this.recommenderOf(view.attester), expiresAtMs: view.expiresAtMs }));
+  }
+
+  private standingOf(subject: string, atMs = this.options.now()): number {
+    return standingBoost(this.vouchesFor(subject), atMs);
+  }
+
+  private scoreOf(subject: string): TrustScore {
+    const now = this.options.now();
+    const earned = this.earnedAt(subject, now);
+    const score = attestedScore(earned.score, this.standingOf(subject, now));
+    const weekAgo = now - DEFAULT_TRUST.trendWindowMs;
     const past = (this.history.get(subject) ?? []).filter((event) => event.atMs <= weekAgo).at(-1);
-    const trend = clamp(0.5 + (score - (past?.score ?? START)) / 2);
-    const statistics = 0.5;
+    const trend = trendOf(score, past?.score ?? DEFAULT_TRUST.start);
+    const stats = statistics(0, 0);
     const contact = this.options.contacts().find((entry) => entry.partyId === subject);
+    const standing = this.standings.get(subject);
     return {
       subject,
       partyId: isPartyId(subject) ? subject : null,
       displayName: contact?.displayName ?? null,
       isContact: contact !== undefined,
       score,
+      earned: earned.score,
+      attested: score - earned.score,
       trend,
-      statistics,
+      statistics: stats,
       kept: 0,
       broken: 0,
-      reputation: clamp(0.6 * score + 0.2 * trend + 0.2 * statistics),
-      convicted: standing?.convicted ?? false,
+      reputation: reputation(score, trend, stats),
+      convicted: earned.convicted,
       updatedAtMs: standing?.atMs ?? 0,
     };
   }
@@ -278,12 +320,19 @@ export class MockTrust {
     return this.options.contacts().find((contact) => contact.partyId === partyId)?.displayName ?? null;
   }
 
-  private named(view: AttestationView): AttestationView {
+  /** The attestation as the node shows it now: names, expiry, its attester's weight and its boost. */
+  private weighed(view: AttestationView): AttestationView {
+    const now = this.options.now();
+    const own = this.options.own()?.partyId ?? null;
+    const recommender = view.subject === own ? null : this.recommenderOf(view.attester);
+    const expired = view.expiresAtMs <= now;
     return {
       ...view,
       attesterName: this.nameOf(view.attester),
       subjectName: this.nameOf(view.subject),
-      expired: view.expiresAtMs <= this.options.now(),
+      expired,
+      recommender,
+      boost: recommender !== null && !expired ? boostOf(view.score, recommender) : 0,
     };
   }
 }

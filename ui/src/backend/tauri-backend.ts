@@ -77,6 +77,8 @@ function trustScoreOf(score: TrustScore_Serialize): TrustScore {
   return {
     ...score,
     score: finite(score.score),
+    earned: finite(score.earned),
+    attested: finite(score.attested),
     trend: finite(score.trend),
     statistics: finite(score.statistics),
     reputation: finite(score.reputation),

@@ -63,8 +63,11 @@ type Finite<T> = { [K in keyof T]: null extends T[K] ? (NonNullable<T[K]> extend
 export type TrustScore = Finite<GeneratedTrustScore>;
 /** One change of a score, with its reason. */
 export type TrustEvent = Finite<GeneratedTrustEvent>;
-/** An attestation: who vouches for whom, for what, how much, until when, and the boost it gave here. */
-export type AttestationView = Finite<GeneratedAttestationView>;
+/**
+ * An attestation: who vouches for whom, for what, how much, until when, how much the attester's
+ * word weighs here (`recommender`: `null` when it does not count) and the boost it gives now.
+ */
+export type AttestationView = Omit<Finite<GeneratedAttestationView>, "recommender"> & { recommender: number | null };
 /** Verified evidence of misbehaviour, as kept. */
 export type EvidenceView = EvidenceView_Serialize;
 /** Everything behind one score. */

@@ -54,6 +54,9 @@ function ScoreSummary({ detail, actions }: { detail: TrustDetail; actions?: Reac
           </span>
           <span className="text-sm text-muted-foreground">/ 100 · {t(`trust.level.${level}`)}</span>
         </p>
+        <p data-testid="trust-parts" className="text-sm text-muted-foreground">
+          {t("trust.parts", { earned: scorePercent(score.earned), attested: Math.round(Math.max(0, score.attested) * 100) })}
+        </p>
         <p className="text-sm text-muted-foreground">
           {t("trust.reputation", {
             reputation: scorePercent(score.reputation),
@@ -137,6 +140,13 @@ function Attestations({ attestations }: { attestations: AttestationView[] }) {
                     ? t("trust.attestations.expired", { when: formatDateTime(view.expiresAtMs, i18n.language) })
                     : t("trust.attestations.until", { when: formatDateTime(view.expiresAtMs, i18n.language) })}
                 </p>
+                {!view.expired && (
+                  <p data-testid="trust-attestation-weight" className="text-xs text-muted-foreground">
+                    {view.recommender === null
+                      ? t("trust.attestations.notCounted")
+                      : t("trust.attestations.counts", { boost: (view.boost * 100).toFixed(1) })}
+                  </p>
+                )}
               </div>
             </li>
           ))}

@@ -2,7 +2,8 @@
 //!
 //! - [`score`]: the score model as pure functions — a score per party in
 //!   `[0, 1]` starting at 0.5, moved by what the node sees, decaying back
-//!   toward the start, raised transitively by attestations, and mixed with
+//!   toward the start (the earned score), raised by a standing boost from
+//!   the live attestations of parties whose trust was earned, and mixed with
 //!   its trend and real statistics into a reputation. Every parameter is in
 //!   one [`TrustConfig`].
 //! - [`Attestation`]: a party's signed statement of how far it trusts
@@ -12,14 +13,19 @@
 //!   device certificate, later a double-spent token.
 //!
 //! ```
-//! use tallymesh_core::trust::{apply, boost, ScoreChange, TrustConfig};
+//! use tallymesh_core::trust::{apply, attested_score, standing_boost, ScoreChange, TrustConfig, Vouch};
+//! use tallymesh_core::Timestamp;
 //!
 //! let config = TrustConfig::default();
 //! let score = apply(config.start, ScoreChange::Invalid { count: 1 }, &config);
 //! assert!((score - 0.4).abs() < 1e-12);
-//! // A party we trust at 0.8 vouches for another at 0.9: +0.072.
-//! let raised = apply(config.start, ScoreChange::Attested { boost: boost(0.9, 0.8, &config) }, &config);
+//! // A party we trust at 0.8 vouches for another at 0.9 until t = 1000: +0.072
+//! // while the attestation lives, nothing once it expired.
+//! let vouch = Vouch { recommended: 0.9, recommender: Some(0.8), expires_at: Timestamp::from_millis(1_000) };
+//! let raised = attested_score(config.start, standing_boost(&[vouch], Timestamp::from_millis(500), &config));
 //! assert!((raised - 0.572).abs() < 1e-12);
+//! let later = attested_score(config.start, standing_boost(&[vouch], Timestamp::from_millis(1_000), &config));
+//! assert_eq!(later, config.start);
 //! ```
 
 mod attestation;
@@ -34,6 +40,6 @@ pub use evidence::{
     Finding, MAX_EVIDENCE_BYTES,
 };
 pub use score::{
-    ScoreChange, ScoreState, Statistics, TrustConfig, apply, boost, clamp, counts_as_recommender, decay, decay_toward,
-    offline_acceptance_cap, reputation, route_score, statistics, trend,
+    ScoreChange, ScoreState, Statistics, TrustConfig, Vouch, apply, attested_score, boost, clamp, decay, decay_toward,
+    offline_acceptance_cap, recommender_weight, reputation, route_score, standing_boost, statistics, trend,
 };

@@ -4,9 +4,16 @@
 //! [`TrustConfig::start`]; what the node sees moves it ([`ScoreChange`]):
 //! slowly up for valid behaviour, fast down for invalid messages, timeouts
 //! and proven fraud. Between changes it decays back toward the start
-//! ([`decay`]), so old behaviour counts less than new. A signed attestation
-//! by a trusted party adds a transitive [`boost`]. The [`reputation`] mixes
-//! the score with its trend and with real statistics of the party's tallies.
+//! ([`decay`]), so old behaviour counts less than new. That is the
+//! **earned** score: what the node itself saw of the party.
+//!
+//! Signed attestations by parties whose trust was earned add a transitive
+//! [`boost`] each, as a **standing** component ([`standing_boost`]): it is
+//! summed anew from the attestations still alive whenever a score is read,
+//! does not decay, and is gone the moment an attestation expires. The score
+//! a party has is the earned score plus its standing boost
+//! ([`attested_score`]). The [`reputation`] mixes that score with its trend
+//! and with real statistics of the party's tallies.
 //!
 //! Nothing here reads a clock: time is always a parameter.
 
@@ -15,8 +22,11 @@ use serde::{Deserialize, Serialize};
 use crate::Timestamp;
 
 /// Every parameter of the model, with the defaults the design names.
+///
+/// It reads from JSON with camelCase names (`{"decayRate": 0.1}`); a
+/// parameter left out keeps its default.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct TrustConfig {
     /// Where every party starts, and where decay leads back to.
     pub start: f64,
@@ -38,8 +48,10 @@ pub struct TrustConfig {
     /// The factor of the transitive boost: recommended score ×
     /// recommender's score × this.
     pub attestation_weight: f64,
-    /// The least score a party must have for its attestations to count
-    /// (contacts count whatever their score).
+    /// The least earned score a party must have for its attestations to
+    /// count (contacts count whatever their score). Above the start: a
+    /// party nobody has seen, or one only attested by others, never
+    /// recommends.
     pub recommender_threshold: f64,
     /// How far back the trend looks, in milliseconds.
     pub trend_window_ms: u64,
@@ -71,7 +83,7 @@ impl Default for TrustConfig {
             decay_rate: 0.05,
             decay_interval_ms: 60 * 60 * 1000,
             attestation_weight: 0.1,
-            recommender_threshold: 0.5,
+            recommender_threshold: 0.6,
             trend_window_ms: 7 * 24 * 60 * 60 * 1000,
             reputation_score_weight: 0.6,
             reputation_trend_weight: 0.2,
@@ -83,7 +95,51 @@ impl Default for TrustConfig {
     }
 }
 
-/// Something the node saw that moves a party's score.
+impl TrustConfig {
+    /// Checks that every parameter makes sense: scores, rates, weights and
+    /// thresholds are numbers in `[0, 1]`, the decay interval and the trend
+    /// window are not zero, and the recommender threshold lies above the
+    /// start. The error says which parameter is wrong, in words.
+    pub fn validate(&self) -> Result<(), String> {
+        let unit = [
+            ("start", self.start),
+            ("validMessage", self.valid_message),
+            ("invalidMessage", self.invalid_message),
+            ("timeout", self.timeout),
+            ("evidencePenalty", self.evidence_penalty),
+            ("decayRate", self.decay_rate),
+            ("attestationWeight", self.attestation_weight),
+            ("recommenderThreshold", self.recommender_threshold),
+            ("reputationScoreWeight", self.reputation_score_weight),
+            ("reputationTrendWeight", self.reputation_trend_weight),
+            ("reputationStatisticsWeight", self.reputation_statistics_weight),
+            ("relayThreshold", self.relay_threshold),
+            ("disconnectBelow", self.disconnect_below),
+            ("offlineFloor", self.offline_floor),
+        ];
+        if let Some((name, value)) = unit.iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
+            return Err(format!(
+                "The trust parameter {name} must be a number from 0 to 1, not {value}."
+            ));
+        }
+        if self.decay_interval_ms == 0 {
+            return Err("The trust parameter decayIntervalMs must not be zero.".to_owned());
+        }
+        if self.trend_window_ms == 0 {
+            return Err("The trust parameter trendWindowMs must not be zero.".to_owned());
+        }
+        if self.recommender_threshold <= self.start {
+            return Err(format!(
+                "The trust parameter recommenderThreshold ({}) must lie above start ({}): otherwise a party \
+                 nobody has dealt with could vouch for others.",
+                self.recommender_threshold, self.start
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Something the node saw that moves a party's earned score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum ScoreChange {
@@ -104,12 +160,6 @@ pub enum ScoreChange {
     },
     /// Verified evidence of fraud.
     Evidence,
-    /// A transitive boost from an attestation (see [`boost`]); negative
-    /// when a newer attestation of the same attester lowers an earlier one.
-    Attested {
-        /// The boost, in `[-1, 1]`.
-        boost: f64,
-    },
 }
 
 impl ScoreChange {
@@ -120,13 +170,6 @@ impl ScoreChange {
             ScoreChange::Invalid { count } => -config.invalid_message * f64::from(count),
             ScoreChange::Timeout { count } => -config.timeout * f64::from(count),
             ScoreChange::Evidence => -config.evidence_penalty,
-            ScoreChange::Attested { boost } => {
-                if boost.is_finite() {
-                    boost
-                } else {
-                    0.0
-                }
-            }
         }
     }
 }
@@ -214,10 +257,56 @@ pub fn boost(recommended: f64, recommender: f64, config: &TrustConfig) -> f64 {
     clamp(recommended) * clamp(recommender) * clamp(config.attestation_weight)
 }
 
-/// Whether a party's attestations count: a contact's always do; anyone
-/// else's once its score reaches [`TrustConfig::recommender_threshold`].
-pub fn counts_as_recommender(score: f64, is_contact: bool, config: &TrustConfig) -> bool {
-    is_contact || clamp(score) >= config.recommender_threshold
+/// Whether a party's attestations count, and with what weight: a
+/// contact's always do, at its earned score; anyone else's only when this
+/// node has direct experience of it (`experienced`: messages, timeouts or
+/// evidence, not merely attestations by others) and its earned score
+/// reaches [`TrustConfig::recommender_threshold`] — which must lie above
+/// the start, so trust that was never earned never recommends (checked
+/// here too, whatever the config says). `None`: its attestations count for
+/// nothing.
+pub fn recommender_weight(earned: f64, experienced: bool, is_contact: bool, config: &TrustConfig) -> Option<f64> {
+    let earned = clamp(earned);
+    let earned_enough = experienced && earned >= config.recommender_threshold && earned > clamp(config.start);
+    (is_contact || earned_enough).then_some(earned)
+}
+
+/// One attestation about a subject, as the node weighs it now.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vouch {
+    /// The attestation's score, in `[0, 1]`.
+    pub recommended: f64,
+    /// The attester's weight ([`recommender_weight`]; 1 for this node's
+    /// own party), or `None` when its attestations do not count.
+    pub recommender: Option<f64>,
+    /// When the attestation stops counting.
+    pub expires_at: Timestamp,
+}
+
+impl Vouch {
+    /// The boost this attestation gives at `now`: [`boost`] while it lives
+    /// and its attester counts, nothing at or after its expiry.
+    pub fn boost_at(&self, now: Timestamp, config: &TrustConfig) -> f64 {
+        match self.recommender {
+            Some(recommender) if now < self.expires_at => boost(self.recommended, recommender, config),
+            _ => 0.0,
+        }
+    }
+}
+
+/// The standing component of a score at `now`: the sum of the boosts of
+/// the attestations still alive. It does not decay; an attestation's part
+/// is withdrawn the moment it expires.
+pub fn standing_boost(vouches: &[Vouch], now: Timestamp, config: &TrustConfig) -> f64 {
+    vouches.iter().map(|vouch| vouch.boost_at(now, config)).sum()
+}
+
+/// The score a party has: its earned score plus its standing boost, held
+/// in `[0, 1]`.
+pub fn attested_score(earned: f64, standing: f64) -> f64 {
+    let standing = if standing.is_finite() { standing.max(0.0) } else { 0.0 };
+    clamp(clamp(earned) + standing)
 }
 
 /// The trend in `[0, 1]`: 0.5 when the score is where it was a trend
@@ -299,16 +388,24 @@ mod tests {
             (0u32..100).prop_map(|count| ScoreChange::Invalid { count }),
             (0u32..100).prop_map(|count| ScoreChange::Timeout { count }),
             Just(ScoreChange::Evidence),
-            (-1.0f64..=1.0).prop_map(|boost| ScoreChange::Attested { boost }),
         ]
     }
 
     fn is_rise(change: ScoreChange) -> bool {
-        match change {
-            ScoreChange::Valid { .. } => true,
-            ScoreChange::Attested { boost } => boost >= 0.0,
-            _ => false,
+        matches!(change, ScoreChange::Valid { .. })
+    }
+
+    fn vouch(recommended: f64, recommender: Option<f64>, expires_ms: u64) -> Vouch {
+        Vouch {
+            recommended,
+            recommender,
+            expires_at: Timestamp::from_millis(expires_ms),
         }
+    }
+
+    fn any_vouch() -> impl Strategy<Value = Vouch> {
+        (0.0f64..=1.0, proptest::option::of(0.0f64..=1.0), 0u64..(1000 * HOUR))
+            .prop_map(|(recommended, recommender, expires)| vouch(recommended, recommender, expires))
     }
 
     #[test]
@@ -342,14 +439,65 @@ mod tests {
     fn a_boost_is_recommended_times_recommender_times_a_tenth() {
         let c = TrustConfig::default();
         assert!((boost(0.9, 0.8, &c) - 0.072).abs() < 1e-12);
-        let raised = apply(
-            0.5,
-            ScoreChange::Attested {
-                boost: boost(0.9, 0.8, &c),
-            },
-            &c,
-        );
+        let standing = standing_boost(&[vouch(0.9, Some(0.8), 10)], Timestamp::from_millis(5), &c);
+        let raised = attested_score(0.5, standing);
         assert!((raised - 0.572).abs() < 1e-12, "{raised}");
+    }
+
+    #[test]
+    fn an_attestations_boost_stands_while_it_lives_and_is_withdrawn_at_expiry() {
+        let c = TrustConfig::default();
+        let vouches = [vouch(1.0, Some(0.7), 100 * HOUR)];
+        // A day, then a month, into its life: the same boost, no decay.
+        for at in [24 * HOUR, 99 * HOUR] {
+            let standing = standing_boost(&vouches, Timestamp::from_millis(at), &c);
+            assert!((standing - 0.07).abs() < 1e-12, "{standing}");
+        }
+        assert_eq!(standing_boost(&vouches, Timestamp::from_millis(100 * HOUR), &c), 0.0);
+        assert_eq!(attested_score(0.5, 0.0), 0.5);
+    }
+
+    #[test]
+    fn only_earned_trust_recommends() {
+        let c = TrustConfig::default();
+        // A stranger at the start, or one only raised by others' words.
+        assert_eq!(recommender_weight(0.5, false, false, &c), None);
+        assert_eq!(recommender_weight(0.9, false, false, &c), None);
+        // Seen, but not above the threshold.
+        assert_eq!(recommender_weight(0.55, true, false, &c), None);
+        assert_eq!(recommender_weight(0.6, true, false, &c), Some(0.6));
+        // A contact counts whatever its score, at its score.
+        assert_eq!(recommender_weight(0.3, false, true, &c), Some(0.3));
+        // A config whose threshold is not above the start still never lets
+        // an unearned start recommend.
+        let lax = TrustConfig {
+            recommender_threshold: 0.5,
+            ..c
+        };
+        assert_eq!(recommender_weight(0.5, true, false, &lax), None);
+        assert!(lax.validate().is_err());
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn a_config_reads_from_partial_json_and_bad_values_are_refused_in_words() {
+        let config: TrustConfig = serde_json::from_str(r#"{"decayRate": 0.2, "decayIntervalMs": 60000}"#).unwrap();
+        assert_eq!(config.decay_rate, 0.2);
+        assert_eq!(config.decay_interval_ms, 60_000);
+        assert_eq!(config.start, 0.5);
+        let bad = TrustConfig {
+            decay_rate: 1.5,
+            ..TrustConfig::default()
+        };
+        assert_eq!(
+            bad.validate(),
+            Err("The trust parameter decayRate must be a number from 0 to 1, not 1.5.".to_owned())
+        );
+        let never = TrustConfig {
+            decay_interval_ms: 0,
+            ..TrustConfig::default()
+        };
+        assert!(never.validate().unwrap_err().contains("decayIntervalMs"));
     }
 
     #[test]
@@ -466,6 +614,65 @@ mod tests {
         }
 
         #[test]
+        fn the_standing_boost_is_bounded_and_nothing_once_every_attestation_expired(
+            vouches in proptest::collection::vec(any_vouch(), 0..16), at in 0u64..(2000 * HOUR),
+        ) {
+            let c = TrustConfig::default();
+            let now = Timestamp::from_millis(at);
+            let standing = standing_boost(&vouches, now, &c);
+            prop_assert!(standing >= 0.0);
+            #[allow(clippy::cast_precision_loss)]
+            let most = vouches.len() as f64 * c.attestation_weight;
+            prop_assert!(standing <= most + 1e-12);
+            let latest = vouches.iter().map(|v| v.expires_at).max().unwrap_or(Timestamp::EPOCH);
+            prop_assert_eq!(standing_boost(&vouches, latest, &c), 0.0);
+        }
+
+        #[test]
+        fn time_only_withdraws_boosts_and_never_adds_one(
+            vouches in proptest::collection::vec(any_vouch(), 0..16), t1 in 0u64..(2000 * HOUR), t2 in 0u64..(2000 * HOUR),
+        ) {
+            let c = TrustConfig::default();
+            let (early, late) = if t1 <= t2 { (t1, t2) } else { (t2, t1) };
+            let before = standing_boost(&vouches, Timestamp::from_millis(early), &c);
+            let after = standing_boost(&vouches, Timestamp::from_millis(late), &c);
+            prop_assert!(after <= before + 1e-12);
+        }
+
+        #[test]
+        fn another_live_attestation_never_lowers_a_score(
+            earned in 0.0f64..=1.0, vouches in proptest::collection::vec(any_vouch(), 0..16),
+            more in any_vouch(), at in 0u64..(2000 * HOUR),
+        ) {
+            let c = TrustConfig::default();
+            let now = Timestamp::from_millis(at);
+            let without = attested_score(earned, standing_boost(&vouches, now, &c));
+            let mut with = vouches.clone();
+            with.push(more);
+            let with = attested_score(earned, standing_boost(&with, now, &c));
+            prop_assert!(with >= without);
+            prop_assert!(without >= earned && (0.0..=1.0).contains(&with));
+        }
+
+        #[test]
+        fn the_weight_of_a_recommender_grows_with_its_earned_score_and_never_exceeds_it(
+            a in 0.0f64..=1.0, b in 0.0f64..=1.0, experienced: bool, contact: bool,
+        ) {
+            let c = TrustConfig::default();
+            let (low, high) = if a <= b { (a, b) } else { (b, a) };
+            let weight = |s| recommender_weight(s, experienced, contact, &c);
+            if weight(low).is_some() {
+                prop_assert!(weight(high).is_some());
+            }
+            if let Some(w) = weight(high) {
+                prop_assert_eq!(w, high);
+            }
+            if !experienced && !contact {
+                prop_assert_eq!(weight(high), None);
+            }
+        }
+
+        #[test]
         fn reputation_is_bounded_and_grows_with_each_part(
             s in 0.0f64..=1.0, t in 0.0f64..=1.0, st in 0.0f64..=1.0, more in 0.0f64..=1.0,
         ) {
@@ -499,5 +706,127 @@ mod tests {
             prop_assert!(offline_acceptance_cap(low, cap, &c) <= offline_acceptance_cap(high, cap, &c));
             prop_assert!(offline_acceptance_cap(high, cap, &c) <= cap);
         }
+    }
+}
+
+/// The UI's mock node computes trust with a TypeScript copy of this model
+/// (`ui/src/backend/trust-model.ts`). This fixture, written from here, holds
+/// the default parameters and what the model gives for a set of inputs; the
+/// UI's tests run the same inputs through the copy, so neither can drift
+/// from the other unnoticed. `UPDATE_FIXTURES=1 cargo test -p
+/// tallymesh-core ui_trust_fixture` writes it again after a change here.
+#[cfg(test)]
+mod ui_fixture {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const FIXTURE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../ui/src/backend/trust-model.fixture.json"
+    );
+    const HOUR: u64 = 60 * 60 * 1000;
+
+    fn fixture() -> Value {
+        let c = TrustConfig::default();
+        let mut apply_cases = Vec::new();
+        for score in [0.0, 0.05, 0.5, 0.73, 0.999, 1.0] {
+            for (kind, count) in [
+                ("valid", 1),
+                ("valid", 250),
+                ("invalid", 1),
+                ("invalid", 3),
+                ("timeout", 2),
+            ] {
+                let change = match kind {
+                    "valid" => ScoreChange::Valid { count },
+                    "invalid" => ScoreChange::Invalid { count },
+                    _ => ScoreChange::Timeout { count },
+                };
+                apply_cases
+                    .push(json!({"score": score, "kind": kind, "count": count, "expected": apply(score, change, &c)}));
+            }
+            apply_cases.push(json!({"score": score, "kind": "evidence", "count": 1, "expected": apply(score, ScoreChange::Evidence, &c)}));
+        }
+        let mut decay_cases = Vec::new();
+        for (score, target) in [(0.9, 0.5), (0.1, 0.5), (0.3, 0.0), (0.5, 0.5)] {
+            for elapsed in [0, 1, HOUR / 2, HOUR, 7 * HOUR, 24 * 30 * HOUR] {
+                decay_cases.push(json!({
+                    "score": score, "target": target, "elapsedMs": elapsed,
+                    "expected": decay_toward(score, target, elapsed, &c),
+                }));
+            }
+        }
+        let vouch = |recommended: f64, recommender: Option<f64>, expires: u64| Vouch {
+            recommended,
+            recommender,
+            expires_at: Timestamp::from_millis(expires),
+        };
+        let sets = [
+            vec![vouch(0.9, Some(0.8), 10 * HOUR)],
+            vec![
+                vouch(0.9, Some(0.8), 10 * HOUR),
+                vouch(1.0, Some(1.0), 2 * HOUR),
+                vouch(0.7, None, 20 * HOUR),
+            ],
+            vec![vouch(1.0, Some(1.0), HOUR); 12],
+        ];
+        let mut standing_cases = Vec::new();
+        for vouches in &sets {
+            for earned in [0.0, 0.5, 0.95] {
+                for now in [0, HOUR, 2 * HOUR, 10 * HOUR] {
+                    let now_at = Timestamp::from_millis(now);
+                    let standing = standing_boost(vouches, now_at, &c);
+                    let listed: Vec<Value> = vouches
+                        .iter()
+                        .map(|v| json!({"recommended": v.recommended, "recommender": v.recommender, "expiresAtMs": v.expires_at.as_millis()}))
+                        .collect();
+                    standing_cases.push(json!({
+                        "earned": earned, "vouches": listed, "nowMs": now,
+                        "standing": standing, "expected": attested_score(earned, standing),
+                    }));
+                }
+            }
+        }
+        let mut recommender_cases = Vec::new();
+        for earned in [0.3, 0.5, 0.59, 0.6, 0.9] {
+            for (experienced, is_contact) in [(false, false), (true, false), (false, true), (true, true)] {
+                recommender_cases.push(json!({
+                    "earned": earned, "experienced": experienced, "isContact": is_contact,
+                    "expected": recommender_weight(earned, experienced, is_contact, &c),
+                }));
+            }
+        }
+        let mut reputation_cases = Vec::new();
+        for (now, then, kept, broken) in [(0.5, 0.5, 0, 0), (0.8, 0.4, 8, 0), (0.2, 0.9, 1, 5), (1.0, 0.0, 100, 1)] {
+            let tr = trend(now, then);
+            let st = statistics(Statistics { kept, broken });
+            reputation_cases.push(json!({
+                "score": now, "then": then, "kept": kept, "broken": broken,
+                "trend": tr, "statistics": st, "expected": reputation(now, tr, st, &c),
+            }));
+        }
+        json!({
+            "about": "Written by `UPDATE_FIXTURES=1 cargo test -p tallymesh-core ui_trust_fixture` from crates/core/src/trust/score.rs; do not edit.",
+            "config": c,
+            "apply": apply_cases,
+            "decay": decay_cases,
+            "standing": standing_cases,
+            "recommender": recommender_cases,
+            "reputation": reputation_cases,
+        })
+    }
+
+    #[test]
+    fn the_ui_trust_fixture_holds_what_the_model_computes() {
+        let fresh = serde_json::to_string_pretty(&fixture()).unwrap() + "\n";
+        if std::env::var("UPDATE_FIXTURES").is_ok_and(|v| v == "1") {
+            std::fs::write(FIXTURE, &fresh).unwrap();
+        }
+        let kept = std::fs::read_to_string(FIXTURE).unwrap_or_default();
+        assert!(
+            kept == fresh,
+            "ui/src/backend/trust-model.fixture.json is out of date: run UPDATE_FIXTURES=1 cargo test -p tallymesh-core ui_trust_fixture"
+        );
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tallymesh_net::{GossipError, KademliaMode, NetConfig, NetEvent};
 
-use crate::support::{Transport, config, node, within};
+use crate::support::{Transport, config, eventually, node, within};
 
 const TOPIC: &str = "tallymesh/test/1";
 
@@ -88,4 +88,36 @@ async fn gossip_over_the_limit_or_without_a_topic_is_not_published() {
     );
     assert_eq!(a.client.subscribe("").await, Err(GossipError::EmptyTopic));
     assert_eq!(a.client.publish(TOPIC, b"x".to_vec()).await, Err(GossipError::NoPeers));
+}
+
+#[tokio::test]
+async fn a_peer_of_too_low_a_priority_gets_nothing_this_node_publishes_and_scores_below_zero() {
+    let mut a = node(44, line_config(), Transport::Tcp).await;
+    let mut low = node(45, line_config(), Transport::Tcp).await;
+    a.connect(&mut low).await;
+    for node in [&a, &low] {
+        node.client.subscribe(TOPIC).await.unwrap();
+    }
+    let low_id = low.peer_id();
+    // Once A knows the peer's subscription, it publishes to it.
+    eventually(|| async { a.client.publish(TOPIC, b"reaches the peer".to_vec()).await.ok() }).await;
+    let scoring = line_config().gossip_scoring;
+    let score = within(a.client.gossip_score(low_id)).await.unwrap().unwrap();
+    assert_eq!(score, scoring.application_score(tallymesh_net::DEFAULT_PRIORITY));
+
+    // Below the publish level: the peer is no recipient at all.
+    a.client
+        .set_peer_priority(low_id, scoring.publish_below - 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        a.client.publish(TOPIC, b"withheld".to_vec()).await,
+        Err(GossipError::NoPeers)
+    );
+    let score = within(a.client.gossip_score(low_id)).await.unwrap().unwrap();
+    assert!(score < 0.0, "{score}");
+
+    // Trusted again: it gets what A publishes.
+    a.client.set_peer_priority(low_id, 200).await.unwrap();
+    assert_eq!(a.client.publish(TOPIC, b"reaches it again".to_vec()).await, Ok(()));
 }

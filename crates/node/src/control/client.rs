@@ -330,6 +330,11 @@ impl ControlClient {
         decode(self.call(Call::TrustEvidence).await?)
     }
 
+    /// The parameters the node scores trust with.
+    pub async fn trust_config(&mut self) -> Result<tallymesh_core::trust::TrustConfig, ControlError> {
+        decode(self.call(Call::TrustConfig).await?)
+    }
+
     /// Hands a `tallymesh:` link to the node, which shows it in its window.
     pub async fn open_link(&mut self, link: &str) -> Result<(), ControlError> {
         self.call(Call::OpenLink { link: link.to_owned() }).await.map(drop)

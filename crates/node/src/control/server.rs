@@ -321,6 +321,7 @@ async fn carry_out(node: &Node, call: Call) -> Result<serde_json::Value, Box<dyn
         ),
         Call::TrustAttestations => json(&node.trust().attestations().await?),
         Call::TrustEvidence => json(&node.trust().evidence().await?),
+        Call::TrustConfig => json(&node.trust().config()),
     })
 }
 

@@ -335,6 +335,9 @@ pub enum Call {
     /// Every piece of verified evidence kept. Result: an array of
     /// [`crate::trust::EvidenceView`].
     TrustEvidence,
+    /// The parameters the node scores trust with. Result: a
+    /// `tallymesh_core::trust::TrustConfig`.
+    TrustConfig,
 }
 
 /// An invite asked for with a card.

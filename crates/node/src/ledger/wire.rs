@@ -99,6 +99,8 @@ pub fn peer_of(key: &PublicKey) -> Option<PeerId> {
 pub struct LedgerWire {
     net: tallymesh_net::Client,
     protocol: ProtocolName,
+    /// Told of every request a peer let time out.
+    timeouts: Option<crate::trust::TrustObserver>,
     runtime: tokio::runtime::Handle,
     peers: Mutex<HashMap<PublicKey, mpsc::Sender<Vec<u8>>>>,
 }
@@ -112,12 +114,18 @@ impl std::fmt::Debug for LedgerWire {
 }
 
 impl LedgerWire {
-    /// A transport over `net` on `protocol`. Must be made inside a Tokio
-    /// runtime: the per-peer senders run there.
-    pub fn new(net: tallymesh_net::Client, protocol: ProtocolName) -> Arc<LedgerWire> {
+    /// A transport over `net` on `protocol`, telling `timeouts` (the
+    /// node's trust book) of every request a peer let time out. Must be
+    /// made inside a Tokio runtime: the per-peer senders run there.
+    pub(crate) fn new(
+        net: tallymesh_net::Client,
+        protocol: ProtocolName,
+        timeouts: Option<crate::trust::TrustObserver>,
+    ) -> Arc<LedgerWire> {
         Arc::new(LedgerWire {
             net,
             protocol,
+            timeouts,
             runtime: tokio::runtime::Handle::current(),
             peers: Mutex::default(),
         })
@@ -136,8 +144,13 @@ impl LedgerWire {
             return None;
         };
         let (queue, messages) = mpsc::channel(QUEUE_PER_PEER);
-        self.runtime
-            .spawn(send_to_peer(self.net.clone(), self.protocol.clone(), peer, messages));
+        self.runtime.spawn(send_to_peer(
+            self.net.clone(),
+            self.protocol.clone(),
+            peer,
+            messages,
+            self.timeouts.clone(),
+        ));
         peers.insert(*to, queue.clone());
         Some(queue)
     }
@@ -157,12 +170,14 @@ impl LedgerTransport for LedgerWire {
     }
 }
 
-/// Sends what is queued for `peer` until the transport is dropped.
+/// Sends what is queued for `peer` until the transport is dropped; a
+/// request the peer lets time out counts against it in `timeouts`.
 async fn send_to_peer(
     net: tallymesh_net::Client,
     protocol: ProtocolName,
     peer: PeerId,
     mut messages: mpsc::Receiver<Vec<u8>>,
+    timeouts: Option<crate::trust::TrustObserver>,
 ) {
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT_PER_PEER));
     let limits = Limits::default();
@@ -180,6 +195,7 @@ async fn send_to_peer(
             };
             let net = net.clone();
             let protocol = protocol.clone();
+            let timeouts = timeouts.clone();
             tokio::spawn(async move {
                 match net.request(peer, &protocol, bytes).await {
                     Ok(answer) if answer.first() == Some(&(Ack::Taken as u8)) => {}
@@ -187,6 +203,12 @@ async fn send_to_peer(
                         tracing::info!(%peer, "a tally network node speaks another ledger protocol version");
                     }
                     Ok(answer) => tracing::trace!(%peer, ?answer, "a ledger message was not taken"),
+                    Err(tallymesh_net::RequestError::Timeout) => {
+                        tracing::debug!(%peer, "a ledger message timed out");
+                        if let Some(timeouts) = &timeouts {
+                            timeouts.timeout(peer, "a ledger message timed out");
+                        }
+                    }
                     Err(error) => tracing::debug!(%peer, "a ledger message was not delivered: {error}"),
                 }
                 drop(permit);

@@ -458,6 +458,9 @@ impl Tallies {
                         },
                         Err(error) => {
                             tracing::debug!(%peer, "a tally nodes notice was not delivered: {error}");
+                            if matches!(error, tallymesh_net::RequestError::Timeout) {
+                                tallies.node.inner.trust.timeout(peer, "a tally nodes notice timed out");
+                            }
                             false
                         }
                     };

@@ -150,21 +150,43 @@ impl Tallies {
         }
     }
 
-    /// Tries once to deliver every message waiting in the outbox, in order:
-    /// a tally's later messages wait while an earlier one was not taken.
+    /// Tries once to deliver every message waiting in the outbox: the
+    /// messages to the most trusted partners first (a partner that lets
+    /// requests time out holds up nobody it should not), each tally's in
+    /// order — its later messages wait while an earlier one was not taken.
     pub(crate) async fn deliver_outbox(&self) -> Result<(), super::TallyError> {
         let store = self.node.running_store().await?;
         let mut held_back = std::collections::HashSet::new();
+        let mut waiting = Vec::new();
+        let mut scores: std::collections::HashMap<[u8; 32], f64> = std::collections::HashMap::new();
         for message in store.tally_outbox().await? {
-            if held_back.contains(&message.tally) {
-                continue;
-            }
             let Some(row) = store.tally(&message.tally).await? else {
                 continue;
             };
             let Ok(partner) = tallymesh_core::PublicKey::from_bytes(&row.partner) else {
                 continue;
             };
+            let score = match scores.get(&row.partner) {
+                Some(score) => *score,
+                None => {
+                    let score = self
+                        .node
+                        .trust()
+                        .score_of(&PartyId::new(partner))
+                        .await
+                        .unwrap_or(self.node.trust().config().start);
+                    scores.insert(row.partner, score);
+                    score
+                }
+            };
+            waiting.push((message, partner, score));
+        }
+        // A stable sort: each tally's messages keep their order.
+        waiting.sort_by(|(_, _, a), (_, _, b)| b.total_cmp(a));
+        for (message, partner, _) in waiting {
+            if held_back.contains(&message.tally) {
+                continue;
+            }
             let Ok(card) = self.contact_card(&PartyId::new(partner)).await else {
                 continue;
             };

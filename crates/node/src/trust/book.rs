@@ -1,28 +1,40 @@
 //! The node's trust book: who a peer is, what each subject's score is now,
 //! and every change to it, kept in the store with its reason.
+//!
+//! A subject's score has two parts (`docs/protocol/trust.md`, "The score
+//! model"): the **earned** score, moved by what this node saw of the
+//! subject and kept in `trust_scores`, decaying toward the start; and the
+//! **standing** boost of the live attestations about it, summed anew
+//! whenever the score is read, so an expired attestation no longer counts.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tallymesh_core::card::ContactCard;
-use tallymesh_core::record::Signed;
 use tallymesh_core::trust::{
-    Attestation, AttestationError, AttestationKind, Evidence, EvidenceError, ScoreChange, ScoreState, Statistics,
-    TrustConfig, boost, counts_as_recommender, offline_acceptance_cap, reputation, route_score, statistics, trend,
+    ScoreChange, ScoreState, Statistics, TrustConfig, Vouch, attested_score, offline_acceptance_cap,
+    recommender_weight, reputation, route_score, standing_boost, statistics, trend,
 };
 use tallymesh_core::{PartyId, Timestamp};
 use tallymesh_net::PeerId;
-use tallymesh_store::{AttestationRow, EvidenceRow, Store, TrustEventRow, TrustScoreRow};
+use tallymesh_store::{AttestationRow, Store, TrustEventRow, TrustScoreRow};
 use tokio::sync::mpsc;
 
-use super::{
-    Attest, AttestationView, EvidenceView, HISTORY_LENGTH, Trust, TrustDetail, TrustError, TrustEvent, TrustScore,
-};
+use super::{AttestationView, EvidenceView, HISTORY_LENGTH, Trust, TrustDetail, TrustError, TrustEvent, TrustScore};
 use crate::{IdentityState, NodeEvent};
 
 /// How many observations (strikes, timeouts) may wait for the trust task;
 /// beyond that they are dropped (a flood is already being punished).
 const OBSERVATION_BUFFER: usize = 4096;
+
+/// Valid messages of one subject within this long are folded into one event.
+const VALID_FOLD_MS: u64 = 60 * 60 * 1000;
+
+/// How long routine events (valid, invalid, timeout) are kept.
+pub(crate) const ROUTINE_EVENTS_KEPT_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+
+/// The most routine events kept per subject.
+pub(crate) const ROUTINE_EVENTS_PER_SUBJECT: u32 = 1_000;
 
 /// Whose score a peer's behaviour moves.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -54,55 +66,16 @@ pub(crate) struct Observation {
     pub(crate) reason: String,
 }
 
-/// What the node keeps in memory about trust; the scores are in the store.
-#[derive(Debug)]
-pub(crate) struct TrustBook {
-    /// The parameters.
-    pub(crate) config: TrustConfig,
+/// Where strikes and timeouts are reported from anywhere in the node (the
+/// ledger transport holds one before the node exists). Cloning shares it.
+#[derive(Debug, Clone)]
+pub(crate) struct TrustObserver {
     observations: mpsc::Sender<Observation>,
-    /// The receiving end, until the trust task takes it.
-    pub(crate) inbox: Mutex<Option<mpsc::Receiver<Observation>>>,
-    /// Valid messages per peer since the last flush.
-    valid: Mutex<HashMap<PeerId, u32>>,
     /// Requests each peer let time out since the node started.
-    timeouts: Mutex<HashMap<PeerId, u32>>,
-    /// Which party each known device belongs to; rebuilt after contacts or
-    /// the cadre change.
-    parties: Mutex<Option<Arc<HashMap<PeerId, Subject>>>>,
-    /// Serialises read-change-write of scores.
-    update: tokio::sync::Mutex<()>,
-    /// Serialises taking attestations: the same one arriving twice at once
-    /// (gossip and a contact's share) must give its boost once.
-    taking: tokio::sync::Mutex<()>,
+    timeouts: Arc<Mutex<HashMap<PeerId, u32>>>,
 }
 
-impl TrustBook {
-    pub(crate) fn new(config: TrustConfig) -> TrustBook {
-        let (observations, inbox) = mpsc::channel(OBSERVATION_BUFFER);
-        TrustBook {
-            config,
-            observations,
-            inbox: Mutex::new(Some(inbox)),
-            valid: Mutex::default(),
-            timeouts: Mutex::default(),
-            parties: Mutex::default(),
-            update: tokio::sync::Mutex::new(()),
-            taking: tokio::sync::Mutex::new(()),
-        }
-    }
-
-    /// Counts one valid message of `peer` (applied at the next flush).
-    pub(crate) fn valid(&self, peer: PeerId) {
-        let mut valid = self.valid.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = valid.entry(peer).or_insert(0);
-        *count = count.saturating_add(1);
-    }
-
-    /// Counts a broken rule against `peer`.
-    pub(crate) fn invalid(&self, peer: PeerId, reason: &str) {
-        self.observe(peer, ScoreChange::Invalid { count: 1 }, reason);
-    }
-
+impl TrustObserver {
     /// Counts a request `peer` let time out.
     pub(crate) fn timeout(&self, peer: PeerId, reason: &str) {
         {
@@ -124,6 +97,76 @@ impl TrustBook {
         }
     }
 
+    /// The timeouts of `peer` since the node started.
+    fn timeouts_of(&self, peer: &PeerId) -> u32 {
+        self.timeouts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(peer)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// What the node keeps in memory about trust; the scores are in the store.
+#[derive(Debug)]
+pub(crate) struct TrustBook {
+    /// The parameters.
+    pub(crate) config: TrustConfig,
+    observer: TrustObserver,
+    /// The receiving end, until the trust task takes it.
+    pub(crate) inbox: Mutex<Option<mpsc::Receiver<Observation>>>,
+    /// Valid messages per peer since the last flush.
+    valid: Mutex<HashMap<PeerId, u32>>,
+    /// Which party each known device belongs to; rebuilt after contacts or
+    /// the cadre change.
+    parties: Mutex<Option<Arc<HashMap<PeerId, Subject>>>>,
+    /// Serialises read-change-write of scores.
+    update: tokio::sync::Mutex<()>,
+    /// Serialises taking attestations and evidence: the same record
+    /// arriving twice at once (gossip and a contact's share) must count once.
+    pub(super) taking: tokio::sync::Mutex<()>,
+}
+
+impl TrustBook {
+    pub(crate) fn new(config: TrustConfig) -> TrustBook {
+        let (observations, inbox) = mpsc::channel(OBSERVATION_BUFFER);
+        TrustBook {
+            config,
+            observer: TrustObserver {
+                observations,
+                timeouts: Arc::default(),
+            },
+            inbox: Mutex::new(Some(inbox)),
+            valid: Mutex::default(),
+            parties: Mutex::default(),
+            update: tokio::sync::Mutex::new(()),
+            taking: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// A handle that reports timeouts and strikes to this book.
+    pub(crate) fn observer(&self) -> TrustObserver {
+        self.observer.clone()
+    }
+
+    /// Counts one valid message of `peer` (applied at the next flush).
+    pub(crate) fn valid(&self, peer: PeerId) {
+        let mut valid = self.valid.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = valid.entry(peer).or_insert(0);
+        *count = count.saturating_add(1);
+    }
+
+    /// Counts a broken rule against `peer`.
+    pub(crate) fn invalid(&self, peer: PeerId, reason: &str) {
+        self.observer.observe(peer, ScoreChange::Invalid { count: 1 }, reason);
+    }
+
+    /// Counts a request `peer` let time out.
+    pub(crate) fn timeout(&self, peer: PeerId, reason: &str) {
+        self.observer.timeout(peer, reason);
+    }
+
     /// The valid messages counted since the last call, per peer.
     pub(crate) fn take_valid(&self) -> HashMap<PeerId, u32> {
         std::mem::take(&mut *self.valid.lock().unwrap_or_else(PoisonError::into_inner))
@@ -134,17 +177,14 @@ impl TrustBook {
         *self.parties.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
-    /// Orders `peers` so that the ones that failed us least come first
-    /// (strikes and timeouts since the node started); ties keep their order.
-    pub(crate) fn order_by_failures(&self, peers: &mut [PeerId], strikes: &HashMap<PeerId, u32>) {
-        let timeouts = self.timeouts.lock().unwrap_or_else(PoisonError::into_inner);
-        peers.sort_by_key(|peer| {
-            strikes
-                .get(peer)
-                .copied()
-                .unwrap_or(0)
-                .saturating_add(timeouts.get(peer).copied().unwrap_or(0))
-        });
+    /// How often `peer` failed us since the node started: its strikes and
+    /// the requests it let time out.
+    fn failures_of(&self, peer: &PeerId, strikes: &HashMap<PeerId, u32>) -> u32 {
+        strikes
+            .get(peer)
+            .copied()
+            .unwrap_or(0)
+            .saturating_add(self.observer.timeouts_of(peer))
     }
 }
 
@@ -153,11 +193,11 @@ pub(crate) fn now() -> Timestamp {
     Timestamp::from_millis(crate::node::unix_millis())
 }
 
-fn ms(at: Timestamp) -> i64 {
+pub(super) fn ms(at: Timestamp) -> i64 {
     i64::try_from(at.as_millis()).unwrap_or(i64::MAX)
 }
 
-fn unms(at: i64) -> u64 {
+pub(super) fn unms(at: i64) -> u64 {
     u64::try_from(at).unwrap_or(0)
 }
 
@@ -168,23 +208,30 @@ fn kind_of(change: ScoreChange) -> (&'static str, u32) {
         ScoreChange::Invalid { count } => ("invalid", count),
         ScoreChange::Timeout { count } => ("timeout", count),
         ScoreChange::Evidence => ("evidence", 1),
-        ScoreChange::Attested { .. } => ("attested", 1),
     }
 }
 
-/// The outcome of taking an attestation or evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Taken {
-    /// New here, kept, scores moved.
-    New,
-    /// Known already (or older than the one kept): nothing changed.
-    Known,
-    /// Valid but about parties this node has nothing to do with: not kept.
-    Ignored,
+/// A subject's earned score as this node keeps it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Earned {
+    /// The score, decayed up to the moment asked for.
+    pub(super) state: ScoreState,
+    /// Whether verified evidence names the subject.
+    pub(super) convicted: bool,
+    /// Whether this node has direct experience of the subject (a score
+    /// row: messages, timeouts or evidence, never attestations alone).
+    pub(super) experienced: bool,
+}
+
+/// An attestation about a subject with the weight its attester has here now.
+#[derive(Debug, Clone)]
+pub(super) struct Weighed {
+    pub(super) row: AttestationRow,
+    pub(super) vouch: Vouch,
 }
 
 impl Trust {
-    fn book(&self) -> &TrustBook {
+    pub(super) fn book(&self) -> &TrustBook {
         &self.node.inner.trust
     }
 
@@ -261,8 +308,8 @@ impl Trust {
             .and_then(|state| state.party_id())
     }
 
-    /// A subject's score state now, decayed, and whether it is convicted.
-    async fn state_of(&self, store: &Store, subject: &str, now: Timestamp) -> Result<(ScoreState, bool), TrustError> {
+    /// A subject's earned score at `now`, decayed.
+    pub(super) async fn earned_at(&self, store: &Store, subject: &str, now: Timestamp) -> Result<Earned, TrustError> {
         let config = &self.book().config;
         Ok(match store.trust_score(subject).await? {
             Some(row) => {
@@ -271,21 +318,99 @@ impl Trust {
                     at: Timestamp::from_millis(unms(row.at_ms)),
                 };
                 let target = if row.convicted { 0.0 } else { config.start };
-                (state.at(now, target, config), row.convicted)
+                Earned {
+                    state: state.at(now, target, config),
+                    convicted: row.convicted,
+                    experienced: true,
+                }
             }
-            None => (ScoreState::fresh(now, config), false),
+            None => Earned {
+                state: ScoreState::fresh(now, config),
+                convicted: false,
+                experienced: false,
+            },
         })
+    }
+
+    /// How much `attester`'s attestations weigh here at `now` (1 for this
+    /// party's own; `None` when they do not count).
+    pub(super) async fn recommender_at(
+        &self,
+        store: &Store,
+        attester: &str,
+        own: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<f64>, TrustError> {
+        if own == Some(attester) {
+            return Ok(Some(1.0));
+        }
+        let earned = self.earned_at(store, attester, now).await?;
+        let contact = store.contact(attester).await?.is_some();
+        Ok(recommender_weight(
+            earned.state.value,
+            earned.experienced,
+            contact,
+            &self.book().config,
+        ))
+    }
+
+    /// The attestations kept about `subject`, each weighed at `now`.
+    /// Attestations about this party itself weigh nothing (it is never
+    /// scored).
+    pub(super) async fn weighed(
+        &self,
+        store: &Store,
+        subject: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Weighed>, TrustError> {
+        let own = self.own_party().await.map(|p| p.to_string());
+        let mut weighed = Vec::new();
+        for row in store.attestations(Some(subject)).await? {
+            let recommender = if own.as_deref() == Some(subject) {
+                None
+            } else {
+                self.recommender_at(store, &row.attester, own.as_deref(), now).await?
+            };
+            let vouch = Vouch {
+                recommended: f64::from(u16::try_from(row.score_milli.clamp(0, 1000)).unwrap_or(0)) / 1000.0,
+                recommender,
+                expires_at: Timestamp::from_millis(unms(row.expires_at_ms)),
+            };
+            weighed.push(Weighed { row, vouch });
+        }
+        Ok(weighed)
+    }
+
+    /// The standing boost of `subject` at `now`: the boosts of the live
+    /// attestations about it.
+    pub(super) async fn standing_at(&self, store: &Store, subject: &str, now: Timestamp) -> Result<f64, TrustError> {
+        let vouches: Vec<Vouch> = self
+            .weighed(store, subject, now)
+            .await?
+            .into_iter()
+            .map(|w| w.vouch)
+            .collect();
+        Ok(standing_boost(&vouches, now, &self.book().config))
+    }
+
+    /// The score of `subject` at `now`: earned plus standing.
+    pub(super) async fn score_at(&self, store: &Store, subject: &str, now: Timestamp) -> Result<f64, TrustError> {
+        let earned = self.earned_at(store, subject, now).await?;
+        let standing = self.standing_at(store, subject, now).await?;
+        Ok(attested_score(earned.state.value, standing))
     }
 
     /// The score of `subject` now.
     pub(crate) async fn score_now(&self, subject: &str) -> Result<f64, TrustError> {
         let store = self.node.running_store().await?;
-        Ok(self.state_of(&store, subject, now()).await?.0.value)
+        self.score_at(&store, subject, now()).await
     }
 
-    /// Moves `subject`'s score by `change` now, keeping the event with its
-    /// reason; `convict` marks the subject as named by evidence. Returns
-    /// the score after.
+    /// Moves `subject`'s earned score by `change` now, keeping the event
+    /// with its reason; `convict` marks the subject as named by evidence.
+    /// Valid messages within an hour of the subject's last event, when that
+    /// one was valid messages too, are folded into it. Returns the score
+    /// after (earned and standing).
     pub(crate) async fn change(
         &self,
         subject: &str,
@@ -298,11 +423,32 @@ impl Trust {
         let after = {
             let _serial = self.book().update.lock().await;
             let now = now();
-            let (state, convicted) = self.state_of(&store, subject, now).await?;
-            let convicted = convicted || convict;
+            let earned = self.earned_at(&store, subject, now).await?;
+            let convicted = earned.convicted || convict;
             let target = if convicted { 0.0 } else { config.start };
-            let after = state.changed(change, now, target, &config);
+            let after = earned.state.changed(change, now, target, &config);
+            let score = attested_score(after.value, self.standing_at(&store, subject, now).await?);
             let (kind, count) = kind_of(change);
+            let mut event = TrustEventRow {
+                id: 0,
+                subject: subject.to_owned(),
+                at_ms: ms(now),
+                kind: kind.to_owned(),
+                count: i64::from(count),
+                delta: change.delta(&config),
+                score,
+                reason: reason.to_owned(),
+            };
+            if let ScoreChange::Valid { .. } = change
+                && let Some(last) = store.latest_trust_event(subject).await?
+                && last.kind == "valid"
+                && unms(last.at_ms) / VALID_FOLD_MS == now.as_millis() / VALID_FOLD_MS
+            {
+                event.id = last.id;
+                event.count = last.count.saturating_add(event.count);
+                event.delta += last.delta;
+                event.reason = valid_reason(event.count);
+            }
             store
                 .save_trust(
                     &[TrustScoreRow {
@@ -311,19 +457,10 @@ impl Trust {
                         at_ms: ms(after.at),
                         convicted,
                     }],
-                    &[TrustEventRow {
-                        id: 0,
-                        subject: subject.to_owned(),
-                        at_ms: ms(now),
-                        kind: kind.to_owned(),
-                        count: i64::from(count),
-                        delta: change.delta(&config),
-                        score: after.value,
-                        reason: reason.to_owned(),
-                    }],
+                    &[event],
                 )
                 .await?;
-            after.value
+            score
         };
         tracing::debug!(subject, score = after, reason, "trust changed");
         // No subscriber is not an error.
@@ -346,7 +483,7 @@ impl Trust {
     }
 
     /// Applies the valid messages counted since the last flush, one event
-    /// per subject.
+    /// per subject (folded into the subject's event of the hour).
     pub(crate) async fn flush_valid(&self) {
         let counted = self.book().take_valid();
         let mut per_subject: HashMap<String, u32> = HashMap::new();
@@ -357,13 +494,13 @@ impl Trust {
             }
         }
         for (subject, count) in per_subject {
-            let reason = if count == 1 {
-                "a valid message".to_owned()
-            } else {
-                format!("{count} valid messages")
-            };
             if let Err(error) = self
-                .change(&subject, ScoreChange::Valid { count }, &reason, false)
+                .change(
+                    &subject,
+                    ScoreChange::Valid { count },
+                    &valid_reason(i64::from(count)),
+                    false,
+                )
                 .await
             {
                 tracing::debug!(%subject, "valid messages were not counted: {error}");
@@ -371,10 +508,24 @@ impl Trust {
         }
     }
 
+    /// Removes old routine events and forgotten devices' scores.
+    pub(crate) async fn prune(&self) {
+        let Ok(store) = self.node.running_store().await else {
+            return;
+        };
+        let before = ms(now()).saturating_sub(i64::try_from(ROUTINE_EVENTS_KEPT_MS).unwrap_or(i64::MAX));
+        match store.prune_trust(before, ROUTINE_EVENTS_PER_SUBJECT).await {
+            Ok((0, 0)) => {}
+            Ok((events, scores)) => tracing::debug!(events, scores, "old trust history pruned"),
+            Err(error) => tracing::debug!("the trust history was not pruned: {error}"),
+        }
+    }
+
     /// Brings the connections of `subject`'s connected peers in line with
-    /// its new `score`: their priority for the incoming slots follows it,
-    /// and below the disconnect threshold they are closed.
-    async fn follow_connections(&self, subject: &str, score: f64) {
+    /// its new `score`: their priority for the incoming slots (and their
+    /// gossip score) follows it, and below the disconnect threshold they
+    /// are closed.
+    pub(super) async fn follow_connections(&self, subject: &str, score: f64) {
         let Ok(connected) = self.node.inner.net.connected_peers().await else {
             return;
         };
@@ -411,6 +562,17 @@ impl Trust {
         }
     }
 
+    /// Every connected peer checked again: scores decay and attestations
+    /// expire without any event, and priorities follow.
+    pub(crate) async fn check_all_connected(&self) {
+        let Ok(connected) = self.node.inner.net.connected_peers().await else {
+            return;
+        };
+        for peer in connected {
+            self.check_connected(peer).await;
+        }
+    }
+
     /// The score of `party` now, in `[0, 1]` (the start for a party never
     /// seen). For the lift and token protocols.
     pub async fn score_of(&self, party: &PartyId) -> Result<f64, TrustError> {
@@ -434,18 +596,12 @@ impl Trust {
         Ok(offline_acceptance_cap(score, full_cap, &self.book().config))
     }
 
-    /// `peers` ordered by trust: the highest-scored subject first, then the
-    /// peer that failed us least. Where the node picks among peers, it
-    /// takes them in this order.
+    /// `peers` ordered by trust: the highest-scored subject first (this
+    /// party's own devices count as 1), then the peer that failed us least
+    /// (strikes and timeouts since the node started); ties keep their
+    /// order. Where the node picks among peers, it takes them in this
+    /// order (`docs/protocol/trust.md`, "Effects").
     pub async fn rank_peers(&self, peers: Vec<PeerId>) -> Vec<PeerId> {
-        let mut keyed = Vec::with_capacity(peers.len());
-        for peer in peers {
-            let score = match self.subject_of(peer).await.key() {
-                Some(subject) => self.score_now(&subject).await.unwrap_or(self.book().config.start),
-                None => 1.0,
-            };
-            keyed.push((peer, score));
-        }
         let strikes = self
             .node
             .inner
@@ -453,27 +609,36 @@ impl Trust {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let mut order: Vec<PeerId> = keyed.iter().map(|(peer, _)| *peer).collect();
-        self.book().order_by_failures(&mut order, &strikes);
-        let position: HashMap<PeerId, usize> = order.iter().enumerate().map(|(i, peer)| (*peer, i)).collect();
-        keyed.sort_by(|(a, sa), (b, sb)| sb.total_cmp(sa).then_with(|| position.get(a).cmp(&position.get(b))));
-        keyed.into_iter().map(|(peer, _)| peer).collect()
+        let mut keyed = Vec::with_capacity(peers.len());
+        for peer in peers {
+            let score = match self.subject_of(peer).await.key() {
+                Some(subject) => self.score_now(&subject).await.unwrap_or(self.book().config.start),
+                None => 1.0,
+            };
+            keyed.push((peer, score, self.book().failures_of(&peer, &strikes)));
+        }
+        // A stable sort: equals keep their order.
+        keyed.sort_by(|(_, sa, fa), (_, sb, fb)| sb.total_cmp(sa).then(fa.cmp(fb)));
+        keyed.into_iter().map(|(peer, _, _)| peer).collect()
     }
 
-    /// Every subject with a score, and every contact, contacts first by
-    /// name.
+    /// Every subject with a score, every subject of a kept attestation,
+    /// and every contact; contacts first by name.
     pub async fn list(&self) -> Result<Vec<TrustScore>, TrustError> {
         let store = self.node.running_store().await?;
         let names = self.names(&store).await?;
+        let own = self.own_party().await.map(|p| p.to_string());
         let mut subjects: Vec<String> = store.trust_scores().await?.into_iter().map(|row| row.subject).collect();
-        for party in names.keys() {
-            if !subjects.contains(party) {
-                subjects.push(party.clone());
+        let attested = store.attestations(None).await?.into_iter().map(|row| row.subject);
+        for subject in attested.chain(names.keys().cloned()) {
+            if !subjects.contains(&subject) && own.as_deref() != Some(subject.as_str()) {
+                subjects.push(subject);
             }
         }
+        let now = now();
         let mut scores = Vec::with_capacity(subjects.len());
         for subject in subjects {
-            scores.push(self.standing(&store, &subject, &names).await?);
+            scores.push(self.standing(&store, &subject, &names, now).await?);
         }
         scores.sort_by(|a, b| {
             (
@@ -495,7 +660,8 @@ impl Trust {
         let subject = parse_subject(subject)?;
         let store = self.node.running_store().await?;
         let names = self.names(&store).await?;
-        let score = self.standing(&store, &subject, &names).await?;
+        let now = now();
+        let score = self.standing(&store, &subject, &names, now).await?;
         let events = store
             .trust_events(&subject, HISTORY_LENGTH)
             .await?
@@ -511,11 +677,11 @@ impl Trust {
             })
             .collect();
         let own = self.own_party().await.map(|p| p.to_string());
-        let attestations = store
-            .attestations(Some(&subject))
+        let attestations = self
+            .weighed(&store, &subject, now)
             .await?
             .into_iter()
-            .map(|row| attestation_view(row, &names, own.as_deref()))
+            .map(|w| attestation_view(w, &names, own.as_deref(), now, &self.book().config))
             .collect();
         let evidence = self
             .evidence()
@@ -536,12 +702,28 @@ impl Trust {
         let store = self.node.running_store().await?;
         let names = self.names(&store).await?;
         let own = self.own_party().await.map(|p| p.to_string());
-        Ok(store
-            .attestations(None)
-            .await?
-            .into_iter()
-            .map(|row| attestation_view(row, &names, own.as_deref()))
-            .collect())
+        let now = now();
+        let mut views = Vec::new();
+        for row in store.attestations(None).await? {
+            let recommender = if own.as_deref() == Some(row.subject.as_str()) {
+                None
+            } else {
+                self.recommender_at(&store, &row.attester, own.as_deref(), now).await?
+            };
+            let vouch = Vouch {
+                recommended: f64::from(u16::try_from(row.score_milli.clamp(0, 1000)).unwrap_or(0)) / 1000.0,
+                recommender,
+                expires_at: Timestamp::from_millis(unms(row.expires_at_ms)),
+            };
+            views.push(attestation_view(
+                Weighed { row, vouch },
+                &names,
+                own.as_deref(),
+                now,
+                &self.book().config,
+            ));
+        }
+        Ok(views)
     }
 
     /// Every piece of verified evidence this node keeps, newest first.
@@ -568,191 +750,6 @@ impl Trust {
             .collect())
     }
 
-    /// Signs an attestation with the party key, keeps it, and hands it to
-    /// contacts and the gossip mesh.
-    pub async fn attest(&self, attest: Attest) -> Result<AttestationView, TrustError> {
-        let subject: PartyId = attest
-            .party_id
-            .trim()
-            .parse()
-            .map_err(|_| TrustError::BadSubject(attest.party_id.chars().take(100).collect()))?;
-        let kind = AttestationKind::from_name(attest.kind.trim()).ok_or_else(|| {
-            TrustError::Invalid(format!(
-                "{:?} is not a kind of attestation: use identity, trade or service.",
-                attest.kind.chars().take(40).collect::<String>()
-            ))
-        })?;
-        if !attest.score.is_finite() || !(0.0..=1.0).contains(&attest.score) {
-            return Err(TrustError::Invalid("The score is a number from 0 to 1.".into()));
-        }
-        if !(1..=366).contains(&attest.valid_days) {
-            return Err(TrustError::Invalid("An attestation counts for 1 to 366 days.".into()));
-        }
-        let identity = self.node.identity();
-        if let IdentityState::Member { display_name, .. } = identity.state().await? {
-            return Err(TrustError::Node(
-                crate::IdentityError::NotTheMainDevice { display_name }.into(),
-            ));
-        }
-        let party_key = identity.party_key().await?;
-        let attester = PartyId::new(party_key.public());
-        if attester == subject {
-            return Err(TrustError::Invalid("You cannot attest yourself.".into()));
-        }
-        let now = now();
-        let record = Attestation {
-            attester,
-            subject,
-            kind,
-            score_milli: Attestation::milli_of(attest.score),
-            issued_at: now,
-            expires_at: now.plus_millis(u64::from(attest.valid_days) * 24 * 60 * 60 * 1000),
-        };
-        let signed = Signed::sign(record, &party_key);
-        drop(party_key);
-        self.take_attestation(signed.bytes(), None)
-            .await
-            .map_err(|e| TrustError::Refused(e.to_string()))?;
-        tracing::info!(subject = %subject, "attested");
-        self.share_attestation(signed.bytes().to_vec());
-        let store = self.node.running_store().await?;
-        let names = self.names(&store).await?;
-        let row = store
-            .attestation(&attester.to_string(), &subject.to_string())
-            .await?
-            .ok_or_else(|| TrustError::Refused("The attestation was not kept.".into()))?;
-        Ok(attestation_view(row, &names, Some(&attester.to_string())))
-    }
-
-    /// Takes a signed attestation (made here, from a contact, or from
-    /// gossip through `via`): verified, kept when it concerns parties this
-    /// node deals with, and its boost applied to the subject's score.
-    pub(crate) async fn take_attestation(&self, bytes: &[u8], via: Option<PeerId>) -> Result<Taken, AttestationError> {
-        let now = now();
-        let signed = Attestation::verify(bytes, now)?;
-        let record = signed.record();
-        let (attester, subject) = (record.attester.to_string(), record.subject.to_string());
-        let Ok(store) = self.node.running_store().await else {
-            return Ok(Taken::Ignored);
-        };
-        let _one_at_a_time = self.book().taking.lock().await;
-        let kept = store.attestation(&attester, &subject).await.ok().flatten();
-        if kept.as_ref().is_some_and(|k| k.issued_at_ms >= ms(record.issued_at)) {
-            return Ok(Taken::Known);
-        }
-        let own = self.own_party().await;
-        let by_me = Some(record.attester) == own;
-        let about_me = Some(record.subject) == own;
-        let attester_contact = is_contact(&store, &attester).await;
-        let recommender = if by_me {
-            1.0
-        } else {
-            self.score_now(&attester).await.unwrap_or(self.book().config.start)
-        };
-        let counts = by_me || counts_as_recommender(recommender, attester_contact, &self.book().config);
-        let relevant = by_me
-            || about_me
-            || attester_contact
-            || is_contact(&store, &subject).await
-            || (counts && store.trust_score(&attester).await.ok().flatten().is_some());
-        if !relevant {
-            return Ok(Taken::Ignored);
-        }
-        let new_boost = if counts && !about_me {
-            boost(record.score(), recommender, &self.book().config)
-        } else {
-            0.0
-        };
-        let row = AttestationRow {
-            attester: attester.clone(),
-            subject: subject.clone(),
-            id: signed.id().0,
-            kind: i64::try_from(record.kind.code()).unwrap_or(i64::MAX),
-            score_milli: i64::from(record.score_milli),
-            issued_at_ms: ms(record.issued_at),
-            expires_at_ms: ms(record.expires_at),
-            record: signed.bytes().to_vec(),
-            received_at_ms: ms(now),
-            boost: new_boost,
-        };
-        if let Err(error) = store.save_attestation(&row).await {
-            tracing::warn!("an attestation was not kept: {error}");
-            return Ok(Taken::Ignored);
-        }
-        let delta = new_boost - kept.map_or(0.0, |k| k.boost);
-        let names = self.names(&store).await.unwrap_or_default();
-        let who = names.get(&attester).cloned().unwrap_or_else(|| short_party(&attester));
-        tracing::info!(%attester, %subject, via = ?via, boost = new_boost, "attestation kept");
-        if delta != 0.0 {
-            let reason = format!(
-                "attestation by {who}: {} at {:.2}, recommender at {recommender:.3}",
-                record.kind.name(),
-                record.score()
-            );
-            if let Err(error) = self
-                .change(&subject, ScoreChange::Attested { boost: delta }, &reason, false)
-                .await
-            {
-                tracing::warn!(%subject, "an attestation's boost was not applied: {error}");
-            }
-        } else {
-            let _ = self.node.inner.events.send(NodeEvent::TrustChanged { subject });
-        }
-        Ok(Taken::New)
-    }
-
-    /// Takes evidence (found here, or from `via`): verified alone, kept
-    /// once per offence, and the culprit's score dropped sharply.
-    pub(crate) async fn take_evidence(&self, bytes: &[u8], via: Option<PeerId>) -> Result<Taken, EvidenceError> {
-        let evidence = Evidence::from_bytes(bytes)?;
-        let finding = evidence.verify()?;
-        let node_peer = tallymesh_net::peer_id_of_ed25519(finding.node.as_bytes());
-        let Ok(store) = self.node.running_store().await else {
-            return Ok(Taken::Ignored);
-        };
-        let row = EvidenceRow {
-            offence: finding.offence.0,
-            id: evidence.id().0,
-            kind: finding.kind.name().to_owned(),
-            node: *finding.node.as_bytes(),
-            party: finding.party.map(|p| p.to_string()),
-            summary: finding.summary.clone(),
-            evidence: evidence.bytes().to_vec(),
-            reported_by: via.map(|p| p.to_string()),
-            received_at_ms: ms(now()),
-        };
-        match store.save_evidence(&row).await {
-            Ok(true) => {}
-            Ok(false) => return Ok(Taken::Known),
-            Err(error) => {
-                tracing::warn!("evidence was not kept: {error}");
-                return Ok(Taken::Ignored);
-            }
-        }
-        let subject = match (finding.party, node_peer) {
-            (Some(party), _) => Some(Subject::Party(party)),
-            (None, Some(peer)) => Some(self.subject_of(peer).await),
-            (None, None) => None,
-        };
-        let own = self.own_party().await;
-        tracing::warn!(party = ?finding.party, via = ?via, "evidence kept: {}", finding.summary);
-        if let Some(key) = subject
-            .and_then(|s| s.key())
-            .filter(|key| own.map(|o| o.to_string()).as_deref() != Some(key.as_str()))
-        {
-            let reason = format!("evidence: {}", finding.summary);
-            if let Err(error) = self.change(&key, ScoreChange::Evidence, &reason, true).await {
-                tracing::warn!(subject = %key, "evidence did not lower the score: {error}");
-            }
-        }
-        let _ = self.node.inner.events.send(NodeEvent::EvidenceKept {
-            offence: tallymesh_core::hash::hex(&row.offence),
-            party_id: row.party.clone(),
-            summary: row.summary.clone(),
-        });
-        Ok(Taken::New)
-    }
-
     /// The statistics of `party`'s tallies with us.
     async fn statistics_of(&self, store: &Store, party: &PartyId) -> Statistics {
         match store.trust_statistics(party.key().as_bytes()).await {
@@ -764,16 +761,18 @@ impl Trust {
         }
     }
 
-    /// A subject's standing now.
+    /// A subject's standing at `now`.
     async fn standing(
         &self,
         store: &Store,
         subject: &str,
         names: &HashMap<String, String>,
+        now: Timestamp,
     ) -> Result<TrustScore, TrustError> {
         let config = self.book().config;
-        let now = now();
-        let (state, convicted) = self.state_of(store, subject, now).await?;
+        let earned = self.earned_at(store, subject, now).await?;
+        let attested = self.standing_at(store, subject, now).await?;
+        let score = attested_score(earned.state.value, attested);
         let row = store.trust_score(subject).await?;
         let window_start = ms(now).saturating_sub(i64::try_from(config.trend_window_ms).unwrap_or(i64::MAX));
         let then = store
@@ -785,26 +784,28 @@ impl Trust {
             Some(party) => self.statistics_of(store, party).await,
             None => Statistics::default(),
         };
-        let trend = trend(state.value, then);
+        let trend = trend(score, then);
         let statistics = statistics(stats);
         Ok(TrustScore {
             subject: subject.to_owned(),
             party_id: party.map(|p| p.to_string()),
             display_name: names.get(subject).cloned(),
             is_contact: store.contact(subject).await?.is_some(),
-            score: state.value,
+            score,
+            earned: earned.state.value,
+            attested: score - earned.state.value,
             trend,
             statistics,
             kept: stats.kept,
             broken: stats.broken,
-            reputation: reputation(state.value, trend, statistics, &config),
-            convicted,
+            reputation: reputation(score, trend, statistics, &config),
+            convicted: earned.convicted,
             updated_at_ms: row.map_or(0, |r| unms(r.at_ms)),
         })
     }
 
     /// Contacts' and this party's names by party id.
-    async fn names(&self, store: &Store) -> Result<HashMap<String, String>, TrustError> {
+    pub(super) async fn names(&self, store: &Store) -> Result<HashMap<String, String>, TrustError> {
         let mut names: HashMap<String, String> = store
             .contacts()
             .await?
@@ -826,8 +827,27 @@ impl Trust {
     }
 }
 
-fn attestation_view(row: AttestationRow, names: &HashMap<String, String>, own: Option<&str>) -> AttestationView {
-    let kind = u64::try_from(row.kind).map_or_else(|_| "unknown".to_owned(), |k| AttestationKind::from_code(k).name());
+/// The reason of an event standing for `count` valid messages.
+fn valid_reason(count: i64) -> String {
+    if count == 1 {
+        "a valid message".to_owned()
+    } else {
+        format!("{count} valid messages")
+    }
+}
+
+pub(super) fn attestation_view(
+    weighed: Weighed,
+    names: &HashMap<String, String>,
+    own: Option<&str>,
+    now: Timestamp,
+    config: &TrustConfig,
+) -> AttestationView {
+    let Weighed { row, vouch } = weighed;
+    let kind = u64::try_from(row.kind).map_or_else(
+        |_| "unknown".to_owned(),
+        |k| tallymesh_core::trust::AttestationKind::from_code(k).name(),
+    );
     AttestationView {
         id: tallymesh_core::hash::hex(&row.id),
         attester_name: names.get(&row.attester).cloned(),
@@ -836,20 +856,21 @@ fn attestation_view(row: AttestationRow, names: &HashMap<String, String>, own: O
         attester: row.attester,
         subject: row.subject,
         kind,
-        score: f64::from(u16::try_from(row.score_milli.clamp(0, 1000)).unwrap_or(0)) / 1000.0,
+        score: vouch.recommended,
         issued_at_ms: unms(row.issued_at_ms),
         expires_at_ms: unms(row.expires_at_ms),
-        expired: unms(row.expires_at_ms) <= now().as_millis(),
-        boost: row.boost,
+        expired: vouch.expires_at <= now,
+        recommender: vouch.recommender,
+        boost: vouch.boost_at(now, config),
     }
 }
 
-async fn is_contact(store: &Store, party: &str) -> bool {
+pub(super) async fn is_contact(store: &Store, party: &str) -> bool {
     store.contact(party).await.ok().flatten().is_some()
 }
 
-/// A score as the swarm's priority for incoming slots: 0 to 255.
-fn priority_of(score: f64) -> u8 {
+/// A score as the swarm's priority for incoming slots and gossip: 0 to 255.
+pub(crate) fn priority_of(score: f64) -> u8 {
     // Clamped to [0, 255] first, so the cast is exact.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let priority = (tallymesh_core::trust::clamp(score) * 255.0).round() as u8;
@@ -875,7 +896,7 @@ fn short(peer: &PeerId) -> String {
 }
 
 /// The fingerprint of a party id, for reasons shown to people.
-fn short_party(party: &str) -> String {
+pub(super) fn short_party(party: &str) -> String {
     party.parse::<PartyId>().map_or_else(
         |_| party.chars().take(16).collect(),
         |p| format!("…{}", p.fingerprint()),

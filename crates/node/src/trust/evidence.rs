@@ -10,7 +10,7 @@ use tallymesh_core::trust::{Binding, Evidence, EvidenceError, EvidenceKind};
 use tallymesh_store::Store;
 
 use super::Trust;
-use super::book::Taken;
+use super::records::Taken;
 
 impl Trust {
     /// The ledger of `tally` saw `node` sign `first` and `second` for one

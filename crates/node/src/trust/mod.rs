@@ -12,17 +12,20 @@
 //!   message the consensus refuses, bad gossip) lowers it by 0.1, and a
 //!   request the peer lets time out by 0.05;
 //! - attestations are signed by the party key, kept, sent to contacts and
-//!   gossiped on [`TRUST_TOPIC`]; one from a contact, or from a party
-//!   scored at least at the recommender threshold, raises its subject by
-//!   recommended × recommender × 0.1;
+//!   gossiped on [`TRUST_TOPIC`]; one from a contact, or from a party whose
+//!   trust was earned here (direct experience, at least the recommender
+//!   threshold), raises its subject by recommended × recommender × 0.1 for
+//!   as long as it lives;
 //! - when the tally ledgers see a node sign two votes for one step, or
 //!   chat refuses an item sealed under a device certificate its party
 //!   never signed, the node makes evidence of it, keeps it, gossips it;
 //!   every node checks evidence alone and drops the culprit's score by the
 //!   evidence penalty;
 //! - scores below the disconnect threshold close the peer's connections,
-//!   gossip from peers below the relay threshold is not forwarded, and
-//!   devices are asked in order of trust.
+//!   gossip from peers below the relay threshold is not forwarded, scores
+//!   set each peer's priority for incoming slots and its gossip score, and
+//!   the node takes candidates in order of trust where it picks among
+//!   peers ([`Trust::rank_peers`]).
 //!
 //! ```no_run
 //! # async fn example(node: tallymesh_node::Node) -> Result<(), Box<dyn std::error::Error>> {
@@ -37,13 +40,16 @@
 
 mod book;
 mod evidence;
+mod records;
+#[cfg(test)]
+mod tests;
 mod wire;
 
 use serde::{Deserialize, Serialize};
 use tallymesh_core::trust::TrustConfig;
 use thiserror::Error;
 
-pub(crate) use book::{Subject, TrustBook};
+pub(crate) use book::{Subject, TrustBook, TrustObserver, priority_of};
 pub use wire::{TRUST_PROTOCOL, TRUST_TOPIC};
 pub(crate) use wire::{request_protocol, run};
 
@@ -65,8 +71,14 @@ pub struct TrustScore {
     pub display_name: Option<String>,
     /// Whether the party is a contact.
     pub is_contact: bool,
-    /// The score now, in `[0, 1]`.
+    /// The score now, in `[0, 1]`: earned plus attested.
     pub score: f64,
+    /// The part this node earned by itself: what it saw of the subject
+    /// (messages, timeouts, evidence), decayed toward the start.
+    pub earned: f64,
+    /// The standing boost of the live attestations about the subject
+    /// (what `score` holds above `earned`).
+    pub attested: f64,
     /// The trend over the trend window, in `[0, 1]` (0.5: unchanged).
     pub trend: f64,
     /// The real statistics of the party's tallies with us, in `[0, 1]`.
@@ -129,7 +141,12 @@ pub struct AttestationView {
     pub expires_at_ms: u64,
     /// Whether it has expired by now.
     pub expired: bool,
-    /// The boost it gave the subject here.
+    /// How much the attester's word weighs here now: its earned score (1
+    /// for this party); none when its attestations do not count (trust not
+    /// earned here, or an attestation about this party).
+    pub recommender: Option<f64>,
+    /// The boost it gives the subject here now: recommended × recommender
+    /// × the attestation weight while it lives, nothing once it expired.
     pub boost: f64,
     /// Whether this party made it.
     pub by_me: bool,

@@ -15,13 +15,13 @@ use std::time::Duration;
 use tallymesh_core::ProtocolVersion;
 use tallymesh_core::cbor::{self, Value};
 use tallymesh_core::record::Fields;
-use tallymesh_core::trust::{AttestationError, EvidenceError};
+use tallymesh_core::trust::{Attestation, AttestationError, EvidenceError};
 use tallymesh_net::{GossipError, GossipValidation, PeerId, ProtocolName, RequestProtocol};
 use tallymesh_protocol::{Envelope, EnvelopeError, Limits};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::Trust;
-use super::book::Taken;
+use super::records::Taken;
 use crate::node::Inner;
 use crate::{Node, NodeEvent};
 
@@ -54,6 +54,13 @@ const PUBLISH_TRIES: usize = 6;
 
 /// How often valid messages are added to the scores.
 const FLUSH_EVERY: Duration = Duration::from_secs(2);
+
+/// How often every connected peer's priority is brought up to date with
+/// its score (decay and expiring attestations move scores silently).
+const RECHECK_EVERY: Duration = Duration::from_secs(30);
+
+/// How often old routine trust events are pruned (and once at start).
+const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// The trust protocol as the swarm is configured with it.
 pub(crate) fn request_protocol(name: ProtocolName) -> RequestProtocol {
@@ -95,10 +102,24 @@ fn read_share(body: &[u8]) -> Result<Records, String> {
     Ok((list(0, MAX_SHARED_ATTESTATIONS)?, list(1, MAX_SHARED_EVIDENCE)?))
 }
 
-/// Whether a refused attestation says the sender misbehaved (forged or
-/// malformed), rather than merely passed on something old.
-fn attestation_is_bad(error: &AttestationError) -> bool {
-    matches!(error, AttestationError::Record(_) | AttestationError::Forged)
+/// How long after its expiry an attestation may still be passed on
+/// without blame: it may have expired on the way, or clocks disagree.
+const EXPIRY_GRACE_MS: u64 = tallymesh_core::trust::MAX_CLOCK_AHEAD_MS;
+
+/// Whether a refused attestation says the sender misbehaved: malformed,
+/// forged, or expired for longer than the grace (nobody passes on a stale
+/// attestation in good faith); rather than merely passed on something that
+/// expired a moment ago or is dated a little ahead.
+fn attestation_is_bad(error: &AttestationError, bytes: &[u8]) -> bool {
+    match error {
+        AttestationError::Record(_) | AttestationError::Forged => true,
+        AttestationError::Expired => {
+            let then =
+                tallymesh_core::Timestamp::from_millis(super::book::now().as_millis().saturating_sub(EXPIRY_GRACE_MS));
+            matches!(Attestation::verify(bytes, then), Err(AttestationError::Expired))
+        }
+        AttestationError::FromTheFuture => false,
+    }
 }
 
 /// Whether refused evidence says the sender misbehaved.
@@ -123,10 +144,14 @@ impl Trust {
                 return;
             }
         };
+        // Attestations of strangers about strangers are checked and passed
+        // on; evidence is passed on only when kept (it concerns someone this
+        // node deals with), so throwaway keys cannot spread it far.
         let taken = match envelope.kind.as_str() {
             ATTESTATION => match self.take_attestation(&envelope.body, Some(propagated_by)).await {
+                Ok(Taken::Ignored) => Ok(Taken::New),
                 Ok(taken) => Ok(taken),
-                Err(error) if attestation_is_bad(&error) => Err(error.to_string()),
+                Err(error) if attestation_is_bad(&error, &envelope.body) => Err(error.to_string()),
                 Err(_) => Ok(Taken::Known),
             },
             EVIDENCE => match self.take_evidence(&envelope.body, Some(propagated_by)).await {
@@ -147,7 +172,12 @@ impl Trust {
             Ok(Taken::Known) => {
                 validation.ignore();
             }
-            Ok(Taken::New | Taken::Ignored) => {
+            Ok(Taken::Ignored) => {
+                // Valid evidence about strangers: no blame, no forwarding.
+                self.node.inner.trust.valid(propagated_by);
+                validation.ignore();
+            }
+            Ok(Taken::New) => {
                 self.node.inner.trust.valid(propagated_by);
                 let relay = match self.subject_of(propagated_by).await.key() {
                     Some(subject) => {
@@ -301,7 +331,7 @@ impl Trust {
         let mut bad = None;
         for bytes in &attestations {
             if let Err(error) = self.take_attestation(bytes, Some(peer)).await
-                && attestation_is_bad(&error)
+                && attestation_is_bad(&error, bytes)
             {
                 bad = Some(error.to_string());
             }
@@ -376,8 +406,20 @@ pub(crate) async fn run(node: Weak<Inner>) {
     }
     let mut flush = tokio::time::interval(FLUSH_EVERY);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut recheck = tokio::time::interval(RECHECK_EVERY);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut prune = tokio::time::interval(PRUNE_EVERY);
+    prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = recheck.tick() => {
+                let Some(inner) = node.upgrade() else { break };
+                Node { inner }.trust().check_all_connected().await;
+            }
+            _ = prune.tick() => {
+                let Some(inner) = node.upgrade() else { break };
+                Node { inner }.trust().prune().await;
+            }
             observation = inbox.recv() => {
                 let Some(observation) = observation else { break };
                 let Some(inner) = node.upgrade() else { break };

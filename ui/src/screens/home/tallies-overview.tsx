@@ -8,6 +8,7 @@ import { formatAmount } from "@/lib/amount";
 import { cn } from "@/lib/utils";
 import { navigateTo } from "@/navigation/route";
 import { awaitsOurAnswer, useNetPositions, useTallies, useWaitingInvoices } from "@/tallies/queries";
+import { TrustBadge } from "@/trust/trust-badge";
 import { PositionChart } from "./position-chart";
 
 /** Where I stand: the net position per unit, and how it moved. */
@@ -81,6 +82,8 @@ export function NeedsYou() {
     ...offers.map((tally) => ({
       key: `offer:${tally.id}`,
       tallyId: tally.id,
+      partyId: tally.partyId,
+      partnerName: tally.partnerName,
       icon: PencilLine,
       text:
         tally.revision > 1
@@ -90,6 +93,8 @@ export function NeedsYou() {
     ...waiting.invoices.map(({ tally, invoice }) => ({
       key: `invoice:${invoice.id}`,
       tallyId: tally.id,
+      partyId: tally.partyId,
+      partnerName: tally.partnerName,
       icon: ReceiptText,
       text: t("home.needs.invoice", {
         name: tally.partnerName,
@@ -123,6 +128,7 @@ export function NeedsYou() {
               >
                 <item.icon className="size-4 shrink-0 text-warning-strong" aria-hidden />
                 <span className="flex-1">{item.text}</span>
+                <TrustBadge partyId={item.partyId} name={item.partnerName} still />
                 <ArrowRight className="size-4 text-muted-foreground opacity-0 transition-opacity group-hover:opacity-100" aria-hidden />
               </a>
             </li>

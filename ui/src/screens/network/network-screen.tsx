@@ -16,6 +16,7 @@ import { shortenId } from "@/lib/ids";
 import { navigateTo } from "@/navigation/route";
 import { useNodeStatus } from "@/node/node-status";
 import { usePeers } from "@/node/peers";
+import { TrustBadge } from "@/trust/trust-badge";
 
 /** This device as the network sees it, and the peers connected to it right now. */
 export function NetworkScreen() {
@@ -237,18 +238,21 @@ function PeerRow({ peer }: { peer: PeerInfo }) {
         )}
         <div className="flex min-w-0 flex-col gap-0.5">
           {contact ? (
-            <a
-              href={`#/contacts/${encodeURIComponent(contact.partyId)}`}
-              data-testid="network-peer-name"
-              aria-label={t("network.peers.openContact", { name: contact.name })}
-              onClick={(event) => {
-                event.preventDefault();
-                navigateTo("contacts", contact.partyId);
-              }}
-              className="truncate rounded-sm text-sm font-medium outline-none hover:underline focus-visible:ring-[3px] focus-visible:ring-ring/50"
-            >
-              {contact.name}
-            </a>
+            <span className="flex min-w-0 items-center gap-2">
+              <a
+                href={`#/contacts/${encodeURIComponent(contact.partyId)}`}
+                data-testid="network-peer-name"
+                aria-label={t("network.peers.openContact", { name: contact.name })}
+                onClick={(event) => {
+                  event.preventDefault();
+                  navigateTo("contacts", contact.partyId);
+                }}
+                className="truncate rounded-sm text-sm font-medium outline-none hover:underline focus-visible:ring-[3px] focus-visible:ring-ring/50"
+              >
+                {contact.name}
+              </a>
+              <TrustBadge partyId={contact.partyId} name={contact.name} />
+            </span>
           ) : (
             <span data-testid="network-peer-name" className="text-sm text-muted-foreground">
               {t("network.peers.notContact")}

@@ -25,6 +25,7 @@ import { NodePicker, nodesToName, useNodeOptions } from "@/tallies/node-picker";
 import { tallyQueryKeys } from "@/tallies/queries";
 import { TallyNodes } from "@/tallies/tally-nodes";
 import { TermsFields, parseCallDays, termsReady, type TermsDraft } from "@/tallies/terms-fields";
+import { TrustBadge } from "@/trust/trust-badge";
 
 /** The offer being negotiated: where it stands, the latest terms against the ones before, and our answer. */
 export function Negotiation({ detail }: { detail: TallyDetail }) {
@@ -110,10 +111,14 @@ function NegotiationState({ detail }: { detail: TallyDetail }) {
         tone === "error" && "border-destructive/25 bg-destructive/[0.06]",
       )}
     >
-      <p className="flex items-start gap-2.5">
-        <span className="mt-0.5 shrink-0">{icon}</span>
-        <span>{text}</span>
-      </p>
+      <div className="flex flex-wrap items-start justify-between gap-2">
+        <p className="flex items-start gap-2.5">
+          <span className="mt-0.5 shrink-0">{icon}</span>
+          <span>{text}</span>
+        </p>
+        {/* Whether to take an offer may well depend on how far the partner is trusted. */}
+        <TrustBadge partyId={summary.partyId} name={summary.partnerName} />
+      </div>
       {summary.stage === "refused" && refusal && (
         <p data-testid="refusal-reason" className="pl-[26px] text-muted-foreground">
           {refusal.reason ? t("tallies.negotiation.reason", { reason: refusal.reason }) : t("tallies.negotiation.noReason")}

@@ -1,6 +1,6 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { MockBackend, mockPartyId, sampleContacts } from "@/backend";
+import { MockBackend, devicePeerId, mockHexId, mockPartyId, sampleContacts, SAMPLE_RELAY_PEER } from "@/backend";
 import { renderApp } from "../../../test/render-app";
 
 const contacts = sampleContacts(Date.now());
@@ -115,5 +115,69 @@ describe("Trust", () => {
     const backend = new MockBackend();
     await expect(backend.trust("bob")).rejects.toThrow('"bob" is neither a party id nor a peer id.');
     await expect(backend.trust(mockPartyId("nobody"))).resolves.toMatchObject({ score: { score: 0.5 } });
+  });
+});
+
+describe("Trust badges beyond contacts and tallies", () => {
+  const huerta = contacts.find((contact) => contact.displayName.startsWith("Huerta"))!;
+
+  it("puts the level the node gives on each partner in what needs you at Home", async () => {
+    const backend = new MockBackend();
+    renderApp({ backend, screen: "home" });
+    await waitFor(() => expect(screen.getAllByTestId("needs-you-item")).toHaveLength(2));
+    act(() => {
+      backend.trustBook.receiveEvidence(chiara.partyId, "signed two different precommits at height 9, round 1 of one tally");
+    });
+    const chiaraItem = screen.getAllByTestId("needs-you-item").find((item) => item.textContent?.includes(chiara.displayName))!;
+    await waitFor(() => expect(within(chiaraItem).getByTestId("trust-badge")).toHaveAttribute("data-level", "none"));
+    const huertaItem = screen.getAllByTestId("needs-you-item").find((item) => item.textContent?.includes(huerta.displayName))!;
+    expect(within(huertaItem).getByTestId("trust-badge")).toHaveTextContent(
+      String(Math.round(backend.trustBook.show(huerta.partyId).score.score * 100)),
+    );
+  });
+
+  it("puts the partner's score on an offer being negotiated, and lowers it when evidence arrives", async () => {
+    const backend = new MockBackend();
+    renderApp({ backend, screen: "tallies" });
+    window.location.hash = `#/tallies/${mockHexId("tally:huerta")}`;
+    const state = await screen.findByTestId("negotiation-state");
+    const percent = Math.round(backend.trustBook.show(huerta.partyId).score.score * 100);
+    expect(await within(state).findByTestId("trust-badge")).toHaveAccessibleName(
+      new RegExp(`^Trust in ${huerta.displayName}: .*, ${percent} of 100`),
+    );
+    act(() => {
+      backend.trustBook.receiveEvidence(huerta.partyId, "signed two different precommits at height 4, round 0 of one tally");
+    });
+    await waitFor(() => expect(within(state).getByTestId("trust-badge")).toHaveAttribute("data-level", "none"));
+  });
+
+  it("puts a badge on connected peers that are a contact's devices, opening that party's history, and none on strangers", async () => {
+    const backend = new MockBackend();
+    const { user } = renderApp({ backend, screen: "network" });
+    await waitFor(() => expect(screen.getAllByTestId("network-peer-row")).toHaveLength(3));
+    const row = (peerId: string) =>
+      screen.getAllByTestId("network-peer-row").find((entry) => entry.getAttribute("data-peer-id") === peerId)!;
+    const badge = await within(row(devicePeerId(bruno.partyId))).findByTestId("trust-badge");
+    expect(badge).toHaveTextContent(String(Math.round(backend.trustBook.show(bruno.partyId).score.score * 100)));
+    expect(within(row(SAMPLE_RELAY_PEER.peerId)).queryByTestId("trust-badge")).not.toBeInTheDocument();
+    await user.click(badge);
+    expect(window.location.hash).toBe(`#/trust/${encodeURIComponent(bruno.partyId)}`);
+  });
+
+  it("shows the earned and vouched parts of a score, and an attestation that does not count here", async () => {
+    const backend = new MockBackend({ contacts, trustHistory: false });
+    const stranger = mockPartyId("stranger");
+    act(() => {
+      backend.trustBook.receiveAttestation(stranger, bruno.partyId, 0.9, "trade");
+    });
+    renderApp({ backend, screen: "trust" });
+    window.location.hash = `#/trust/${encodeURIComponent(bruno.partyId)}`;
+    const detail = await screen.findByTestId("trust-detail");
+    const shown = await backend.trust(bruno.partyId);
+    expect(shown.attestations[0]!.recommender).toBeNull();
+    expect(within(detail).getByTestId("trust-attestation-weight")).toHaveTextContent("Doesn't count here");
+    expect(within(detail).getByTestId("trust-parts")).toHaveTextContent(
+      `${Math.round(shown.score.earned * 100)} earned here, +0 from who vouches for them`,
+    );
   });
 });
