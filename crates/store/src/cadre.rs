@@ -93,7 +93,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<bool, StoreError> {
         let query = |e| StoreError::query(&self.path, e);
-        let mut tx = self.pool.begin().await.map_err(query)?;
+        let mut tx = self.write().await?;
         let used = sqlx::query(
             "UPDATE cadre_tokens SET used_at_ms = ?2, used_by = ?3 \
              WHERE token = ?1 AND used_at_ms IS NULL AND expires_at_ms > ?2",

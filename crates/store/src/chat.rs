@@ -246,7 +246,7 @@ impl Store {
     /// anything. Nothing is applied when one fails.
     pub async fn chat_write(&self, writes: &[ChatWrite]) -> Result<Vec<bool>, StoreError> {
         let query = |e| StoreError::query(&self.path, e);
-        let mut tx = self.pool.begin().await.map_err(query)?;
+        let mut tx = self.write().await?;
         let mut changed = Vec::with_capacity(writes.len());
         for write in writes {
             let done = match write {
@@ -502,7 +502,7 @@ impl Store {
     /// gone, which starts chat again with a new account.
     pub async fn chat_reset_crypto(&self) -> Result<(), StoreError> {
         let query = |e| StoreError::query(&self.path, e);
-        let mut tx = self.pool.begin().await.map_err(query)?;
+        let mut tx = self.write().await?;
         for table in [
             "chat_account",
             "chat_sessions",
@@ -827,7 +827,7 @@ impl Store {
     /// never handed out twice), else the fallback key (kept).
     pub async fn chat_mailbox_take_key(&self, for_peer: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let query = |e| StoreError::query(&self.path, e);
-        let mut tx = self.pool.begin().await.map_err(query)?;
+        let mut tx = self.write().await?;
         let key: Option<Vec<u8>> = sqlx::query_scalar(
             "DELETE FROM chat_mailbox_keys WHERE rowid = (SELECT rowid FROM chat_mailbox_keys \
              WHERE for_peer = ? AND fallback = 0 ORDER BY received_at_ms, rowid LIMIT 1) RETURNING key",

@@ -64,7 +64,7 @@ impl Store {
     /// nothing. `added_at_ms` of a known party is kept. One transaction.
     pub async fn save_contact(&self, contact: &ContactRow) -> Result<ContactSaved, StoreError> {
         let query = |e| StoreError::query(&self.path, e);
-        let mut tx = self.pool.begin().await.map_err(query)?;
+        let mut tx = self.write().await?;
         let kept: Option<i64> = sqlx::query_scalar("SELECT card_issued_at_ms FROM contacts WHERE party_id = ?")
             .bind(&contact.party_id)
             .fetch_optional(&mut *tx)
@@ -282,6 +282,29 @@ mod tests {
 
         store.remove_contact(&party).await.unwrap();
         assert!(store.last_seen().await.unwrap().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn contacts_saved_at_once_from_many_tasks_are_all_kept_though_each_reads_before_it_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::open(&dir.path().join("db.sqlite")).await.unwrap());
+        let saves: Vec<_> = (0..32i64)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut row = alice(n, "Someone");
+                    row.party_id = format!("did:key:party-{n}");
+                    // Each a new card and then a newer one: reads, then writes.
+                    store.save_contact(&row).await?;
+                    row.card_issued_at_ms += 100;
+                    store.save_contact(&row).await
+                })
+            })
+            .collect();
+        for save in saves {
+            assert_eq!(save.await.unwrap().unwrap(), ContactSaved::Updated);
+        }
+        assert_eq!(store.contacts().await.unwrap().len(), 32);
     }
 
     #[tokio::test]

@@ -238,14 +238,7 @@ impl Store {
             .iter()
             .map(|record| self.journal_row(tally, record))
             .collect::<Result<Vec<_>, _>>()?;
-        // IMMEDIATE takes the write lock at once: a deferred transaction
-        // that reads first could fail to upgrade when another connection
-        // wrote in between, and busy_timeout would not help it.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|e| StoreError::query(&self.path, e))?;
+        let mut tx = self.write().await?;
         match self.append_rows(&mut tx, tally, &rows).await {
             Ok(appended) => {
                 tx.commit().await.map_err(|e| StoreError::query(&self.path, e))?;
@@ -341,11 +334,7 @@ impl Store {
     /// same state as before.
     pub async fn ledger_prune(&self, tally: &[u8; 16], below_height: u64) -> Result<u64, StoreError> {
         let below = self.stored_int(tally, "height", below_height)?;
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|e| StoreError::query(&self.path, e))?;
+        let mut tx = self.write().await?;
         match self.prune_rows(&mut tx, tally, below).await {
             Ok(removed) => {
                 tx.commit().await.map_err(|e| StoreError::query(&self.path, e))?;

@@ -90,6 +90,18 @@ impl Store {
         self.schema_version
     }
 
+    /// A transaction that writes. It takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads first cannot upgrade
+    /// to a write after another connection wrote in between (SQLite answers
+    /// "database is locked" at once, and the busy timeout does not help),
+    /// so every read-then-write here would fail under concurrent writes.
+    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| StoreError::query(&self.path, e))
+    }
+
     /// The value stored under `key` in the node's metadata, if any.
     pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         sqlx::query_scalar("SELECT value FROM node_meta WHERE key = ?")

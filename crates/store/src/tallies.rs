@@ -231,7 +231,7 @@ impl Store {
         certified: Certified,
     ) -> Result<bool, StoreError> {
         let query = |e| StoreError::query(&self.path, e);
-        let mut tx = self.pool.begin().await.map_err(query)?;
+        let mut tx = self.write().await?;
         let done = sqlx::query(
             "UPDATE tally_chits SET height = ?3, certified_at_ms = ?4, balance = ?5, refused = NULL \
              WHERE tally = ?1 AND id = ?2 AND height IS NULL",

@@ -113,7 +113,7 @@ impl Store {
     /// replaces that event.
     pub async fn save_trust(&self, scores: &[TrustScoreRow], events: &[TrustEventRow]) -> Result<(), StoreError> {
         let query = |e| StoreError::query(&self.path, e);
-        let mut tx = self.pool.begin().await.map_err(query)?;
+        let mut tx = self.write().await?;
         for score in scores {
             sqlx::query(&format!(
                 "INSERT INTO trust_scores ({SCORE_COLUMNS}) VALUES (?1, ?2, ?3, ?4) \
@@ -181,7 +181,7 @@ impl Store {
     /// and scores went.
     pub async fn prune_trust(&self, before_ms: i64, keep_per_subject: u32) -> Result<(u64, u64), StoreError> {
         let query = |e| StoreError::query(&self.path, e);
-        let mut tx = self.pool.begin().await.map_err(query)?;
+        let mut tx = self.write().await?;
         let old = sqlx::query(&format!(
             "DELETE FROM trust_events WHERE kind IN {ROUTINE} AND at_ms < ?1"
         ))
