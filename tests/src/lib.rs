@@ -70,6 +70,30 @@ pub async fn party_of(node: &TestNode) -> String {
     }
 }
 
+/// Makes `a` and `b` contacts of each other: `b` redeems a one-time card
+/// link of `a`'s, and this waits until `a` has heard of it. Gives the two
+/// party ids, `a`'s first.
+pub async fn befriend(a: &TestNode, b: &TestNode) -> (String, String) {
+    let invite = tallymesh_node::contacts::InviteSpec {
+        reusable: false,
+        expires_in: Duration::from_secs(3_600),
+    };
+    let link = match a.node.contacts().my_card_link(Some(invite)).await {
+        Ok(link) => link,
+        Err(e) => panic!("no card link was made: {e}"),
+    };
+    let a_party = match b.node.contacts().redeem_link(&link).await {
+        Ok(contact) => contact.party_id,
+        Err(e) => panic!("the card link was not redeemed: {e}"),
+    };
+    let b_party = party_of(b).await;
+    until("the invite's redemption to reach the inviter", || async {
+        a.node.contacts().get(&b_party).await.ok()
+    })
+    .await;
+    (a_party, b_party)
+}
+
 /// How many times `node` counted `peer` (a peer id) breaking a protocol's
 /// rules; 0 for a peer it does not list.
 pub async fn strikes_of(node: &TestNode, peer: impl std::fmt::Display) -> u32 {
@@ -233,10 +257,11 @@ pub fn spawn_headless_node_with(
 }
 
 /// Waits until the node running with `data_dir` answers on its control
-/// endpoint (a spawned node needs a moment to start); false if it never
-/// does within a minute.
+/// endpoint (a spawned node needs a moment to start, more on a loaded
+/// machine); false if it never does within [`PATIENCE`].
 pub fn wait_for_control(data_dir: &std::path::Path) -> bool {
-    for _ in 0..600 {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while std::time::Instant::now() < deadline {
         let answered = std::process::Command::new(cli_binary())
             .args(["status", "--data-dir"])
             .arg(data_dir)

@@ -13,26 +13,11 @@ use tallymesh_core::record::Signed;
 use tallymesh_core::{PartyId, SecretKey, Timestamp};
 use tallymesh_net::ProtocolName;
 use tallymesh_node::chat::{ChatConfig, MessageBody, MessageStatus, MessageView};
-use tallymesh_node::contacts::InviteSpec;
 use tallymesh_protocol::chat::{ChatRefusal, ChatRequest, ChatResponse, Sealed, SealedItem};
 use tallymesh_scenarios::{
-    TEST_PASSPHRASE, TestNode, cli_binary, node_of, party_of, strikes_of, temp_data_dir, test_config, until,
+    TEST_PASSPHRASE, TestNode, befriend, cli_binary, node_of, party_of, strikes_of, temp_data_dir, test_config, until,
     wait_for_control,
 };
-
-/// Makes `b` a contact of `a` and `a` of `b`.
-async fn befriend(a: &TestNode, b: &TestNode) {
-    let link = a
-        .node
-        .contacts()
-        .my_card_link(Some(InviteSpec {
-            reusable: false,
-            expires_in: Duration::from_secs(3_600),
-        }))
-        .await
-        .unwrap();
-    b.node.contacts().redeem_link(&link).await.unwrap();
-}
 
 /// The messages of `node`'s conversation `conversation`.
 async fn thread(node: &TestNode, conversation: &str) -> Vec<MessageView> {

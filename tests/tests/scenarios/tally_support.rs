@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use tallymesh_node::contacts::InviteSpec;
 use tallymesh_node::tallies::{TallyDetail, TallyOffer, TallySide, TallyStage, Who};
 use tallymesh_scenarios::TestNode;
 pub use tallymesh_scenarios::{PATIENCE, until};
@@ -62,21 +61,7 @@ pub fn peer(node: &TestNode) -> String {
 
 /// Makes `a` and `b` contacts of each other (`b` redeems `a`'s invite).
 pub async fn befriend(a: &Party, b: &Party) {
-    let link = a
-        .main
-        .node
-        .contacts()
-        .my_card_link(Some(InviteSpec {
-            reusable: false,
-            expires_in: HOUR,
-        }))
-        .await
-        .unwrap();
-    b.main.node.contacts().redeem_link(&link).await.unwrap();
-    until("the invite's redemption to reach the inviter", || async {
-        a.main.node.contacts().get(&b.id).await.ok()
-    })
-    .await;
+    tallymesh_scenarios::befriend(&a.main, &b.main).await;
 }
 
 /// The tally as `node` shows it, if it holds it.

@@ -19,21 +19,14 @@ use tallymesh_net::{
     ConnectionLimits, KademliaMode, Multiaddr, NetConfig, NetEvent, PeerId, ProtocolName, RequestProtocol,
 };
 use tallymesh_node::NodeEvent;
-use tallymesh_node::contacts::InviteSpec;
 use tallymesh_node::keystore::{KEY_FILE_NAME, KdfParams, Keystore, Passphrase, Purpose};
 use tallymesh_node::ledger_api::TestGenesis;
 use tallymesh_node::trust::{Attest, TRUST_TOPIC};
 use tallymesh_protocol::Envelope;
 use tallymesh_protocol::ledger::Message;
-use tallymesh_scenarios::{TEST_PASSPHRASE, TestNode, temp_data_dir, test_config};
+use tallymesh_scenarios::{TEST_PASSPHRASE, TestNode, befriend, node_of, party_of, temp_data_dir, test_config};
 
 use crate::tally_support::{PATIENCE, until};
-
-async fn node_of(name: &str) -> TestNode {
-    let node = TestNode::start().await.unwrap();
-    node.node.identity().create(name).await.unwrap();
-    node
-}
 
 /// A node acting for `name` that scores trust with `trust`.
 async fn node_with(name: &str, trust: TrustConfig, limits: Option<ConnectionLimits>) -> TestNode {
@@ -45,31 +38,6 @@ async fn node_with(name: &str, trust: TrustConfig, limits: Option<ConnectionLimi
     let node = TestNode::start_in(dir, config).await.unwrap();
     node.node.identity().create(name).await.unwrap();
     node
-}
-
-/// Makes `a` and `b` contacts of each other; returns their party ids.
-async fn befriend(a: &TestNode, b: &TestNode) -> (String, String) {
-    let link = a
-        .node
-        .contacts()
-        .my_card_link(Some(InviteSpec {
-            reusable: false,
-            expires_in: Duration::from_secs(3_600),
-        }))
-        .await
-        .unwrap();
-    let a_party = b.node.contacts().redeem_link(&link).await.unwrap().party_id;
-    let b_party = party_of(b).await;
-    until("the invite's redemption to reach the inviter", || async {
-        a.node.contacts().get(&b_party).await.ok()
-    })
-    .await;
-    (a_party, b_party)
-}
-
-async fn party_of(node: &TestNode) -> String {
-    let state = node.node.identity().state().await.unwrap();
-    state.party_id().unwrap().to_string()
 }
 
 async fn address_of(node: &TestNode) -> Multiaddr {
