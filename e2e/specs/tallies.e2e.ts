@@ -176,7 +176,7 @@ describe("Tallies between two windows", () => {
     await clickTestId(bob, "nav-home");
     const needs = bob.$(`[data-testid="needs-you-item"][href="#/tallies/${tallyId}"]`);
     await needs.waitForDisplayed({ timeout: NETWORK_WAIT, timeoutMsg: "the offer never showed in bob's Needs you" });
-    await expect(needs).toHaveText("Alice offers you a tally");
+    await expect(needs.$('[data-testid="needs-you-text"]')).toHaveText("Alice offers you a tally");
 
     await openTally(bob, tallyId, "bob");
     await waitForStage(bob, "offered", "bob");

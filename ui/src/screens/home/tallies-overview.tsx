@@ -127,7 +127,9 @@ export function NeedsYou() {
                 className="group flex items-center gap-3 rounded-lg px-2 py-2 text-sm outline-none hover:bg-muted focus-visible:ring-[3px] focus-visible:ring-ring/50"
               >
                 <item.icon className="size-4 shrink-0 text-warning-strong" aria-hidden />
-                <span className="flex-1">{item.text}</span>
+                <span className="flex-1" data-testid="needs-you-text">
+                  {item.text}
+                </span>
                 <TrustBadge partyId={item.partyId} name={item.partnerName} still />
                 <ArrowRight className="size-4 text-muted-foreground opacity-0 transition-opacity group-hover:opacity-100" aria-hidden />
               </a>
