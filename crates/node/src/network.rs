@@ -3,7 +3,7 @@
 
 use std::sync::{PoisonError, Weak};
 
-use tallymesh_net::NetEvent;
+use tallymesh_net::{NetEvent, PeerId};
 use tokio::sync::mpsc;
 
 use crate::node::Inner;
@@ -25,42 +25,22 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                 bytes,
                 responder,
             } => {
-                if protocol == node.inner.protocols.contact {
+                let protocols = &node.inner.protocols;
+                let served = [
+                    (&protocols.contact, Served::Contact),
+                    (&protocols.cadre, Served::Cadre),
+                    (&protocols.tally, Served::Tally),
+                    (&protocols.chat, Served::Chat),
+                ]
+                .into_iter()
+                .find_map(|(name, served)| (*name == protocol).then_some(served));
+                if let Some(served) = served {
                     // Answering reads and writes the database: not on the
                     // loop that serves every other event.
                     tokio::spawn(async move {
-                        let strikes = node.strikes_of(peer);
-                        let answer = node.contacts().answer(peer, &bytes).await;
-                        node.count_valid_unless_struck(peer, strikes);
+                        let answer = node.inner.trust.judged(peer, served.answer(&node, peer, &bytes)).await;
                         if let Err(error) = responder.respond(answer) {
-                            tracing::debug!(%peer, "a contact answer was not sent: {error}");
-                        }
-                    });
-                } else if protocol == node.inner.protocols.cadre {
-                    tokio::spawn(async move {
-                        let strikes = node.strikes_of(peer);
-                        let answer = node.cadre().answer(peer, &bytes).await;
-                        node.count_valid_unless_struck(peer, strikes);
-                        if let Err(error) = responder.respond(answer) {
-                            tracing::debug!(%peer, "a cadre answer was not sent: {error}");
-                        }
-                    });
-                } else if protocol == node.inner.protocols.tally {
-                    tokio::spawn(async move {
-                        let strikes = node.strikes_of(peer);
-                        let answer = node.tallies().answer(peer, &bytes).await;
-                        node.count_valid_unless_struck(peer, strikes);
-                        if let Err(error) = responder.respond(answer) {
-                            tracing::debug!(%peer, "a tally answer was not sent: {error}");
-                        }
-                    });
-                } else if protocol == node.inner.protocols.chat {
-                    tokio::spawn(async move {
-                        let strikes = node.strikes_of(peer);
-                        let answer = node.chat().answer(peer, &bytes).await;
-                        node.count_valid_unless_struck(peer, strikes);
-                        if let Err(error) = responder.respond(answer) {
-                            tracing::debug!(%peer, "a chat answer was not sent: {error}");
+                            tracing::debug!(%peer, "a {} answer was not sent: {error}", served.name());
                         }
                     });
                 } else if protocol == node.inner.protocols.trust {
@@ -128,6 +108,38 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                     _ => {}
                 }
             }
+        }
+    }
+}
+
+/// The request protocols whose every request gets an answer, and counts
+/// in the asking peer's trust.
+#[derive(Debug, Clone, Copy)]
+enum Served {
+    Contact,
+    Cadre,
+    Tally,
+    Chat,
+}
+
+impl Served {
+    /// Answers one request on this protocol.
+    async fn answer(self, node: &Node, peer: PeerId, bytes: &[u8]) -> Vec<u8> {
+        match self {
+            Served::Contact => node.contacts().answer(peer, bytes).await,
+            Served::Cadre => node.cadre().answer(peer, bytes).await,
+            Served::Tally => node.tallies().answer(peer, bytes).await,
+            Served::Chat => node.chat().answer(peer, bytes).await,
+        }
+    }
+
+    /// The protocol's name in a log line.
+    fn name(self) -> &'static str {
+        match self {
+            Served::Contact => "contact",
+            Served::Cadre => "cadre",
+            Served::Tally => "tally",
+            Served::Chat => "chat",
         }
     }
 }

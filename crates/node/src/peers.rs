@@ -74,25 +74,6 @@ impl Node {
         self.inner.trust.invalid(peer, why);
     }
 
-    /// The strikes counted against `peer` so far.
-    pub(crate) fn strikes_of(&self, peer: PeerId) -> u32 {
-        self.inner
-            .strikes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&peer)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Counts a message of `peer` as valid unless a strike was counted
-    /// against it since it had `strikes_before`.
-    pub(crate) fn count_valid_unless_struck(&self, peer: PeerId, strikes_before: u32) {
-        if self.strikes_of(peer) == strikes_before {
-            self.inner.trust.valid(peer);
-        }
-    }
-
     /// Asks the devices `card` certifies, in turn, at the addresses it lists,
     /// until one answers `request` on `protocol`. On failure: the last
     /// device's error, or `None` when the card certifies no device.

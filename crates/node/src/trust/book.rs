@@ -7,6 +7,7 @@
 //! **standing** boost of the live attestations about it, summed anew
 //! whenever the score is read, so an expired attestation no longer counts.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -108,6 +109,18 @@ impl TrustObserver {
     }
 }
 
+/// The request a task answers, and whether answering it found its peer
+/// breaking a rule (see [`TrustBook::judged`]).
+struct Answering {
+    peer: PeerId,
+    broke_a_rule: Cell<bool>,
+}
+
+tokio::task_local! {
+    /// Set while a request is answered.
+    static ANSWERING: Answering;
+}
+
 /// What the node keeps in memory about trust; the scores are in the store.
 #[derive(Debug)]
 pub(crate) struct TrustBook {
@@ -157,8 +170,36 @@ impl TrustBook {
         *count = count.saturating_add(1);
     }
 
+    /// Runs `answer`, the answer to one request of `peer`, and counts the
+    /// request as a valid message of `peer` unless a broken rule of `peer`
+    /// was counted while answering it. Only what this very request caused
+    /// weighs: another request of the same peer answered at the same time
+    /// neither hides nor spoils this one's verdict.
+    pub(crate) async fn judged<T>(&self, peer: PeerId, answer: impl Future<Output = T>) -> T {
+        let answering = Answering {
+            peer,
+            broke_a_rule: Cell::new(false),
+        };
+        let (answer, broke_a_rule) = ANSWERING
+            .scope(answering, async {
+                let answer = answer.await;
+                (answer, ANSWERING.with(|answering| answering.broke_a_rule.get()))
+            })
+            .await;
+        if !broke_a_rule {
+            self.valid(peer);
+        }
+        answer
+    }
+
     /// Counts a broken rule against `peer`.
     pub(crate) fn invalid(&self, peer: PeerId, reason: &str) {
+        // Marks the request being answered, when it is this peer's.
+        let _ = ANSWERING.try_with(|answering| {
+            if answering.peer == peer {
+                answering.broke_a_rule.set(true);
+            }
+        });
         self.observer.observe(peer, ScoreChange::Invalid { count: 1 }, reason);
     }
 
@@ -901,4 +942,48 @@ pub(super) fn short_party(party: &str) -> String {
         |_| party.chars().take(16).collect(),
         |p| format!("…{}", p.fingerprint()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use tallymesh_core::trust::TrustConfig;
+    use tallymesh_net::PeerId;
+    use tokio::sync::oneshot;
+
+    use super::TrustBook;
+
+    #[tokio::test]
+    async fn a_broken_rule_spoils_only_the_verdict_of_the_request_that_broke_it() {
+        let book = TrustBook::new(TrustConfig::default());
+        let peer = PeerId::random();
+        let (struck, after_strike) = oneshot::channel();
+        // Two requests of one peer answered at once: the sound one starts
+        // first, and the other breaks a rule before the sound one is done.
+        let breaking = book.judged(peer, async {
+            book.invalid(peer, "an unreadable request");
+            let _ = struck.send(());
+        });
+        let sound = book.judged(peer, async {
+            let _ = after_strike.await;
+        });
+        tokio::join!(sound, breaking);
+        assert_eq!(
+            book.take_valid().get(&peer),
+            Some(&1),
+            "the sound request counts, the broken one does not"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rule_broken_by_another_peer_leaves_the_answered_peer_valid() {
+        let book = TrustBook::new(TrustConfig::default());
+        let peer = PeerId::random();
+        let other = PeerId::random();
+        book.judged(peer, async { book.invalid(other, "a card that does not check out") })
+            .await;
+        book.judged(peer, async { book.invalid(peer, "a forged seal") }).await;
+        let valid = book.take_valid();
+        assert_eq!(valid.get(&peer), Some(&1));
+        assert_eq!(valid.get(&other), None);
+    }
 }
