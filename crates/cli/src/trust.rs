@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
-use tallymesh_core::trust::TrustConfig;
+use tallymesh_core::trust::{TrustConfig, TrustLevel};
 use tallymesh_node::control::ControlClient;
 use tallymesh_node::trust::{Attest, AttestationView, EvidenceView, TrustDetail, TrustScore};
 
@@ -230,11 +230,23 @@ fn name_of(score: &TrustScore) -> String {
     }
 }
 
+/// The level in a word, as the app names it.
+fn level_word(level: TrustLevel) -> &'static str {
+    match level {
+        TrustLevel::None => "untrusted",
+        TrustLevel::Low => "low",
+        TrustLevel::Neutral => "neutral",
+        TrustLevel::Good => "good",
+        TrustLevel::High => "high",
+    }
+}
+
 fn score_line(score: &TrustScore) -> String {
     let flag = if score.convicted { "  evidence against it" } else { "" };
     format!(
-        "{:.3}  reputation {:.3}  {}{flag}",
+        "{:.3} {:<9}  reputation {:.3}  {}{flag}",
         score.score,
+        level_word(score.level),
         score.reputation,
         name_of(score)
     )
@@ -269,9 +281,10 @@ fn evidence_line(piece: &EvidenceView) -> String {
 fn detail_text(detail: &TrustDetail) -> String {
     let s = &detail.score;
     let mut out = format!(
-        "{}\nscore       {:.3}\nreputation  {:.3} (trend {:.3}, statistics {:.3}: {} kept, {} broken)\n",
+        "{}\nscore       {:.3} ({})\nreputation  {:.3} (trend {:.3}, statistics {:.3}: {} kept, {} broken)\n",
         name_of(s),
         s.score,
+        level_word(s.level),
         s.reputation,
         s.trend,
         s.statistics,

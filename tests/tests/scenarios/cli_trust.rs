@@ -136,6 +136,13 @@ async fn trust_commands_attest_show_evidence_and_the_parameters_of_live_headless
     let sum = score["earned"].as_f64().unwrap() + score["attested"].as_f64().unwrap();
     assert!((score["score"].as_f64().unwrap() - sum).abs() < 1e-12, "{score}");
     assert!((score["attested"].as_f64().unwrap() - 0.08).abs() < 1e-9, "{score}");
+    // Vouched for above the start: good, or high once its own word counts.
+    let expected = if score["score"].as_f64().unwrap() >= 0.6 {
+        "high"
+    } else {
+        "good"
+    };
+    assert_eq!(score["level"], expected, "{score}");
     // Bob's node keeps the attestation about him.
     let kept = until_json(&["trust", "show", &bob_party], bob, "the attestation at Bob", |shown| {
         shown["attestations"]

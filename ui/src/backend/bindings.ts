@@ -1994,6 +1994,35 @@ export type TrustEvent = {
 	reason: string,
 };
 
+/**
+ * How a score reads in words: what a badge names, so that colour is never
+ * the only sign. Each level is where the node starts to treat the party
+ * differently (see [`TrustConfig::level`]).
+ */
+export type TrustLevel =
+/**
+ * Convicted by evidence, or below [`TrustConfig::disconnect_below`]:
+ * the node will not stay connected to it.
+ */
+"none" |
+/**
+ * Below [`TrustConfig::offline_floor`] (or the relay threshold, when
+ * that is higher): none of its tokens are taken offline.
+ */
+"low" |
+/**
+ * Where every party starts, give or take less than [`GOOD_MARGIN`]
+ * above it: no better than a stranger.
+ */
+"neutral" |
+/** At least [`GOOD_MARGIN`] above the start: earned, or vouched for. */
+"good" |
+/**
+ * At or above [`TrustConfig::recommender_threshold`]: trusted enough
+ * that its own attestations count.
+ */
+"high";
+
 /** A subject's standing on this node. */
 export type TrustScore = TrustScore_Serialize | TrustScore_Deserialize;
 
@@ -2031,6 +2060,8 @@ export type TrustScore_Deserialize = {
 	reputation: number | null,
 	/** Whether verified evidence names the subject. */
 	convicted: boolean,
+	/** How the score reads in words, by what the node does at it. */
+	level: TrustLevel,
 	/** When the score last changed (ms); 0 if it never did. */
 	updatedAtMs: number,
 };
@@ -2069,6 +2100,8 @@ export type TrustScore_Serialize = {
 	reputation: number | null,
 	/** Whether verified evidence names the subject. */
 	convicted: boolean,
+	/** How the score reads in words, by what the node does at it. */
+	level: TrustLevel,
 	/** When the score last changed (ms); 0 if it never did. */
 	updatedAtMs: number,
 };

@@ -17,6 +17,7 @@ import {
   boost as boostOf,
   clamp,
   decayToward,
+  levelOf,
   delta as deltaOf,
   recommenderWeight,
   reputation,
@@ -310,6 +311,7 @@ export class MockTrust {
       broken: 0,
       reputation: reputation(score, trend, stats),
       convicted: earned.convicted,
+      level: levelOf(score, earned.convicted),
       updatedAtMs: standing?.atMs ?? 0,
     };
   }

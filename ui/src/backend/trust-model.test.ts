@@ -5,6 +5,7 @@ import {
   applyChange,
   attestedScore,
   decayToward,
+  levelOf,
   recommenderWeight,
   reputation,
   standingBoost,
@@ -47,5 +48,9 @@ describe("the mock's trust model gives what Rust gives", () => {
     expect(trend(score, then)).toBeCloseTo(tr, CLOSE);
     expect(statistics(kept, broken)).toBeCloseTo(st, CLOSE);
     expect(reputation(score, tr, st)).toBeCloseTo(expected, CLOSE);
+  });
+
+  it.each(fixture.level)("reads $score (convicted: $convicted) as $expected", ({ score, convicted, expected }) => {
+    expect(levelOf(score, convicted)).toBe(expected);
   });
 });

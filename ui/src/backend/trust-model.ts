@@ -6,6 +6,7 @@
  * mock cannot drift from the node unnoticed. Nothing in the UI itself uses
  * these numbers: screens show what the backend returns.
  */
+import type { TrustLevel } from "./types";
 import fixture from "./trust-model.fixture.json";
 
 /** The node's trust parameters (`TrustConfig`), by their camelCase names. */
@@ -104,4 +105,14 @@ export function reputation(score: number, trendValue: number, stats: number, c: 
   return clamp(
     c.reputationScoreWeight * clamp(score) + c.reputationTrendWeight * clamp(trendValue) + c.reputationStatisticsWeight * clamp(stats),
   );
+}
+
+/** How a score reads in words (`TrustLevel`): where the node starts treating a party differently. */
+export function levelOf(score: number, convicted: boolean, c: TrustParameters = DEFAULT_TRUST): TrustLevel {
+  const s = clamp(score);
+  if (convicted || s < c.disconnectBelow) return "none";
+  if (s < Math.max(c.offlineFloor, c.relayThreshold)) return "low";
+  if (s >= c.recommenderThreshold) return "high";
+  if (s >= c.start + fixture.goodMargin) return "good";
+  return "neutral";
 }

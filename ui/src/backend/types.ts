@@ -23,6 +23,7 @@ import type {
   ScanFailure,
   ScanUpdate_Serialize,
   TrustEvent as GeneratedTrustEvent,
+  TrustLevel,
   TrustScore_Serialize as GeneratedTrustScore,
   EvidenceView_Serialize,
 } from "./bindings";
@@ -52,6 +53,7 @@ export type {
   OwnInvite,
   Reachability,
   ScanFailure,
+  TrustLevel,
 };
 
 /**

@@ -53,17 +53,6 @@ export function useAttest() {
   });
 }
 
-/** How a score reads in words: the level a badge names, so colour is never the only sign. */
-export type TrustLevel = "high" | "good" | "neutral" | "low" | "none";
-
-export function trustLevel(score: number, convicted = false): TrustLevel {
-  if (convicted || score < 0.1) return "none";
-  if (score < 0.4) return "low";
-  if (score < 0.55) return "neutral";
-  if (score < 0.75) return "good";
-  return "high";
-}
-
 /** A score as a whole percentage, for people: 0.572 → "57". */
 export function scorePercent(score: number): number {
   return Math.round(Math.min(1, Math.max(0, score)) * 100);

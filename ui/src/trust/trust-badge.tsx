@@ -3,7 +3,8 @@ import { useTranslation } from "react-i18next";
 import { Tooltip, TooltipContent, TooltipTrigger } from "@/components/ui/tooltip";
 import { cn } from "@/lib/utils";
 import { navigateTo } from "@/navigation/route";
-import { scorePercent, trustLevel, useTrustList, type TrustLevel } from "./queries";
+import type { TrustLevel } from "@/backend/types";
+import { scorePercent, useTrustList } from "./queries";
 
 const LEVEL_STYLE: Record<TrustLevel, string> = {
   high: "border-emerald-600/30 bg-emerald-600/10 text-emerald-800 dark:text-emerald-300",
@@ -33,7 +34,7 @@ export function TrustBadge({
   const list = useTrustList();
   const entry = list.data?.find((score) => score.subject === partyId);
   if (!entry) return null;
-  const level = trustLevel(entry.score, entry.convicted);
+  const level = entry.level;
   const percent = scorePercent(entry.score);
   const Icon = level === "none" || level === "low" ? ShieldAlert : level === "neutral" ? ShieldQuestion : ShieldCheck;
   const label = t("trust.badge.label", { name, level: t(`trust.level.${level}`), score: percent });

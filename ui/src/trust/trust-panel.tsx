@@ -7,7 +7,7 @@ import { Card } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
 import { formatDateTime } from "@/i18n/format";
 import { cn } from "@/lib/utils";
-import { scorePercent, trustLevel, useTrust } from "./queries";
+import { scorePercent, useTrust } from "./queries";
 
 /**
  * Everything behind one score: the score with its reputation, the evidence
@@ -43,7 +43,7 @@ export function TrustPanel({ subject, actions }: { subject: string; actions?: Re
 function ScoreSummary({ detail, actions }: { detail: TrustDetail; actions?: ReactNode }) {
   const { t } = useTranslation();
   const { score } = detail;
-  const level = trustLevel(score.score, score.convicted);
+  const level = score.level;
   return (
     <div className="flex flex-wrap items-start justify-between gap-4">
       <div className="flex flex-col gap-1">

@@ -40,6 +40,7 @@ pub use evidence::{
     Finding, MAX_EVIDENCE_BYTES,
 };
 pub use score::{
-    ScoreChange, ScoreState, Statistics, TrustConfig, Vouch, apply, attested_score, boost, clamp, decay, decay_toward,
-    offline_acceptance_cap, recommender_weight, reputation, route_score, standing_boost, statistics, trend,
+    GOOD_MARGIN, ScoreChange, ScoreState, Statistics, TrustConfig, TrustLevel, Vouch, apply, attested_score, boost,
+    clamp, decay, decay_toward, offline_acceptance_cap, recommender_weight, reputation, route_score, standing_boost,
+    statistics, trend,
 };

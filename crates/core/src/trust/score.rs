@@ -349,6 +349,53 @@ pub fn reputation(score: f64, trend: f64, statistics: f64, config: &TrustConfig)
     )
 }
 
+/// How a score reads in words: what a badge names, so that colour is never
+/// the only sign. Each level is where the node starts to treat the party
+/// differently (see [`TrustConfig::level`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum TrustLevel {
+    /// Convicted by evidence, or below [`TrustConfig::disconnect_below`]:
+    /// the node will not stay connected to it.
+    None,
+    /// Below [`TrustConfig::offline_floor`] (or the relay threshold, when
+    /// that is higher): none of its tokens are taken offline.
+    Low,
+    /// Where every party starts, give or take less than [`GOOD_MARGIN`]
+    /// above it: no better than a stranger.
+    Neutral,
+    /// At least [`GOOD_MARGIN`] above the start: earned, or vouched for.
+    Good,
+    /// At or above [`TrustConfig::recommender_threshold`]: trusted enough
+    /// that its own attestations count.
+    High,
+}
+
+/// How far above the start a score must be to read as [`TrustLevel::Good`]:
+/// one point of the 100 a person sees, so a score shown as the start's
+/// never reads better than it.
+pub const GOOD_MARGIN: f64 = 0.01;
+
+impl TrustConfig {
+    /// The level `score` reads as; a `convicted` party is always
+    /// [`TrustLevel::None`].
+    pub fn level(&self, score: f64, convicted: bool) -> TrustLevel {
+        let score = clamp(score);
+        if convicted || score < self.disconnect_below {
+            TrustLevel::None
+        } else if score < self.offline_floor.max(self.relay_threshold) {
+            TrustLevel::Low
+        } else if score >= self.recommender_threshold {
+            TrustLevel::High
+        } else if score >= self.start + GOOD_MARGIN {
+            TrustLevel::Good
+        } else {
+            TrustLevel::Neutral
+        }
+    }
+}
+
 /// How a lift route ranks, for the lift protocol: the product of the
 /// scores of the parties along it (every hop must hold its promise), so
 /// one weak hop pulls the whole route down. An empty route ranks 1.
@@ -424,6 +471,49 @@ mod tests {
             ),
             (0.6, 0.2, 0.2)
         );
+    }
+
+    #[test]
+    fn each_level_begins_where_the_node_starts_treating_a_party_differently() {
+        let c = TrustConfig::default();
+        let read = |score: f64| c.level(score, false);
+        assert_eq!(read(0.0), TrustLevel::None);
+        assert_eq!(
+            read(c.disconnect_below - 1e-9),
+            TrustLevel::None,
+            "the node disconnects below here"
+        );
+        assert_eq!(read(c.disconnect_below), TrustLevel::Low);
+        assert_eq!(
+            read(c.offline_floor - 1e-9),
+            TrustLevel::Low,
+            "no token is taken offline below here"
+        );
+        assert_eq!(read(c.offline_floor), TrustLevel::Neutral);
+        assert_eq!(read(c.start), TrustLevel::Neutral, "a stranger reads neutral");
+        assert_eq!(read(c.start + GOOD_MARGIN / 2.0), TrustLevel::Neutral);
+        assert_eq!(read(c.start + GOOD_MARGIN), TrustLevel::Good);
+        assert_eq!(read(c.recommender_threshold - 1e-9), TrustLevel::Good);
+        assert_eq!(
+            read(c.recommender_threshold),
+            TrustLevel::High,
+            "its own word counts from here"
+        );
+        assert_eq!(read(1.0), TrustLevel::High);
+        assert_eq!(
+            c.level(1.0, true),
+            TrustLevel::None,
+            "a convicted party is untrusted whatever its score"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn a_higher_score_never_reads_a_lower_level(a in 0.0f64..=1.0, b in 0.0f64..=1.0) {
+            let c = TrustConfig::default();
+            let (low, high) = if a <= b { (a, b) } else { (b, a) };
+            prop_assert!(c.level(low, false) <= c.level(high, false));
+        }
     }
 
     #[test]
@@ -806,14 +896,23 @@ mod ui_fixture {
                 "trend": tr, "statistics": st, "expected": reputation(now, tr, st, &c),
             }));
         }
+        let mut level_cases = Vec::new();
+        for score in [0.0, 0.09, 0.1, 0.29, 0.3, 0.5, 0.509, 0.51, 0.59, 0.6, 1.0] {
+            for convicted in [false, true] {
+                level_cases
+                    .push(json!({"score": score, "convicted": convicted, "expected": c.level(score, convicted)}));
+            }
+        }
         json!({
             "about": "Written by `UPDATE_FIXTURES=1 cargo test -p tallymesh-core ui_trust_fixture` from crates/core/src/trust/score.rs; do not edit.",
             "config": c,
+            "goodMargin": GOOD_MARGIN,
             "apply": apply_cases,
             "decay": decay_cases,
             "standing": standing_cases,
             "recommender": recommender_cases,
             "reputation": reputation_cases,
+            "level": level_cases,
         })
     }
 

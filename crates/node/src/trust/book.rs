@@ -841,6 +841,7 @@ impl Trust {
             broken: stats.broken,
             reputation: reputation(score, trend, statistics, &config),
             convicted: earned.convicted,
+            level: config.level(score, earned.convicted),
             updated_at_ms: row.map_or(0, |r| unms(r.at_ms)),
         })
     }

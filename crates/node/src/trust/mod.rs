@@ -46,7 +46,7 @@ mod tests;
 mod wire;
 
 use serde::{Deserialize, Serialize};
-use tallymesh_core::trust::TrustConfig;
+use tallymesh_core::trust::{TrustConfig, TrustLevel};
 use thiserror::Error;
 
 pub(crate) use book::{Subject, TrustBook, TrustObserver, priority_of};
@@ -91,6 +91,8 @@ pub struct TrustScore {
     pub reputation: f64,
     /// Whether verified evidence names the subject.
     pub convicted: bool,
+    /// How the score reads in words, by what the node does at it.
+    pub level: TrustLevel,
     /// When the score last changed (ms); 0 if it never did.
     pub updated_at_ms: u64,
 }

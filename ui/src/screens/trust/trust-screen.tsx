@@ -14,7 +14,7 @@ import { shortenId } from "@/lib/ids";
 import { cn } from "@/lib/utils";
 import { useRoute } from "@/navigation/route";
 import { AttestDialog } from "@/trust/attest-dialog";
-import { scorePercent, trustLevel, useEvidence, useTrustList } from "@/trust/queries";
+import { scorePercent, useEvidence, useTrustList } from "@/trust/queries";
 import { TrustBadge } from "@/trust/trust-badge";
 import { TrustPanel } from "@/trust/trust-panel";
 
@@ -88,7 +88,7 @@ function SubjectList({
     <Card className="gap-0 py-0">
       <ul aria-label={t("trust.listLabel")} data-testid="trust-list" className="flex flex-col divide-y">
         {scores.map((score) => {
-          const level = trustLevel(score.score, score.convicted);
+          const level = score.level;
           return (
             <li key={score.subject}>
               <button
