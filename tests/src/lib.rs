@@ -47,6 +47,20 @@ where
     }
 }
 
+/// Polls `check` until it holds, or fails the test after [`PATIENCE`],
+/// naming `what` it waited for.
+pub async fn until_holds<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    until(what, || {
+        let holds = check();
+        async move { holds.await.then_some(()) }
+    })
+    .await;
+}
+
 /// A test node with a new party called `name`; fails the test when either
 /// cannot be made.
 pub async fn node_of(name: &str) -> TestNode {

@@ -20,7 +20,7 @@ use tallymesh_protocol::cadre::{CadreRefusal, CadreRequest, CadreResponse, limit
 use tallymesh_protocol::contact::{ContactRequest, ContactResponse, Refusal, limits as contact_limits};
 use tallymesh_scenarios::{
     TestNode, node_of, party_of, spawn_headless_node, spawn_headless_node_with, stop_with_sigterm, succeeded,
-    wait_for_control,
+    until_holds, wait_for_control,
 };
 
 const HOUR: Duration = Duration::from_secs(3_600);
@@ -155,17 +155,11 @@ async fn a_headless_node_joins_alices_cadre_and_her_contacts_see_both_devices() 
     assert_eq!(listed_by_member.len(), 2);
     assert!(listed_by_member[0].this_device && listed_by_member[0].peer_id == peer_of(&home_box));
 
-    // Bob, a contact, gets alice's newer card and sees both devices. (The
-    // bound is a hang guard for a loaded machine, not a measurement.)
-    let mut seen = 0;
-    for _ in 0..900 {
-        seen = bob.node.contacts().get(&alice_party).await.unwrap().devices;
-        if seen == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(seen, 2, "bob still sees alice with {seen} device(s)");
+    // Bob, a contact, gets alice's newer card and sees both devices.
+    until_holds("bob to see both of alice's devices", || async {
+        bob.node.contacts().get(&alice_party).await.unwrap().devices == 2
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -320,22 +314,6 @@ async fn devices_on_members_card(member: &TestNode) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Polls `check` until it holds. The bound is a hang guard for a loaded
-/// machine, not a measurement.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..1_200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never happened: {what}");
-}
-
 #[tokio::test]
 async fn members_get_alices_newer_card_after_an_enrollment_and_a_revocation() {
     let (alice, first_box) = alice_and_her_box().await;
@@ -350,14 +328,14 @@ async fn members_get_alices_newer_card_after_an_enrollment_and_a_revocation() {
 
     // The first box joined before the second: the main device sends it the
     // card that lists the second.
-    eventually("the first box's card lists the second box", || async {
+    until_holds("the first box's card lists the second box", || async {
         devices_on_members_card(&first_box).await == [alice_peer.clone(), first_peer.clone(), second_peer.clone()]
     })
     .await;
     assert_eq!(first_box.node.cadre().list().await.unwrap().len(), 3);
 
     alice.node.cadre().revoke(&peer_of(&second_box)).await.unwrap();
-    eventually("the first box's card no longer lists the revoked box", || async {
+    until_holds("the first box's card no longer lists the revoked box", || async {
         devices_on_members_card(&first_box).await == [alice_peer.clone(), first_peer.clone()]
     })
     .await;
@@ -367,7 +345,7 @@ async fn members_get_alices_newer_card_after_an_enrollment_and_a_revocation() {
     assert!(!listed[0].revoked && listed[0].this_device);
 
     // The revoked box, reachable, learns it: its own entry is marked.
-    eventually("the revoked box sees itself revoked", || async {
+    until_holds("the revoked box sees itself revoked", || async {
         let listed = second_box.node.cadre().list().await.unwrap();
         listed[0].this_device && listed[0].revoked
     })
@@ -382,7 +360,7 @@ async fn a_member_offline_at_a_revocation_gets_the_newer_card_when_it_comes_back
     let link = alice.node.cadre().invite(HOUR).await.unwrap();
     phone.node.cadre().join(&link, Some("Phone")).await.unwrap();
     let phone_peer = phone.node.net().local_peer_id().to_bytes();
-    eventually("the home box's card lists the phone", || async {
+    until_holds("the home box's card lists the phone", || async {
         devices_on_members_card(&home_box).await.contains(&phone_peer)
     })
     .await;
@@ -394,7 +372,7 @@ async fn a_member_offline_at_a_revocation_gets_the_newer_card_when_it_comes_back
     let home_box = TestNode::start_in(dir, config).await.unwrap();
 
     // Back on, the box dials alice's devices; alice sends it her card.
-    eventually("the home box's card no longer lists the revoked phone", || async {
+    until_holds("the home box's card no longer lists the revoked phone", || async {
         !devices_on_members_card(&home_box).await.contains(&phone_peer)
     })
     .await;
@@ -667,7 +645,7 @@ async fn a_contact_drops_a_revoked_device_and_refuses_it_speaking_for_alice() {
     assert!(lists_box(&box_card));
 
     alice.node.cadre().revoke(&peer_of(&home_box)).await.unwrap();
-    eventually("bob keeps alice's newer card, without the box", || async {
+    until_holds("bob keeps alice's newer card, without the box", || async {
         let card = bob.node.contacts().card(&alice_party).await.unwrap();
         !lists_box(&card) && card.record().devices.len() == 1
     })
