@@ -290,6 +290,20 @@ pub fn wait_for_control(data_dir: &std::path::Path) -> bool {
     false
 }
 
+/// Polls `check` from a test that runs no async runtime (it drives other
+/// processes) until it gives a value, or fails the test after [`PATIENCE`],
+/// naming `what` it waited for.
+pub fn until_blocking<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// The standard output of a command that must have succeeded; on failure
 /// the assertion shows its exit status, stdout and stderr.
 pub fn succeeded(output: &std::process::Output) -> String {

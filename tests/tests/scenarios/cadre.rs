@@ -20,7 +20,7 @@ use tallymesh_protocol::cadre::{CadreRefusal, CadreRequest, CadreResponse, limit
 use tallymesh_protocol::contact::{ContactRequest, ContactResponse, Refusal, limits as contact_limits};
 use tallymesh_scenarios::{
     TestNode, node_of, party_of, spawn_headless_node, spawn_headless_node_with, stop_with_sigterm, succeeded,
-    until_holds, wait_for_control,
+    until_blocking, until_holds, wait_for_control,
 };
 
 const HOUR: Duration = Duration::from_secs(3_600);
@@ -518,18 +518,6 @@ fn tallymesh(args: &[&str], data_dir: &Path) -> Output {
         .unwrap()
 }
 
-/// Polls `check` with a pause between tries, for state another process
-/// settles. The bound is a hang guard, not a measurement.
-fn eventually_blocking(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..600 {
-        if check() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("never happened: {what}");
-}
-
 #[test]
 fn a_headless_node_enrolls_a_relaying_box_and_revokes_it_with_the_command_line() {
     let alice = tempfile::tempdir().unwrap();
@@ -573,7 +561,7 @@ fn a_headless_node_enrolls_a_relaying_box_and_revokes_it_with_the_command_line()
     // The box relays for alice's node, which listens through it.
     let box_peer = shown["devicePeerId"].as_str().unwrap().to_owned();
     let through_box = format!("/p2p/{box_peer}/p2p-circuit");
-    eventually_blocking("alice's node listens through the box's relay", || {
+    until_blocking("alice's node listens through the box's relay", || {
         let status = Command::new(tallymesh_scenarios::cli_binary())
             .args(["status", "--json", "--data-dir"])
             .arg(alice.path())
@@ -586,6 +574,7 @@ fn a_headless_node_enrolls_a_relaying_box_and_revokes_it_with_the_command_line()
             .unwrap()
             .iter()
             .any(|a| a.as_str().unwrap().contains(&through_box))
+            .then_some(())
     });
 
     // Revoked on the live main device: marked there, and the box learns it.
@@ -596,9 +585,9 @@ fn a_headless_node_enrolls_a_relaying_box_and_revokes_it_with_the_command_line()
     let on_alice = list(alice.path());
     assert_eq!(on_alice[1]["peerId"], box_peer.as_str());
     assert_eq!(on_alice[1]["revoked"], true);
-    eventually_blocking("the box sees itself revoked", || {
+    until_blocking("the box sees itself revoked", || {
         let on_box = list(home_box.path());
-        on_box[0]["thisDevice"] == true && on_box[0]["revoked"] == true
+        (on_box[0]["thisDevice"] == true && on_box[0]["revoked"] == true).then_some(())
     });
     let again = tallymesh(&["cadre", "revoke", &box_peer], alice.path());
     assert_eq!(again.status.code(), Some(1));

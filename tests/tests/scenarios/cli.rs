@@ -2,9 +2,8 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Output};
-use std::time::Duration;
 
-use tallymesh_scenarios::{cli_binary, spawn_headless_node, stop_with_sigterm};
+use tallymesh_scenarios::{cli_binary, spawn_headless_node, stop_with_sigterm, until_blocking};
 
 fn tallymesh(args: &[&str]) -> Output {
     let binary = cli_binary();
@@ -30,14 +29,12 @@ fn spawn_node(data_dir: &Path) -> Child {
 /// Asks for status until the node answers (it needs a moment to start).
 fn status_when_up(data_dir: &Path) -> serde_json::Value {
     let dir = data_dir.to_str().unwrap();
-    for _ in 0..300 {
+    until_blocking("the node to answer status", || {
         let out = tallymesh(&["status", "--json", "--data-dir", dir]);
-        if out.status.success() {
-            return serde_json::from_slice(&out.stdout).unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("the node never answered status");
+        out.status
+            .success()
+            .then(|| serde_json::from_slice(&out.stdout).unwrap())
+    })
 }
 
 #[cfg(unix)]

@@ -4,9 +4,8 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
-use tallymesh_scenarios::{cli_binary, spawn_headless_node, stop_with_sigterm, succeeded};
+use tallymesh_scenarios::{cli_binary, spawn_headless_node, stop_with_sigterm, succeeded, wait_for_control};
 
 const KEY_PASSPHRASE: &str = "key file passphrase for the cli";
 const BACKUP_PASSPHRASE: &str = "backup passphrase for the cli";
@@ -100,15 +99,7 @@ fn id_create_phrase_and_restore_in_a_fresh_data_directory_give_the_same_party() 
 fn with_a_running_node_id_commands_use_it_and_a_backup_restores_elsewhere() {
     let alice = tempfile::Builder::new().prefix("tm-").tempdir().unwrap();
     let node = spawn_headless_node(alice.path(), KEY_PASSPHRASE).unwrap();
-    let mut up = false;
-    for _ in 0..300 {
-        if tallymesh(&["status", "--json"], alice.path()).status.success() {
-            up = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(up, "the node never answered status");
+    assert!(wait_for_control(alice.path()), "the node never answered status");
 
     // No --key-file: these go to the running node.
     succeeded(&tallymesh(&["id", "create", "Alice"], alice.path()));

@@ -6,7 +6,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use tallymesh_scenarios::{cli_binary, spawn_headless_node, stop_with_sigterm, succeeded, wait_for_control};
+use tallymesh_scenarios::{
+    cli_binary, spawn_headless_node, stop_with_sigterm, succeeded, until_blocking, wait_for_control,
+};
 
 const KEY_PASSPHRASE: &str = "key file passphrase for tallies";
 
@@ -48,19 +50,13 @@ fn refused(args: &[&str], data_dir: &Path) -> String {
     stderr
 }
 
-/// Polls `tally show --json` until `check` holds; a minute and a half at most.
+/// Polls `tally show --json` until `check` holds.
 fn until_shown(id: &str, data_dir: &Path, what: &str, check: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-    for _ in 0..900 {
+    until_blocking(what, || {
         let out = tallymesh(&["tally", "show", id, "--json"], data_dir);
-        if out.status.success() {
-            let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-            if check(&shown) {
-                return shown;
-            }
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("gave up waiting for {what}");
+        let shown: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        (out.status.success() && check(&shown)).then_some(shown)
+    })
 }
 
 #[test]

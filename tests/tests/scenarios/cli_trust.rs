@@ -6,7 +6,6 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 use tallymesh_core::record::Signed;
 use tallymesh_core::vote::{Step, Vote};
@@ -14,7 +13,9 @@ use tallymesh_core::{Digest, SecretKey};
 use tallymesh_net::{KademliaMode, Multiaddr, NetConfig, ProtocolName, RequestProtocol};
 use tallymesh_node::ledger_api::TestGenesis;
 use tallymesh_protocol::ledger::Message;
-use tallymesh_scenarios::{cli_binary, spawn_headless_node_with, stop_with_sigterm, succeeded, wait_for_control};
+use tallymesh_scenarios::{
+    cli_binary, spawn_headless_node_with, stop_with_sigterm, succeeded, until_blocking, wait_for_control,
+};
 
 const KEY_PASSPHRASE: &str = "key file passphrase for trust";
 
@@ -45,21 +46,15 @@ fn refused(args: &[&str], data_dir: &Path) -> String {
     stderr
 }
 
-/// Polls `args --json` until `check` finds something; a minute and a half at most.
+/// Polls `args --json` until `check` finds something.
 fn until_json<T>(args: &[&str], data_dir: &Path, what: &str, check: impl Fn(&serde_json::Value) -> Option<T>) -> T {
-    for _ in 0..900 {
+    until_blocking(what, || {
         let mut with_json = args.to_vec();
         with_json.push("--json");
         let out = tallymesh(&with_json, data_dir);
-        if out.status.success()
-            && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            && let Some(found) = check(&value)
-        {
-            return found;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("gave up waiting for {what}");
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        out.status.success().then(|| check(&value)).flatten()
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
