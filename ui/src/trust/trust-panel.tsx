@@ -54,6 +54,9 @@ function ScoreSummary({ detail, actions }: { detail: TrustDetail; actions?: Reac
           </span>
           <span className="text-sm text-muted-foreground">/ 100 · {t(`trust.level.${level}`)}</span>
         </p>
+        <p data-testid="trust-level-meaning" className="text-sm">
+          {t(`trust.levelMeaning.${level}`)}
+        </p>
         <p data-testid="trust-parts" className="text-sm text-muted-foreground">
           {t("trust.parts", { earned: scorePercent(score.earned), attested: Math.round(Math.max(0, score.attested) * 100) })}
         </p>

@@ -63,6 +63,7 @@ describe("Trust", () => {
     expect(attestation).toHaveTextContent("You vouch for their Identity: 90 of 100");
     expect(within(panel).getAllByTestId("trust-event")[0]).toHaveAttribute("data-kind", "attested");
     expect(within(screen.getByTestId("contact-detail")).getByTestId("trust-badge")).toHaveAttribute("data-level", "good");
+    expect(within(panel).getByTestId("trust-level-meaning")).toHaveTextContent("Above where everyone starts: earned, or vouched for.");
   });
 
   it("refuses a score out of range in the dialog without signing anything", async () => {
@@ -95,6 +96,7 @@ describe("Trust", () => {
     expect(within(detail).getByTestId("trust-evidence")).toHaveTextContent("signed two different prevotes");
     await waitFor(() => expect(within(detail).getByTestId("trust-badge")).toHaveAttribute("data-level", "none"));
     expect(within(detail).getByTestId("trust-badge")).toHaveTextContent("Untrusted");
+    expect(within(detail).getByTestId("trust-level-meaning")).toHaveTextContent("Your node does not stay connected to them.");
   });
 
   it("puts a trust badge on every tally partner", async () => {
