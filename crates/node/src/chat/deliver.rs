@@ -96,6 +96,66 @@ impl Window {
     }
 }
 
+/// Writes what became of one device's items, a batch at a time: answers
+/// that arrive while a batch is written wait and go with the next one, so
+/// a busy delivery writes (and reads back for the app's window) many at once,
+/// and a quiet one writes each at once.
+struct Recorder {
+    chat: Chat,
+    /// The batch being written: whether it was.
+    writing: Option<tokio::task::JoinHandle<bool>>,
+    waiting: Vec<ChatWrite>,
+    /// Whether every batch so far was written.
+    written_all: bool,
+}
+
+impl Recorder {
+    fn new(chat: Chat) -> Self {
+        Recorder {
+            chat,
+            writing: None,
+            waiting: Vec::new(),
+            written_all: true,
+        }
+    }
+
+    fn add(&mut self, writes: Vec<ChatWrite>) {
+        self.waiting.extend(writes);
+        if self.writing.is_none() {
+            self.next();
+        }
+    }
+
+    fn next(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let chat = self.chat.clone();
+        let writes = std::mem::take(&mut self.waiting);
+        self.writing = Some(tokio::spawn(async move { chat.record_writes(writes).await }));
+    }
+
+    /// Waits until the batch being written is, then starts the next one;
+    /// never ends while none is being written. Safe to cancel.
+    async fn written(&mut self) {
+        let Some(task) = self.writing.as_mut() else {
+            return std::future::pending().await;
+        };
+        let written = task.await.unwrap_or(false);
+        self.written_all &= written;
+        self.writing = None;
+        self.next();
+    }
+
+    /// Writes all that waits: whether everything was written.
+    async fn finish(mut self) -> bool {
+        while self.writing.is_some() {
+            self.written().await;
+        }
+        self.written_all
+    }
+}
+
 /// Delivers the outbox: one continuous delivery per device with items
 /// waiting, started when something is queued and every few seconds.
 pub(crate) async fn deliver(node: Weak<Inner>) {
@@ -443,10 +503,8 @@ impl Chat {
             return false;
         };
         going &= !matches!(outcome, Outcome::Later);
-        let mut recording: JoinSet<bool> = JoinSet::new();
-        let chat = self.clone();
-        let writes = record(&first, &outcome);
-        recording.spawn(async move { writes.is_empty() || chat.record_writes(writes).await });
+        let mut recorder = Recorder::new(self.clone());
+        recorder.add(record(&first, &outcome));
         let mut window = Window::new(IN_FLIGHT_PER_DEVICE);
         let mut in_flight = JoinSet::new();
         loop {
@@ -476,7 +534,11 @@ impl Chat {
                     (place, row, outcome)
                 });
             }
-            let Some(done) = in_flight.join_next().await else {
+            let done = tokio::select! {
+                done = in_flight.join_next() => done,
+                () = recorder.written() => continue,
+            };
+            let Some(done) = done else {
                 break;
             };
             let mut writes = Vec::new();
@@ -492,15 +554,9 @@ impl Chat {
                 going &= !matches!(outcome, Outcome::Later);
                 writes.extend(record(&row, &outcome));
             }
-            if !writes.is_empty() {
-                let chat = self.clone();
-                recording.spawn(async move { chat.record_writes(writes).await });
-            }
+            recorder.add(writes);
         }
-        while let Some(recorded) = recording.join_next().await {
-            going &= recorded.unwrap_or(false);
-        }
-        going && queue.is_empty()
+        recorder.finish().await && going && queue.is_empty()
     }
 
     /// Seals what of `rows` waits unsealed; returns the items ready to hand
