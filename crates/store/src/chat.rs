@@ -711,16 +711,39 @@ impl Store {
         rows.iter().map(|row| self.message_of(row)).collect()
     }
 
-    /// Up to `limit` outbox items, oldest first.
-    pub async fn chat_outbox(&self, limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
+    /// The devices with items waiting in the outbox, the one whose oldest
+    /// item waits longest first.
+    pub async fn chat_outbox_devices(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT to_peer FROM chat_outbox GROUP BY to_peer ORDER BY MIN(seq)")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| StoreError::query(&self.path, e))?;
+        rows.iter().map(|row| self.chat_get(row, "to_peer")).collect()
+    }
+
+    /// Up to `limit` outbox items for the device `to_peer` queued after
+    /// `after_seq`, oldest first: what a delivery already under way for
+    /// that device has not seen yet.
+    pub async fn chat_outbox_of(
+        &self,
+        to_peer: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, to_peer, to_party, sealed, item, conversation, message, created_at_ms, expires_at_ms \
-             FROM chat_outbox ORDER BY seq LIMIT ?",
+             FROM chat_outbox WHERE to_peer = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )
+        .bind(to_peer)
+        .bind(after_seq)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .map_err(|e| StoreError::query(&self.path, e))?;
+        self.outbox_rows(&rows)
+    }
+
+    fn outbox_rows(&self, rows: &[SqliteRow]) -> Result<Vec<OutboxRow>, StoreError> {
         rows.iter()
             .map(|row| {
                 let conversation: Option<Vec<u8>> = self.chat_get(row, "conversation")?;
@@ -1082,5 +1105,41 @@ mod tests {
         assert_eq!(store.chat_mailbox_count("p").await.unwrap(), 2);
         let held = store.chat_mailbox_status().await.unwrap();
         assert_eq!(held[0].items, 2);
+    }
+
+    #[tokio::test]
+    async fn the_outbox_names_its_devices_longest_waiting_first_and_reads_one_device_past_a_place() {
+        let (_dir, store) = store().await;
+        let item = |to: &str| {
+            ChatWrite::Outbox(OutboxRow {
+                seq: 0,
+                to_peer: to.into(),
+                to_party: "did:key:z6Mk".into(),
+                sealed: true,
+                item: vec![1, 2, 3],
+                message: None,
+                created_at_ms: 1,
+                expires_at_ms: 2,
+            })
+        };
+        store
+            .chat_write(&[item("b"), item("a"), item("b"), item("a"), item("b")])
+            .await
+            .unwrap();
+        assert_eq!(store.chat_outbox_devices().await.unwrap(), vec!["b", "a"]);
+        let seqs = |rows: Vec<OutboxRow>| rows.iter().map(|r| r.seq).collect::<Vec<_>>();
+        let of_b = seqs(store.chat_outbox_of("b", 0, 10).await.unwrap());
+        assert_eq!(of_b.len(), 3);
+        assert!(of_b.is_sorted(), "oldest first: {of_b:?}");
+        assert_eq!(
+            seqs(store.chat_outbox_of("b", of_b[0], 1).await.unwrap()),
+            vec![of_b[1]]
+        );
+        assert!(store.chat_outbox_of("b", of_b[2], 10).await.unwrap().is_empty());
+        store
+            .chat_write(&[ChatWrite::OutboxDone { seq: of_b[0] }])
+            .await
+            .unwrap();
+        assert_eq!(store.chat_outbox_devices().await.unwrap(), vec!["a", "b"]);
     }
 }

@@ -514,6 +514,34 @@ mod tests {
         assert_ne!(one_time_key(&batch), [0; 32]);
     }
 
+    /// The bound that delivery's window of items in flight
+    /// (`deliver::IN_FLIGHT_PER_DEVICE`) rests on.
+    #[tokio::test]
+    async fn a_message_32_behind_the_newest_decrypted_still_reads_but_one_over_40_behind_never_does() {
+        let (_a_dir, _a, mut alice) = crypto().await;
+        let (_b_dir, _b, mut bob) = crypto().await;
+        let node_key = SecretKey::from_seed(&[1; 32]);
+        let (batch, _) = bob.key_batch(&node_key, b"bob", 2);
+        alice.start_session(bob.identity_key(), one_time_key(&batch)).unwrap();
+        let (opening, _) = alice.encrypt(bob.identity_key(), b"opening").unwrap();
+        bob.decrypt(alice.identity_key(), &opening).unwrap();
+        let sealed: Vec<Sealed> = (0..50)
+            .map(|i| alice.encrypt(bob.identity_key(), format!("m{i}").as_bytes()).unwrap().0)
+            .collect();
+        assert_eq!(
+            bob.decrypt(alice.identity_key(), &sealed[49]).unwrap().0.as_slice(),
+            b"m49"
+        );
+        assert_eq!(
+            bob.decrypt(alice.identity_key(), &sealed[17]).unwrap().0.as_slice(),
+            b"m17"
+        );
+        assert!(
+            bob.decrypt(alice.identity_key(), &sealed[5]).is_err(),
+            "a message 44 behind the newest one read has lost its key"
+        );
+    }
+
     #[tokio::test]
     async fn altered_ciphertext_or_another_sender_key_does_not_decrypt() {
         let (_a_dir, _a, mut alice) = crypto().await;

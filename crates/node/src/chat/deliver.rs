@@ -3,7 +3,8 @@
 //! party's devices where this one holds mail, and noting tally events in
 //! the partner's thread.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::Duration;
 
@@ -19,10 +20,21 @@ use crate::node::Inner;
 use crate::tallies::TallyChange;
 use crate::{Node, NodeEvent};
 
-/// How many items go to one device at once.
+/// How many items of one device may be in flight: each within this many
+/// places of the oldest one not answered yet. Olm keeps the keys of at most
+/// 40 skipped messages of a chain (vodozemac's `MAX_MESSAGE_KEYS`): an item
+/// that reaches the device more than 40 behind the newest one it decrypted
+/// can never be read, and is refused for good. A device's items are sealed
+/// in the order of the queue and handed over in that order, so this window
+/// keeps every gap below that bound, whatever order the answers come in.
 const IN_FLIGHT_PER_DEVICE: usize = 32;
 
-/// How often the outbox is tried when nothing wakes it.
+/// The most outbox items read for one device at once while delivering.
+const FLOW_READ: u32 = 512;
+
+/// How often the outbox is tried when nothing wakes it; also how long a
+/// device whose delivery stopped short (away, or items to try later) rests
+/// before it is tried again.
 const OUTBOX_EVERY: Duration = Duration::from_secs(3);
 
 /// How often connected mailboxes are asked for held items.
@@ -40,24 +52,165 @@ enum Outcome {
     Later,
 }
 
-/// Tries the outbox whenever something is queued, and every few seconds.
+/// Which items of one device may be in flight: those within `size` places
+/// of the oldest one not answered yet. Each answer that moves the oldest
+/// place on lets the next item start at once; there are no rounds.
+#[derive(Debug)]
+struct Window {
+    size: usize,
+    /// The place of the oldest item not answered yet.
+    oldest: usize,
+    /// For each place from `oldest` on that started: whether it was answered.
+    answered: VecDeque<bool>,
+}
+
+impl Window {
+    fn new(size: usize) -> Self {
+        Window {
+            size,
+            oldest: 0,
+            answered: VecDeque::new(),
+        }
+    }
+
+    /// Whether one more item may start now.
+    fn may_start(&self) -> bool {
+        self.answered.len() < self.size
+    }
+
+    /// Starts the next item: its place.
+    fn start(&mut self) -> usize {
+        self.answered.push_back(false);
+        self.oldest + self.answered.len() - 1
+    }
+
+    /// The item at `place` was answered.
+    fn answer(&mut self, place: usize) {
+        if let Some(slot) = place.checked_sub(self.oldest).and_then(|i| self.answered.get_mut(i)) {
+            *slot = true;
+        }
+        while self.answered.front() == Some(&true) {
+            self.answered.pop_front();
+            self.oldest += 1;
+        }
+    }
+}
+
+/// Writes what became of one device's items, a batch at a time: answers
+/// that arrive while a batch is written wait and go with the next one, so
+/// a busy delivery writes (and reads back for the app's window) many at once,
+/// and a quiet one writes each at once.
+struct Recorder {
+    chat: Chat,
+    /// The batch being written: whether it was.
+    writing: Option<tokio::task::JoinHandle<bool>>,
+    waiting: Vec<ChatWrite>,
+    /// Whether every batch so far was written.
+    written_all: bool,
+}
+
+impl Recorder {
+    fn new(chat: Chat) -> Self {
+        Recorder {
+            chat,
+            writing: None,
+            waiting: Vec::new(),
+            written_all: true,
+        }
+    }
+
+    fn add(&mut self, writes: Vec<ChatWrite>) {
+        self.waiting.extend(writes);
+        if self.writing.is_none() {
+            self.next();
+        }
+    }
+
+    fn next(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let chat = self.chat.clone();
+        let writes = std::mem::take(&mut self.waiting);
+        self.writing = Some(tokio::spawn(async move { chat.record_writes(writes).await }));
+    }
+
+    /// Waits until the batch being written is, then starts the next one;
+    /// never ends while none is being written. Safe to cancel.
+    async fn written(&mut self) {
+        let Some(task) = self.writing.as_mut() else {
+            return std::future::pending().await;
+        };
+        let written = task.await.unwrap_or(false);
+        self.written_all &= written;
+        self.writing = None;
+        self.next();
+    }
+
+    /// Writes all that waits: whether everything was written.
+    async fn finish(mut self) -> bool {
+        while self.writing.is_some() {
+            self.written().await;
+        }
+        self.written_all
+    }
+}
+
+/// Delivers the outbox: one continuous delivery per device with items
+/// waiting, started when something is queued and every few seconds.
 pub(crate) async fn deliver(node: Weak<Inner>) {
+    // Deliveries under way: the device (peer id text) of each task.
+    let mut flows: JoinSet<bool> = JoinSet::new();
+    let mut flowing: HashMap<tokio::task::Id, String> = HashMap::new();
+    // Devices whose delivery stopped short, and since when: they wait
+    // `OUTBOX_EVERY` before the next try, so an unreachable device is not
+    // tried over and over.
+    let mut resting: HashMap<String, tokio::time::Instant> = HashMap::new();
+    let mut due = true;
     loop {
         let Some(inner) = node.upgrade() else {
             break;
         };
         let wake = Arc::clone(&inner.chat.outbox);
-        let chat = Node { inner }.chat();
         let woken = wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        if let Err(error) = chat.deliver_outbox().await {
-            tracing::debug!("the chat outbox could not be tried: {error}");
+        if due {
+            resting.retain(|_, since| since.elapsed() < OUTBOX_EVERY);
+            let busy: HashSet<&String> = flowing.values().chain(resting.keys()).collect();
+            let chat = Node { inner }.chat();
+            match chat.waiting_devices().await {
+                Ok(devices) => {
+                    let fresh: Vec<String> = devices.into_iter().filter(|d| !busy.contains(d)).collect();
+                    for device in fresh {
+                        let chat = chat.clone();
+                        let name = device.clone();
+                        let task = flows.spawn(async move { chat.flow_to(&name).await });
+                        flowing.insert(task.id(), device);
+                    }
+                }
+                Err(error) => tracing::debug!("the chat outbox could not be read: {error}"),
+            }
+        } else {
+            drop(inner);
         }
-        drop(chat);
         tokio::select! {
-            () = woken => {}
-            () = tokio::time::sleep(OUTBOX_EVERY) => {}
+            () = woken => due = true,
+            () = tokio::time::sleep(OUTBOX_EVERY) => due = true,
+            Some(ended) = flows.join_next_with_id(), if !flows.is_empty() => {
+                let (id, settled) = match ended {
+                    Ok((id, settled)) => (id, settled),
+                    Err(error) => (error.id(), false),
+                };
+                if let Some(device) = flowing.remove(&id)
+                    && !settled
+                {
+                    resting.insert(device, tokio::time::Instant::now());
+                }
+                // A delivery that settled everything may have ended just as
+                // more was queued for its device: look again at once.
+                due = settled;
+            }
         }
     }
 }
@@ -210,40 +363,62 @@ impl Chat {
         })
     }
 
-    /// One round of the outbox: every device with items waiting, at once.
-    pub(crate) async fn deliver_outbox(&self) -> Result<(), super::ChatError> {
-        let store = self.store().await?;
-        let rows = store.chat_outbox(4_096).await?;
-        if rows.is_empty() {
-            return Ok(());
-        }
+    /// The devices with items waiting in the outbox.
+    async fn waiting_devices(&self) -> Result<Vec<String>, super::ChatError> {
+        Ok(self.store().await?.chat_outbox_devices().await?)
+    }
+
+    /// Up to [`FLOW_READ`] outbox items of `device` queued after `after_seq`,
+    /// oldest first, with those whose time is up given up (on disk). `None`
+    /// when the outbox could not be read or written.
+    async fn outbox_of(&self, device: &str, after_seq: i64) -> Option<Vec<OutboxRow>> {
+        let rows = match self.store().await {
+            Ok(store) => store.chat_outbox_of(device, after_seq, FLOW_READ).await,
+            Err(error) => {
+                tracing::debug!(device, "the chat outbox could not be read: {error}");
+                return None;
+            }
+        };
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(error) => {
+                tracing::debug!(device, "the chat outbox could not be read: {error}");
+                return None;
+            }
+        };
         let now = to_i64(crate::node::unix_millis());
-        let mut writes = Vec::new();
-        let mut by_device: Vec<(String, Vec<OutboxRow>)> = Vec::new();
-        for row in rows {
-            if row.expires_at_ms <= now {
-                tracing::info!(device = %row.to_peer, "an item waited too long for its device and was given up");
-                writes.push(ChatWrite::OutboxDone { seq: row.seq });
-                continue;
-            }
-            match by_device.iter_mut().find(|(peer, _)| *peer == row.to_peer) {
-                Some((_, rows)) => rows.push(row),
-                None => by_device.push((row.to_peer.clone(), vec![row])),
-            }
-        }
-        let mut devices = JoinSet::new();
-        for (_, rows) in by_device {
-            let chat = self.clone();
-            devices.spawn(async move { chat.deliver_to(rows).await });
-        }
-        while let Some(done) = devices.join_next().await {
-            if let Ok(mut more) = done {
-                writes.append(&mut more);
+        let (rows, expired) = rows.into_iter().partition::<Vec<_>, _>(|row| row.expires_at_ms > now);
+        if !expired.is_empty() {
+            tracing::info!(
+                device,
+                count = expired.len(),
+                "items waited too long for their device and were given up"
+            );
+            let writes = expired
+                .iter()
+                .map(|row| ChatWrite::OutboxDone { seq: row.seq })
+                .collect();
+            if !self.record_writes(writes).await {
+                return None;
             }
         }
-        if writes.is_empty() {
-            return Ok(());
+        Some(rows)
+    }
+
+    /// Writes what became of outbox items and tells the window of the
+    /// messages whose status moved, read back in one query. Whether it was
+    /// written.
+    async fn record_writes(&self, writes: Vec<ChatWrite>) -> bool {
+        match self.try_record_writes(writes).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::debug!("what became of chat items was not recorded: {error}");
+                false
+            }
         }
+    }
+
+    async fn try_record_writes(&self, writes: Vec<ChatWrite>) -> Result<(), super::ChatError> {
         let changed = self.state().writer.write(writes.clone()).await?;
         let moved: Vec<([u8; 16], [u8; 16])> = writes
             .iter()
@@ -256,6 +431,7 @@ impl Chat {
         if moved.is_empty() {
             return Ok(());
         }
+        let store = self.store().await?;
         let names = self.names().await?;
         let mut rows: HashMap<([u8; 16], [u8; 16]), MessageRow> = store
             .chat_messages_of(&moved)
@@ -272,17 +448,31 @@ impl Chat {
         Ok(())
     }
 
-    /// Seals what waits unsealed for one device, then hands its items over:
-    /// directly, else to a mailbox of its party. Returns the writes that
-    /// record what happened.
-    async fn deliver_to(&self, mut rows: Vec<OutboxRow>) -> Vec<ChatWrite> {
-        let mut writes = Vec::new();
-        let Some(first) = rows.first() else {
-            return writes;
+    /// Delivers the outbox items of one device (peer id text), and those
+    /// queued for it while this runs: seals what waits unsealed, then hands
+    /// the items over directly in queue order, each started as soon as the
+    /// [`Window`] lets it, so a new request leaves as each answer arrives;
+    /// when the device cannot be reached at first, to a mailbox of its
+    /// party. What became of each item is written as answers come, and is
+    /// on disk before this returns.
+    ///
+    /// The first hitch (the device gone, an item to try later, one that
+    /// cannot be sealed yet, the store failing) starts nothing more: what
+    /// is in flight is answered, and the rest waits for the next try.
+    /// Returns whether everything settled (false after a hitch).
+    async fn flow_to(&self, device: &str) -> bool {
+        let state = self.state();
+        // Read before the outbox: an item queued after that read moves it.
+        let mut queued = state.queued.load(Ordering::Acquire);
+        let Some(rows) = self.outbox_of(device, 0).await else {
+            return false;
         };
-        let (Ok(peer), party) = (first.to_peer.parse::<PeerId>(), first.to_party.clone()) else {
-            writes.extend(rows.iter().map(|r| ChatWrite::OutboxDone { seq: r.seq }));
-            return writes;
+        let Some(first) = rows.first() else {
+            return true;
+        };
+        let done = |rows: &[OutboxRow]| rows.iter().map(|r| ChatWrite::OutboxDone { seq: r.seq }).collect();
+        let (Ok(peer), party) = (device.parse::<PeerId>(), first.to_party.clone()) else {
+            return self.record_writes(done(&rows)).await;
         };
         let recipient = self
             .recipients(std::slice::from_ref(&party), true)
@@ -291,8 +481,7 @@ impl Chat {
             .and_then(|all| all.into_iter().find(|r| r.peer == peer));
         let Some(recipient) = recipient else {
             tracing::info!(%peer, "a device left its party's card or stopped chatting; its items are dropped");
-            writes.extend(rows.iter().map(|r| ChatWrite::OutboxDone { seq: r.seq }));
-            return writes;
+            return self.record_writes(done(&rows)).await;
         };
         let mailboxes: Vec<PeerId> = self
             .party_devices(&party)
@@ -300,56 +489,108 @@ impl Chat {
             .into_iter()
             .filter(|p| *p != peer)
             .collect();
-        if rows.iter().any(|r| !r.sealed) {
-            self.seal(&recipient, &mailboxes, &mut rows).await;
-        }
-        let sealed: Vec<OutboxRow> = rows.into_iter().filter(|r| r.sealed).collect();
-        let Some((first, rest)) = sealed.split_first() else {
-            return writes;
+        let mut last_seq = rows.last().map_or(0, |r| r.seq);
+        let (mut queue, unsealed) = self.ready(&recipient, &mailboxes, rows).await;
+        let mut going = !unsealed;
+        let Some(first) = queue.pop_front() else {
+            return going;
         };
-        let direct = self.hand_over(peer, first).await;
-        let mut outcomes = Vec::with_capacity(sealed.len());
-        match direct {
-            Some(outcome) => {
-                outcomes.push((first, outcome));
-                let mut in_flight = JoinSet::new();
-                let mut queue = rest.iter().cloned();
-                loop {
-                    while in_flight.len() < IN_FLIGHT_PER_DEVICE {
-                        let Some(row) = queue.next() else {
-                            break;
-                        };
-                        let chat = self.clone();
-                        in_flight.spawn(async move {
-                            let outcome = chat.hand_over(peer, &row).await.unwrap_or(Outcome::Later);
-                            (row, outcome)
-                        });
+        let Some(outcome) = self.hand_over(peer, &first).await else {
+            // The device is away: its party's mailboxes, in turn.
+            queue.push_front(first);
+            let writes = self.to_mailboxes(peer, &mailboxes, &queue).await;
+            self.record_writes(writes).await;
+            return false;
+        };
+        going &= !matches!(outcome, Outcome::Later);
+        let mut recorder = Recorder::new(self.clone());
+        recorder.add(record(&first, &outcome));
+        let mut window = Window::new(IN_FLIGHT_PER_DEVICE);
+        let mut in_flight = JoinSet::new();
+        loop {
+            while going && window.may_start() {
+                if queue.is_empty() {
+                    let now_queued = state.queued.load(Ordering::Acquire);
+                    if now_queued == queued {
+                        break;
                     }
-                    match in_flight.join_next().await {
-                        Some(Ok((row, outcome))) => writes.extend(record(&row, &outcome)),
-                        Some(Err(_)) => {}
-                        None => break,
-                    }
+                    queued = now_queued;
+                    let Some(rows) = self.outbox_of(device, last_seq).await else {
+                        going = false;
+                        break;
+                    };
+                    last_seq = rows.last().map_or(last_seq, |r| r.seq);
+                    let (ready, unsealed) = self.ready(&recipient, &mailboxes, rows).await;
+                    going &= !unsealed;
+                    queue = ready;
                 }
+                let Some(row) = queue.pop_front() else {
+                    break;
+                };
+                let place = window.start();
+                let chat = self.clone();
+                in_flight.spawn(async move {
+                    let outcome = chat.hand_over(peer, &row).await;
+                    (place, row, outcome)
+                });
             }
-            None => {
-                // The device is away: its party's mailboxes, in turn.
-                for row in &sealed {
-                    let mut outcome = Outcome::Later;
-                    for mailbox in &mailboxes {
-                        match self.hand_over_to(*mailbox, peer, row).await {
-                            Some(Outcome::Later) | None => continue,
-                            Some(other) => {
-                                outcome = other;
-                                break;
-                            }
-                        }
-                    }
-                    outcomes.push((row, outcome));
-                }
+            let done = tokio::select! {
+                done = in_flight.join_next() => done,
+                () = recorder.written() => continue,
+            };
+            let Some(done) = done else {
+                break;
+            };
+            let mut writes = Vec::new();
+            for done in std::iter::once(done).chain(std::iter::from_fn(|| in_flight.try_join_next())) {
+                let Ok((place, row, outcome)) = done else {
+                    going = false;
+                    continue;
+                };
+                window.answer(place);
+                // `None`: the connection is gone; the next try turns to
+                // the mailboxes if need be.
+                let outcome = outcome.unwrap_or(Outcome::Later);
+                going &= !matches!(outcome, Outcome::Later);
+                writes.extend(record(&row, &outcome));
             }
+            recorder.add(writes);
         }
-        for (row, outcome) in outcomes {
+        recorder.finish().await && going && queue.is_empty()
+    }
+
+    /// Seals what of `rows` waits unsealed; returns the items ready to hand
+    /// over, in queue order, and whether any could not be sealed yet.
+    async fn ready(
+        &self,
+        recipient: &Recipient,
+        mailboxes: &[PeerId],
+        mut rows: Vec<OutboxRow>,
+    ) -> (VecDeque<OutboxRow>, bool) {
+        if rows.iter().any(|r| !r.sealed) {
+            self.seal(recipient, mailboxes, &mut rows).await;
+        }
+        let count = rows.len();
+        let sealed: VecDeque<OutboxRow> = rows.into_iter().filter(|r| r.sealed).collect();
+        let unsealed = sealed.len() < count;
+        (sealed, unsealed)
+    }
+
+    /// Hands each item for the away device `to` to the first mailbox of its
+    /// party that holds it; returns the writes that record what happened.
+    async fn to_mailboxes(&self, to: PeerId, mailboxes: &[PeerId], rows: &VecDeque<OutboxRow>) -> Vec<ChatWrite> {
+        let mut writes = Vec::new();
+        for row in rows {
+            let mut outcome = Outcome::Later;
+            for mailbox in mailboxes {
+                match self.hand_over_to(*mailbox, to, row).await {
+                    Some(Outcome::Later) | None => continue,
+                    Some(other) => {
+                        outcome = other;
+                        break;
+                    }
+                }
+            }
             writes.extend(record(row, &outcome));
         }
         writes
@@ -669,4 +910,58 @@ fn record(row: &OutboxRow, outcome: &Outcome) -> Vec<ChatWrite> {
         });
     }
     writes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Window;
+
+    #[test]
+    fn a_new_item_starts_as_each_answer_arrives_without_waiting_for_the_rest() {
+        let mut window = Window::new(4);
+        let started: Vec<usize> = (0..4).map(|_| window.start()).collect();
+        assert_eq!(started, vec![0, 1, 2, 3]);
+        assert!(!window.may_start(), "four in flight fill a window of four");
+        window.answer(0);
+        assert!(
+            window.may_start(),
+            "one answer frees one place while three are still in flight"
+        );
+        assert_eq!(window.start(), 4);
+        assert!(!window.may_start());
+        window.answer(1);
+        assert_eq!(window.start(), 5);
+    }
+
+    #[test]
+    fn no_item_starts_more_than_the_window_past_the_oldest_unanswered_one() {
+        let mut window = Window::new(32);
+        for _ in 0..32 {
+            window.start();
+        }
+        for place in 1..32 {
+            window.answer(place);
+            assert!(
+                !window.may_start(),
+                "place {place} answered while place 0 is not: nothing more may start"
+            );
+        }
+        window.answer(0);
+        let next: Vec<usize> = (0..32).map(|_| window.start()).collect();
+        assert_eq!(next, (32..64).collect::<Vec<_>>());
+        assert!(!window.may_start());
+    }
+
+    #[test]
+    fn an_unknown_or_repeated_answer_moves_nothing() {
+        let mut window = Window::new(2);
+        window.start();
+        window.start();
+        window.answer(7);
+        assert!(!window.may_start());
+        window.answer(0);
+        window.answer(0);
+        assert_eq!(window.start(), 2);
+        assert!(!window.may_start());
+    }
 }

@@ -337,6 +337,9 @@ pub(crate) struct ChatState {
     pub(crate) node_key: SecretKey,
     /// Wakes the delivery task.
     pub(crate) outbox: std::sync::Arc<tokio::sync::Notify>,
+    /// Counts items queued: a delivery under way for a device looks for
+    /// its newer items only when this moved.
+    pub(crate) queued: std::sync::atomic::AtomicU64,
     /// The last message id made here (ids only grow).
     last_id: Mutex<Option<Ulid>>,
     /// How many of our one-time keys each mailbox said it holds.
@@ -410,6 +413,7 @@ impl ChatState {
                 writer,
                 node_key,
                 outbox: std::sync::Arc::default(),
+                queued: std::sync::atomic::AtomicU64::new(0),
                 last_id: Mutex::new(None),
                 keys_held: Mutex::default(),
                 fetching: Mutex::default(),
@@ -1364,6 +1368,7 @@ impl Chat {
             state.writer.submit(std::mem::take(&mut writes))
         })?;
         pending.done().await?;
+        state.queued.fetch_add(1, std::sync::atomic::Ordering::Release);
         state.outbox.notify_one();
         Ok(())
     }
