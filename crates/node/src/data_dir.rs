@@ -2,8 +2,15 @@
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::NodeError;
+
+/// How long [`DataDir::claim_when_free`] waits for a lock being let go.
+pub const RELEASE_GRACE: Duration = Duration::from_secs(2);
+
+/// How often it tries again meanwhile.
+const RELEASE_RETRY: Duration = Duration::from_millis(50);
 
 /// The environment variable that overrides the default data directory.
 pub const DATA_DIR_ENV: &str = "TALLYMESH_DATA_DIR";
@@ -64,6 +71,23 @@ impl DataDir {
             path: path.to_owned(),
             _lock: lock,
         })
+    }
+
+    /// Like [`DataDir::claim`], but a claim held by someone else is tried
+    /// again for up to [`RELEASE_GRACE`] before it is refused: a node of
+    /// this process that just stopped, or a child this process forked in
+    /// the instant before it started its own program, may still hold the
+    /// lock for a moment after it was let go.
+    pub async fn claim_when_free(path: &Path) -> Result<DataDir, NodeError> {
+        let deadline = tokio::time::Instant::now() + RELEASE_GRACE;
+        loop {
+            match DataDir::claim(path) {
+                Err(NodeError::AlreadyRunning { .. }) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(RELEASE_RETRY).await;
+                }
+                claimed => return claimed,
+            }
+        }
     }
 
     /// The directory.
@@ -142,6 +166,26 @@ mod tests {
         let _first = DataDir::claim(root.path()).unwrap();
         let err = DataDir::claim(root.path()).unwrap_err();
         assert!(matches!(err, NodeError::AlreadyRunning { .. }), "{err:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_claim_let_go_within_the_grace_is_taken_and_one_kept_is_refused_after_it() {
+        let root = tempfile::tempdir().unwrap();
+        let first = DataDir::claim(root.path()).unwrap();
+        let letting_go = tokio::spawn(async move {
+            tokio::time::sleep(RELEASE_GRACE / 4).await;
+            drop(first);
+        });
+        let second = DataDir::claim_when_free(root.path()).await.unwrap();
+        letting_go.await.unwrap();
+        let started = tokio::time::Instant::now();
+        let err = DataDir::claim_when_free(root.path()).await.unwrap_err();
+        assert!(matches!(err, NodeError::AlreadyRunning { .. }), "{err:?}");
+        assert!(
+            started.elapsed() >= RELEASE_GRACE,
+            "refused only once the grace ran out"
+        );
+        drop(second);
     }
 
     #[test]

@@ -107,7 +107,7 @@ impl Node {
     /// address in use releases the data directory again.
     pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         config.trust.validate().map_err(NodeError::InvalidConfig)?;
-        let data_dir = DataDir::claim(&config.data_dir)?;
+        let data_dir = DataDir::claim_when_free(&config.data_dir).await?;
         let store = Store::open(&data_dir.database_path()).await?;
         let now_ms = unix_millis();
         let prepared = match prepare(&config, &data_dir, &store, now_ms).await {
