@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::NodeError;
 
 /// How long [`DataDir::claim_when_free`] waits for a lock being let go.
-pub const RELEASE_GRACE: Duration = Duration::from_secs(2);
+const RELEASE_GRACE: Duration = Duration::from_secs(2);
 
 /// How often it tries again meanwhile.
 const RELEASE_RETRY: Duration = Duration::from_millis(50);

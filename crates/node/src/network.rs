@@ -40,7 +40,7 @@ pub(crate) async fn serve(node: Weak<Inner>, mut events: mpsc::Receiver<NetEvent
                     tokio::spawn(async move {
                         let answer = node.inner.trust.judged(peer, served.answer(&node, peer, &bytes)).await;
                         if let Err(error) = responder.respond(answer) {
-                            tracing::debug!(%peer, "a {} answer was not sent: {error}", served.name());
+                            tracing::debug!(%peer, %protocol, "an answer was not sent: {error}");
                         }
                     });
                 } else if protocol == node.inner.protocols.trust {
@@ -130,16 +130,6 @@ impl Served {
             Served::Cadre => node.cadre().answer(peer, bytes).await,
             Served::Tally => node.tallies().answer(peer, bytes).await,
             Served::Chat => node.chat().answer(peer, bytes).await,
-        }
-    }
-
-    /// The protocol's name in a log line.
-    fn name(self) -> &'static str {
-        match self {
-            Served::Contact => "contact",
-            Served::Cadre => "cadre",
-            Served::Tally => "tally",
-            Served::Chat => "chat",
         }
     }
 }

@@ -740,10 +740,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| StoreError::query(&self.path, e))?;
-        self.outbox_rows(&rows)
-    }
-
-    fn outbox_rows(&self, rows: &[SqliteRow]) -> Result<Vec<OutboxRow>, StoreError> {
         rows.iter()
             .map(|row| {
                 let conversation: Option<Vec<u8>> = self.chat_get(row, "conversation")?;

@@ -372,14 +372,10 @@ impl Chat {
     /// oldest first, with those whose time is up given up (on disk). `None`
     /// when the outbox could not be read or written.
     async fn outbox_of(&self, device: &str, after_seq: i64) -> Option<Vec<OutboxRow>> {
-        let rows = match self.store().await {
-            Ok(store) => store.chat_outbox_of(device, after_seq, FLOW_READ).await,
-            Err(error) => {
-                tracing::debug!(device, "the chat outbox could not be read: {error}");
-                return None;
-            }
+        let read = async {
+            Ok::<_, super::ChatError>(self.store().await?.chat_outbox_of(device, after_seq, FLOW_READ).await?)
         };
-        let rows = match rows {
+        let rows = match read.await {
             Ok(rows) => rows,
             Err(error) => {
                 tracing::debug!(device, "the chat outbox could not be read: {error}");
