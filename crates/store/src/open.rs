@@ -114,10 +114,13 @@ pub(crate) async fn pool(path: &Path) -> Result<SqlitePool, StoreError> {
     // No idle timeout and no maximum lifetime: local SQLite connections do
     // not go stale, and without them sqlx runs no maintenance task, whose
     // idle-connection loop can spin when the pool is closed while it runs.
+    // For the same reason no test before each acquire: it would cost every
+    // query one more round trip to the connection's thread.
     SqlitePoolOptions::new()
         .max_connections(4)
         .idle_timeout(None)
         .max_lifetime(None)
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|e| classify(path, e))

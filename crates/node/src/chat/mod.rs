@@ -48,7 +48,6 @@ use thiserror::Error;
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
-use crate::identity::IdentityState;
 use crate::keystore::{Keystore, Purpose, SecretSeed};
 use crate::tallies::TallyError;
 use crate::{Node, NodeError, NodeEvent};
@@ -444,6 +443,19 @@ impl ChatState {
         let mut crypto = crypto.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(f(&mut crypto))
     }
+
+    /// The one-to-one conversation `id`, when it is known to be kept.
+    pub(crate) fn known_direct(&self, id: &ConversationId) -> Option<ConversationRow> {
+        self.direct.lock().unwrap_or_else(PoisonError::into_inner).get(id).cloned()
+    }
+
+    /// Remembers a one-to-one conversation as kept: call once it is on disk.
+    pub(crate) fn keep_direct(&self, row: ConversationRow) {
+        self.direct
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(row.id, row);
+    }
 }
 
 /// A device an event goes to.
@@ -531,12 +543,11 @@ impl Chat {
 
     /// This node's party id, and whether it acts for it (main or member).
     async fn own_party(&self) -> Result<PartyId, ChatError> {
-        let state = self.node.identity().state().await?;
-        match state {
-            IdentityState::Ready { .. } | IdentityState::Member { .. } => state.party_id(),
-            _ => None,
-        }
-        .ok_or_else(|| NodeError::Identity(crate::IdentityError::NoIdentity).into())
+        self.node
+            .identity()
+            .acting_party()
+            .await?
+            .ok_or_else(|| NodeError::Identity(crate::IdentityError::NoIdentity).into())
     }
 
     /// Every conversation, the latest first.
@@ -593,25 +604,13 @@ impl Chat {
             .filter(|peer| directory.is_contact(peer))
             .ok_or_else(|| ChatError::NotAContact(party_id.chars().take(80).collect()))?;
         let id = direct_conversation(own.key().as_bytes(), peer.key().as_bytes());
-        let known = |row: &ConversationRow| {
-            self.state()
-                .direct
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(id, row.clone());
-        };
-        if let Some(row) = self
-            .state()
-            .direct
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&id)
-        {
-            return Ok(row.clone());
+        let state = self.state();
+        if let Some(row) = state.known_direct(&id) {
+            return Ok(row);
         }
         let store = self.store().await?;
         if let Some(row) = store.chat_conversation(&id).await? {
-            known(&row);
+            state.keep_direct(row.clone());
             return Ok(row);
         }
         let now = to_i64(crate::node::unix_millis());
@@ -623,11 +622,8 @@ impl Chat {
             created_at_ms: now,
             last_at_ms: now,
         };
-        self.state()
-            .writer
-            .write(vec![ChatWrite::Conversation(row.clone())])
-            .await?;
-        known(&row);
+        state.writer.write(vec![ChatWrite::Conversation(row.clone())]).await?;
+        state.keep_direct(row.clone());
         let _ = self.node.inner.events.send(NodeEvent::ChatConversationsChanged);
         Ok(row)
     }

@@ -43,6 +43,9 @@ pub(crate) struct Taken {
     typing: Option<([u8; 16], String, bool)>,
     /// A conversation was made or changed.
     conversations_changed: bool,
+    /// A one-to-one conversation written with the item, to remember as
+    /// kept once it is on disk.
+    direct: Option<ConversationRow>,
 }
 
 impl Chat {
@@ -285,6 +288,9 @@ impl Chat {
             .map_err(|_| refused(ChatRefusal::Undecryptable, "The room key does not read."))?;
         let (pending, message_at) = pending;
         let changed = pending.done().await.map_err(unavailable)?;
+        if let Some(row) = taken.direct.take() {
+            state.keep_direct(row);
+        }
         // A copy kept before (a duplicate) is told as it is now, read back.
         if !message_at.and_then(|at| changed.get(at)).copied().unwrap_or(false) {
             taken.kept = None;
@@ -330,17 +336,23 @@ impl Chat {
                     Some(other)
                         if direct_conversation(own.key().as_bytes(), other.key().as_bytes()) == conversation =>
                     {
-                        let row = ConversationRow {
-                            id: conversation,
-                            peer_party: Some(other.to_string()),
-                            name: None,
-                            members: Vec::new(),
-                            created_at_ms: now,
-                            last_at_ms: now,
-                        };
-                        writes.push(ChatWrite::Conversation(row.clone()));
-                        taken.conversations_changed = true;
-                        row
+                        match self.state().known_direct(&conversation) {
+                            Some(row) => row,
+                            None => {
+                                let row = ConversationRow {
+                                    id: conversation,
+                                    peer_party: Some(other.to_string()),
+                                    name: None,
+                                    members: Vec::new(),
+                                    created_at_ms: now,
+                                    last_at_ms: now,
+                                };
+                                writes.push(ChatWrite::Conversation(row.clone()));
+                                taken.conversations_changed = true;
+                                taken.direct = Some(row.clone());
+                                row
+                            }
+                        }
                     }
                     _ => match known(store.chat_conversation(&conversation).await.map_err(unavailable)?) {
                         Some(row) if row.peer_party.is_none() => row,

@@ -364,6 +364,22 @@ impl Identity {
         Ok(self.node.inner.identity.lock().await.state.clone())
     }
 
+    /// The party this node acts for, as its main device or a member; `None`
+    /// without one or while its secret is missing. Read from this device's
+    /// certificate, so asking costs no parsing.
+    pub(crate) async fn acting_party(&self) -> Result<Option<PartyId>, NodeError> {
+        self.node.running_store().await?;
+        let cache = self.node.inner.identity.lock().await;
+        Ok(match &cache.state {
+            IdentityState::Ready { .. } | IdentityState::Member { .. } => cache
+                .certificate
+                .as_ref()
+                .map(|certificate| certificate.record().party)
+                .or_else(|| cache.state.party_id()),
+            IdentityState::None | IdentityState::KeyMissing { .. } => None,
+        })
+    }
+
     /// Creates a new party named `display_name` with a fresh secret from
     /// the OS's random number generator, keeps the secret in the keystore
     /// and signs this device's certificate. Refused if the node already
