@@ -6,6 +6,8 @@
 //! [`ChatWrite`]s in one transaction: the node gathers the writes of many
 //! messages arriving at once and pays one fsync for all of them.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -248,6 +250,8 @@ impl Store {
         let query = |e| StoreError::query(&self.path, e);
         let mut tx = self.write().await?;
         let mut changed = Vec::with_capacity(writes.len());
+        // Each conversation's latest new message, set once at the end.
+        let mut latest: HashMap<[u8; 16], i64> = HashMap::new();
         for write in writes {
             let done = match write {
                 ChatWrite::Account { pickle } => sqlx::query(
@@ -345,12 +349,8 @@ impl Store {
                     .await
                     .map_err(query)?;
                     if done.rows_affected() > 0 {
-                        sqlx::query("UPDATE chat_conversations SET last_at_ms = max(last_at_ms, ?2) WHERE id = ?1")
-                            .bind(row.conversation.as_slice())
-                            .bind(row.sent_at_ms.max(row.received_at_ms))
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(query)?;
+                        let at = latest.entry(row.conversation).or_insert(i64::MIN);
+                        *at = (*at).max(row.sent_at_ms.max(row.received_at_ms));
                     }
                     done
                 }
@@ -493,6 +493,14 @@ impl Store {
                 .map_err(query)?,
             };
             changed.push(done.rows_affected() > 0);
+        }
+        for (conversation, at) in latest {
+            sqlx::query("UPDATE chat_conversations SET last_at_ms = max(last_at_ms, ?2) WHERE id = ?1")
+                .bind(conversation.as_slice())
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(query)?;
         }
         tx.commit().await.map_err(query)?;
         Ok(changed)

@@ -1,13 +1,18 @@
 //! This device's Olm account, its Olm sessions with other devices, and the
-//! Megolm sessions of group conversations — all in memory, each change
-//! returned as a [`ChatWrite`] of the state's encrypted pickle for the
-//! caller to store before anything that depends on it leaves the node.
+//! Megolm sessions of group conversations — all in memory. A change to a
+//! Megolm session is returned as a [`ChatWrite`] of its encrypted pickle for
+//! the caller to store before anything that depends on it leaves the node.
+//! The account and the Olm sessions change with every item, so they are only
+//! marked as moved: the chat's writer takes their pickles
+//! ([`ChatCrypto::take_moved`]) once per commit, as they are then, after
+//! every batch of writes handed over so far — one pickle per session and
+//! commit, never older than what the committed items depend on.
 //!
 //! Pickles are encrypted by vodozemac (AES-256-CBC and HMAC-SHA-256 under
 //! keys derived from the 32-byte chat pickle key, which the keystore
 //! keeps), so the database never holds a chat key in clear.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tallymesh_core::SecretKey;
 use tallymesh_core::record::Signed;
@@ -60,6 +65,11 @@ pub(crate) struct ChatCrypto {
     /// Other devices' Megolm sessions: (sender key, session id) →
     /// (group, session).
     inbound: HashMap<([u8; 32], String), ([u8; 16], InboundGroupSession)>,
+    /// Olm sessions changed since their pickles were last taken: the other
+    /// device's identity key and the session id.
+    moved: HashSet<([u8; 32], String)>,
+    /// Whether the account changed since its pickle was last taken.
+    account_moved: bool,
 }
 
 impl std::fmt::Debug for ChatCrypto {
@@ -125,6 +135,8 @@ impl ChatCrypto {
                 sessions,
                 outbound,
                 inbound,
+                moved: HashSet::new(),
+                account_moved: false,
             },
             writes,
         ))
@@ -135,19 +147,38 @@ impl ChatCrypto {
         self.account.curve25519_key().to_bytes()
     }
 
-    fn account_write(&self) -> ChatWrite {
-        ChatWrite::Account {
-            pickle: self.account.pickle().encrypt(&self.pickle_key),
+    /// The pickles of the account and of every Olm session changed since
+    /// the last call, as they are now; for the writer to commit after the
+    /// writes those changes came with.
+    pub(crate) fn take_moved(&mut self) -> Vec<ChatWrite> {
+        let now_ms = now_ms();
+        let mut writes: Vec<ChatWrite> = self
+            .moved
+            .drain()
+            .filter_map(|(their_key, session_id)| {
+                let session = self
+                    .sessions
+                    .get(&their_key)?
+                    .iter()
+                    .find(|s| s.session_id() == session_id)?;
+                Some(ChatWrite::Session {
+                    identity_key: their_key,
+                    session_id,
+                    pickle: session.pickle().encrypt(&self.pickle_key),
+                    now_ms,
+                })
+            })
+            .collect();
+        if std::mem::take(&mut self.account_moved) {
+            writes.push(ChatWrite::Account {
+                pickle: self.account.pickle().encrypt(&self.pickle_key),
+            });
         }
+        writes
     }
 
-    fn session_write(&self, their_key: [u8; 32], session: &Session) -> ChatWrite {
-        ChatWrite::Session {
-            identity_key: their_key,
-            session_id: session.session_id(),
-            pickle: session.pickle().encrypt(&self.pickle_key),
-            now_ms: now_ms(),
-        }
+    fn session_moved(&mut self, their_key: [u8; 32], session_id: String) {
+        self.moved.insert((their_key, session_id));
     }
 
     fn sign_key(&self, node_key: &SecretKey, peer_id: &[u8], key: Curve25519PublicKey, fallback: bool) -> Vec<u8> {
@@ -166,14 +197,9 @@ impl ChatCrypto {
     }
 
     /// `count` fresh one-time keys and a fresh fallback key, signed by the
-    /// device's node key, for a mailbox to hand out; with the account write
-    /// that must be kept before they leave.
-    pub(crate) fn key_batch(
-        &mut self,
-        node_key: &SecretKey,
-        peer_id: &[u8],
-        count: usize,
-    ) -> (Vec<Vec<u8>>, ChatWrite) {
+    /// device's node key, for a mailbox to hand out. The account moved: it
+    /// must be kept (a commit of the writer) before they leave.
+    pub(crate) fn key_batch(&mut self, node_key: &SecretKey, peer_id: &[u8], count: usize) -> Vec<Vec<u8>> {
         self.account.generate_one_time_keys(count);
         self.account.generate_fallback_key();
         let mut keys: Vec<Vec<u8>> = self
@@ -189,11 +215,13 @@ impl ChatCrypto {
                 .map(|key| self.sign_key(node_key, peer_id, key, true)),
         );
         self.account.mark_keys_as_published();
-        (keys, self.account_write())
+        self.account_moved = true;
+        keys
     }
 
     /// One fresh one-time key, for a device that asks this one directly.
-    pub(crate) fn fresh_key(&mut self, node_key: &SecretKey, peer_id: &[u8]) -> (Vec<u8>, ChatWrite) {
+    /// The account moved, as with [`ChatCrypto::key_batch`].
+    pub(crate) fn fresh_key(&mut self, node_key: &SecretKey, peer_id: &[u8]) -> Vec<u8> {
         self.account.generate_one_time_keys(1);
         let key = self
             .account
@@ -211,23 +239,8 @@ impl ChatCrypto {
                 self.sign_key(node_key, peer_id, fallback, true)
             }
         };
-        (key, self.account_write())
-    }
-
-    /// The pickle, as it is now, of the session with the device of
-    /// `their_key` used last (the one a decryption or encryption just
-    /// moved), and with `account` the account's.
-    pub(crate) fn snapshot(&self, their_key: &[u8; 32], account: bool) -> Vec<ChatWrite> {
-        let mut writes: Vec<ChatWrite> = self
-            .sessions
-            .get(their_key)
-            .and_then(|sessions| sessions.first())
-            .map(|s| vec![self.session_write(*their_key, s)])
-            .unwrap_or_default();
-        if account {
-            writes.push(self.account_write());
-        }
-        writes
+        self.account_moved = true;
+        key
     }
 
     /// Whether a session with the device of `their_key` exists.
@@ -246,46 +259,34 @@ impl ChatCrypto {
                 Curve25519PublicKey::from_bytes(one_time_key),
             )
             .map_err(|_| CryptoError::BadKey)?;
+        self.session_moved(their_key, session.session_id());
         self.sessions.entry(their_key).or_default().insert(0, session);
         Ok(())
     }
 
     /// Encrypts `plaintext` for the device of `their_key` with the session
-    /// used most recently.
-    pub(crate) fn encrypt(
-        &mut self,
-        their_key: [u8; 32],
-        plaintext: &[u8],
-    ) -> Result<(Sealed, ChatWrite), CryptoError> {
+    /// used most recently. The session moved: the item must not leave
+    /// before a commit of the writer keeps it.
+    pub(crate) fn encrypt(&mut self, their_key: [u8; 32], plaintext: &[u8]) -> Result<Sealed, CryptoError> {
         let session = self
             .sessions
             .get_mut(&their_key)
             .and_then(|s| s.first_mut())
             .ok_or(CryptoError::NoSession)?;
         let message = session.encrypt(plaintext).map_err(|_| CryptoError::BadKey)?;
-        let sealed = match message {
+        let session_id = session.session_id();
+        self.session_moved(their_key, session_id);
+        Ok(match message {
             OlmMessage::PreKey(m) => Sealed::OlmPreKey(m.to_bytes()),
             OlmMessage::Normal(m) => Sealed::OlmNormal(m.to_bytes()),
-        };
-        let write = {
-            let session = self
-                .sessions
-                .get(&their_key)
-                .and_then(|s| s.first())
-                .ok_or(CryptoError::NoSession)?;
-            self.session_write(their_key, session)
-        };
-        Ok((sealed, write))
+        })
     }
 
     /// Decrypts an Olm message from the device of `their_key`: with a
     /// session already held, or (a pre-key message) with a new one, which
-    /// uses up one of our one-time keys.
-    pub(crate) fn decrypt(
-        &mut self,
-        their_key: [u8; 32],
-        sealed: &Sealed,
-    ) -> Result<(Zeroizing<Vec<u8>>, Vec<ChatWrite>), CryptoError> {
+    /// uses up one of our one-time keys. The session (and then the account)
+    /// moved.
+    pub(crate) fn decrypt(&mut self, their_key: [u8; 32], sealed: &Sealed) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         let undecryptable = |e: &dyn std::fmt::Display| CryptoError::Undecryptable(e.to_string());
         let message = match sealed {
             Sealed::OlmPreKey(bytes) => {
@@ -314,9 +315,10 @@ impl ChatCrypto {
         for at in candidates {
             if let Ok(plaintext) = sessions[at].decrypt(&message) {
                 let session = sessions.remove(at);
+                let session_id = session.session_id();
                 sessions.insert(0, session);
-                let write = self.session_write(their_key, &self.sessions[&their_key][0]);
-                return Ok((Zeroizing::new(plaintext), vec![write]));
+                self.session_moved(their_key, session_id);
+                return Ok(Zeroizing::new(plaintext));
             }
         }
         let OlmMessage::PreKey(pre_key) = &message else {
@@ -332,9 +334,10 @@ impl ChatCrypto {
                 pre_key,
             )
             .map_err(|e| undecryptable(&e))?;
-        let write = self.session_write(their_key, &created.session);
+        self.session_moved(their_key, created.session.session_id());
+        self.account_moved = true;
         self.sessions.entry(their_key).or_default().insert(0, created.session);
-        Ok((Zeroizing::new(created.plaintext), vec![write, self.account_write()]))
+        Ok(Zeroizing::new(created.plaintext))
     }
 
     /// Our Megolm session of `conversation`, made if there is none: its id,
@@ -488,29 +491,26 @@ mod tests {
         let (_a_dir, a_store, mut alice) = crypto().await;
         let (_b_dir, b_store, mut bob) = crypto().await;
         let node_key = SecretKey::from_seed(&[1; 32]);
-        let (batch, write) = bob.key_batch(&node_key, b"bob", 3);
-        b_store.chat_write(&[write]).await.unwrap();
+        let batch = bob.key_batch(&node_key, b"bob", 3);
+        b_store.chat_write(&bob.take_moved()).await.unwrap();
         let key = CryptoCheck::key(&batch[0], &node_key, &bob.identity_key());
         alice.start_session(bob.identity_key(), key).unwrap();
-        let (sealed, write) = alice.encrypt(bob.identity_key(), b"hello").unwrap();
-        a_store.chat_write(&[write]).await.unwrap();
+        let sealed = alice.encrypt(bob.identity_key(), b"hello").unwrap();
+        a_store.chat_write(&alice.take_moved()).await.unwrap();
         assert!(matches!(sealed, Sealed::OlmPreKey(_)));
-        let (plain, writes) = bob.decrypt(alice.identity_key(), &sealed).unwrap();
+        let plain = bob.decrypt(alice.identity_key(), &sealed).unwrap();
         assert_eq!(plain.as_slice(), b"hello");
-        b_store.chat_write(&writes).await.unwrap();
+        b_store.chat_write(&bob.take_moved()).await.unwrap();
 
         // Bob restarts: his session and account come back from the pickles.
         let (mut bob, _) = ChatCrypto::load(&b_store, Zeroizing::new([7; 32])).await.unwrap();
-        let (reply, write) = bob.encrypt(alice.identity_key(), b"hi").unwrap();
-        b_store.chat_write(&[write]).await.unwrap();
-        let (plain, _) = alice.decrypt(bob.identity_key(), &reply).unwrap();
+        let reply = bob.encrypt(alice.identity_key(), b"hi").unwrap();
+        b_store.chat_write(&bob.take_moved()).await.unwrap();
+        let plain = alice.decrypt(bob.identity_key(), &reply).unwrap();
         assert_eq!(plain.as_slice(), b"hi");
-        let (third, _) = alice.encrypt(bob.identity_key(), b"again").unwrap();
+        let third = alice.encrypt(bob.identity_key(), b"again").unwrap();
         assert!(matches!(third, Sealed::OlmNormal(_)));
-        assert_eq!(
-            bob.decrypt(alice.identity_key(), &third).unwrap().0.as_slice(),
-            b"again"
-        );
+        assert_eq!(bob.decrypt(alice.identity_key(), &third).unwrap().as_slice(), b"again");
         assert_ne!(one_time_key(&batch), [0; 32]);
     }
 
@@ -521,19 +521,19 @@ mod tests {
         let (_a_dir, _a, mut alice) = crypto().await;
         let (_b_dir, _b, mut bob) = crypto().await;
         let node_key = SecretKey::from_seed(&[1; 32]);
-        let (batch, _) = bob.key_batch(&node_key, b"bob", 2);
+        let batch = bob.key_batch(&node_key, b"bob", 2);
         alice.start_session(bob.identity_key(), one_time_key(&batch)).unwrap();
-        let (opening, _) = alice.encrypt(bob.identity_key(), b"opening").unwrap();
+        let opening = alice.encrypt(bob.identity_key(), b"opening").unwrap();
         bob.decrypt(alice.identity_key(), &opening).unwrap();
         let sealed: Vec<Sealed> = (0..50)
-            .map(|i| alice.encrypt(bob.identity_key(), format!("m{i}").as_bytes()).unwrap().0)
+            .map(|i| alice.encrypt(bob.identity_key(), format!("m{i}").as_bytes()).unwrap())
             .collect();
         assert_eq!(
-            bob.decrypt(alice.identity_key(), &sealed[49]).unwrap().0.as_slice(),
+            bob.decrypt(alice.identity_key(), &sealed[49]).unwrap().as_slice(),
             b"m49"
         );
         assert_eq!(
-            bob.decrypt(alice.identity_key(), &sealed[17]).unwrap().0.as_slice(),
+            bob.decrypt(alice.identity_key(), &sealed[17]).unwrap().as_slice(),
             b"m17"
         );
         assert!(
@@ -548,9 +548,9 @@ mod tests {
         let (_b_dir, _b, mut bob) = crypto().await;
         let (_m_dir, _m, mallory) = crypto().await;
         let node_key = SecretKey::from_seed(&[1; 32]);
-        let (batch, _) = bob.key_batch(&node_key, b"bob", 2);
+        let batch = bob.key_batch(&node_key, b"bob", 2);
         alice.start_session(bob.identity_key(), one_time_key(&batch)).unwrap();
-        let (sealed, _) = alice.encrypt(bob.identity_key(), b"pay me").unwrap();
+        let sealed = alice.encrypt(bob.identity_key(), b"pay me").unwrap();
         let Sealed::OlmPreKey(mut bytes) = sealed.clone() else {
             unreachable!()
         };
@@ -559,8 +559,50 @@ mod tests {
         assert!(bob.decrypt(alice.identity_key(), &Sealed::OlmPreKey(bytes)).is_err());
         assert!(bob.decrypt(mallory.identity_key(), &sealed).is_err());
         assert_eq!(
-            bob.decrypt(alice.identity_key(), &sealed).unwrap().0.as_slice(),
+            bob.decrypt(alice.identity_key(), &sealed).unwrap().as_slice(),
             b"pay me"
+        );
+    }
+
+    /// What the writer commits: each moved session once, as it is when
+    /// taken, and the account only when it moved; nothing when nothing did.
+    #[tokio::test]
+    async fn moved_state_is_taken_once_per_session_as_it_is_then() {
+        let (_a_dir, a_store, mut alice) = crypto().await;
+        let (_b_dir, _b, mut bob) = crypto().await;
+        let node_key = SecretKey::from_seed(&[1; 32]);
+        assert!(alice.take_moved().is_empty());
+        let batch = bob.key_batch(&node_key, b"bob", 2);
+        let taken = bob.take_moved();
+        assert!(matches!(taken.as_slice(), [ChatWrite::Account { .. }]));
+        alice.start_session(bob.identity_key(), one_time_key(&batch)).unwrap();
+        let sealed: Vec<Sealed> = (0..5)
+            .map(|i| alice.encrypt(bob.identity_key(), format!("m{i}").as_bytes()).unwrap())
+            .collect();
+        let taken = alice.take_moved();
+        assert!(
+            matches!(taken.as_slice(), [ChatWrite::Session { identity_key, .. }] if *identity_key == bob.identity_key()),
+            "five items through one session make one pickle"
+        );
+        assert!(alice.take_moved().is_empty());
+
+        // The pickle taken holds the session after all five: a restart from
+        // it goes on with the sixth, which bob reads after the first five.
+        a_store.chat_write(&taken).await.unwrap();
+        let (mut restarted, _) = ChatCrypto::load(&a_store, Zeroizing::new([7; 32])).await.unwrap();
+        let sixth = restarted.encrypt(bob.identity_key(), b"m5").unwrap();
+        for (i, item) in sealed.iter().enumerate() {
+            assert_eq!(
+                bob.decrypt(alice.identity_key(), item).unwrap().as_slice(),
+                format!("m{i}").as_bytes()
+            );
+        }
+        assert_eq!(bob.decrypt(alice.identity_key(), &sixth).unwrap().as_slice(), b"m5");
+        let taken = bob.take_moved();
+        assert_eq!(
+            taken.len(),
+            2,
+            "the new inbound session and the account that gave its one-time key"
         );
     }
 
@@ -591,6 +633,8 @@ mod tests {
             sessions: HashMap::new(),
             outbound: HashMap::new(),
             inbound: HashMap::new(),
+            moved: HashSet::new(),
+            account_moved: false,
         };
         let printed = format!("{crypto:?}");
         assert!(!printed.contains(&tallymesh_core::hash::hex(&[0xab; 32])), "{printed}");

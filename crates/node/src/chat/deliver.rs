@@ -656,7 +656,7 @@ impl Chat {
             }
             let plaintext = Zeroizing::new(std::mem::take(&mut row.item));
             let sealed = state.with_crypto(|c| {
-                c.encrypt(recipient.key, &plaintext).map(|(sealed, write)| {
+                c.encrypt(recipient.key, &plaintext).map(|sealed| {
                     let item = SealedItem {
                         id,
                         certificate: certificate.bytes().to_vec(),
@@ -667,13 +667,10 @@ impl Chat {
                     }
                     .sealed_by(&state.node_key)
                     .encode();
-                    let pending = state.writer.submit(vec![
-                        write,
-                        ChatWrite::OutboxSealed {
-                            seq: row.seq,
-                            item: item.clone(),
-                        },
-                    ]);
+                    let pending = state.writer.submit(vec![ChatWrite::OutboxSealed {
+                        seq: row.seq,
+                        item: item.clone(),
+                    }]);
                     (item, pending)
                 })
             });
@@ -788,8 +785,8 @@ impl Chat {
             let keys = if held.is_none_or(|held| held < u64::try_from(KEYS_PER_BATCH / 2).unwrap_or(5)) {
                 let me = self.node.net().local_peer_id().to_bytes();
                 let made = state.with_crypto(|c| {
-                    let (keys, write) = c.key_batch(&state.node_key, &me, KEYS_PER_BATCH);
-                    (keys, state.writer.submit(vec![write]))
+                    let keys = c.key_batch(&state.node_key, &me, KEYS_PER_BATCH);
+                    (keys, state.writer.submit(Vec::new()))
                 });
                 match made {
                     Ok((keys, pending)) => match pending.done().await {

@@ -328,7 +328,7 @@ impl From<crate::contacts::ContactError> for ChatError {
 pub(crate) struct ChatState {
     pub(crate) config: ChatConfig,
     /// Olm and Megolm state; `None` on a node that only holds mail.
-    pub(crate) crypto: Option<Mutex<ChatCrypto>>,
+    pub(crate) crypto: Option<std::sync::Arc<Mutex<ChatCrypto>>>,
     /// This device's chat identity key, when it chats.
     pub(crate) identity_key: Option<[u8; 32]>,
     pub(crate) writer: ChatWriter,
@@ -403,11 +403,12 @@ impl ChatState {
             None
         };
         let identity_key = crypto.as_ref().map(ChatCrypto::identity_key);
-        let (writer, task) = ChatWriter::start(store.clone());
+        let crypto = crypto.map(|crypto| std::sync::Arc::new(Mutex::new(crypto)));
+        let (writer, task) = ChatWriter::start(store.clone(), crypto.clone());
         Ok((
             ChatState {
                 config,
-                crypto: crypto.map(Mutex::new),
+                crypto,
                 identity_key,
                 writer,
                 node_key,
@@ -446,7 +447,11 @@ impl ChatState {
 
     /// The one-to-one conversation `id`, when it is known to be kept.
     pub(crate) fn known_direct(&self, id: &ConversationId) -> Option<ConversationRow> {
-        self.direct.lock().unwrap_or_else(PoisonError::into_inner).get(id).cloned()
+        self.direct
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
     }
 
     /// Remembers a one-to-one conversation as kept: call once it is on disk.
@@ -1024,7 +1029,7 @@ impl Chat {
                 }
                 c.encrypt(recipient.key, &plaintext)
                     .ok()
-                    .map(|(sealed, write)| (sealed, state.writer.submit(vec![write])))
+                    .map(|sealed| (sealed, state.writer.submit(Vec::new())))
             })?;
             let Some((sealed, pending)) = sealed else {
                 continue;
@@ -1282,10 +1287,7 @@ impl Chat {
                 |crypto: &mut ChatCrypto, r: &Recipient, plaintext: &[u8], writes: &mut Vec<ChatWrite>, message| {
                     let (sealed, item) = if crypto.has_session(&r.key) {
                         match crypto.encrypt(r.key, plaintext) {
-                            Ok((sealed, write)) => {
-                                writes.push(write);
-                                (true, item_of(sealed, next_id()).encode())
-                            }
+                            Ok(sealed) => (true, item_of(sealed, next_id()).encode()),
                             Err(_) => (false, plaintext.to_vec()),
                         }
                     } else {

@@ -225,7 +225,7 @@ impl Chat {
                 Sealed::Megolm { session_id, bytes } => crypto
                     .group_decrypt(key, session_id, bytes)
                     .map(|(conversation, plain)| (Some(conversation), plain)),
-                olm => crypto.decrypt(key, olm).map(|(plain, _)| (None, plain)),
+                olm => crypto.decrypt(key, olm).map(|plain| (None, plain)),
             })
             .map_err(|_| refused(ChatRefusal::NotHere, "This device does not chat."))?;
         let (group, plaintext) = match decrypted {
@@ -268,21 +268,15 @@ impl Chat {
             item_id: item.id,
             now_ms: to_i64(crate::node::unix_millis()),
         });
-        // The ratchets' state as it is now (never older than what a batch
-        // handed over before holds), with what the event changed, in one
-        // batch.
+        // What the event changed, in one batch; the writer adds the
+        // ratchet the decryption moved.
         let pending = state
             .with_crypto(|crypto| {
-                let mut all = crypto.snapshot(&key, matches!(item.sealed, Sealed::OlmPreKey(_)));
                 if let Some((conversation, session_key)) = &room_key {
-                    match crypto.take_room_key(key, *conversation, session_key) {
-                        Ok(write) => all.push(write),
-                        Err(error) => return Err(error),
-                    }
+                    writes.insert(0, crypto.take_room_key(key, *conversation, session_key)?);
                 }
-                all.append(&mut writes);
-                let message_at = all.iter().position(|w| matches!(w, ChatWrite::Message(_)));
-                Ok((state.writer.submit(all), message_at))
+                let message_at = writes.iter().position(|w| matches!(w, ChatWrite::Message(_)));
+                Ok::<_, super::crypto::CryptoError>((state.writer.submit(writes), message_at))
             })
             .map_err(|_| refused(ChatRefusal::NotHere, "This device does not chat."))?
             .map_err(|_| refused(ChatRefusal::Undecryptable, "The room key does not read."))?;
@@ -510,8 +504,8 @@ impl Chat {
             let state = self.state();
             let pending = state
                 .with_crypto(|crypto| {
-                    let (key, write) = crypto.fresh_key(&state.node_key, &me.to_bytes());
-                    (key, state.writer.submit(vec![write]))
+                    let key = crypto.fresh_key(&state.node_key, &me.to_bytes());
+                    (key, state.writer.submit(Vec::new()))
                 })
                 .map_err(|_| refused(ChatRefusal::NotHere, "This device does not chat."))?;
             pending.1.done().await.map_err(unavailable)?;
