@@ -886,14 +886,17 @@ impl Store {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
-    /// Whether this device took the item `item_id` already.
-    pub async fn chat_seen(&self, item_id: &[u8; 16]) -> Result<bool, StoreError> {
-        let seen: Option<i64> = sqlx::query_scalar("SELECT seen_at_ms FROM chat_seen WHERE item_id = ?")
-            .bind(item_id.as_slice())
-            .fetch_optional(&self.pool)
+    /// Every item this device took and still remembers, with when it took
+    /// it (ms).
+    pub async fn chat_seen_items(&self) -> Result<Vec<([u8; 16], i64)>, StoreError> {
+        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as("SELECT item_id, seen_at_ms FROM chat_seen")
+            .fetch_all(&self.pool)
             .await
             .map_err(|e| StoreError::query(&self.path, e))?;
-        Ok(seen.is_some())
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, at)| Some((<[u8; 16]>::try_from(id.as_slice()).ok()?, at)))
+            .collect())
     }
 
     /// Forgets items taken before `before_ms` (no copy of them can arrive

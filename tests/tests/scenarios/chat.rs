@@ -477,6 +477,62 @@ async fn altered_ciphertext_a_foreign_seal_and_a_forged_device_certificate_are_r
     }
 }
 
+/// An item its sender hands over again (its answer was lost) is taken
+/// once: the copy is answered as taken, kept nowhere twice and costs the
+/// sender nothing — also after a restart, when the item's message key is
+/// long used up and a second decryption would fail.
+#[tokio::test]
+async fn an_item_handed_over_again_is_taken_once_also_after_a_restart() {
+    let bob = node_of("Bob").await;
+    let dora = Dora::new().await;
+    dora.introduce(&bob).await;
+    let bob_key = *party_of(&bob).await.parse::<PartyId>().unwrap().key().as_bytes();
+    let to = bob.node.net().local_peer_id().to_bytes();
+    let carrier = dora.carrier.node.net().local_peer_id();
+
+    let mut session = dora.session_with(&bob).await;
+    let event = tallymesh_protocol::chat::ChatEvent::Message {
+        conversation: tallymesh_protocol::chat::direct_conversation(dora.party().key().as_bytes(), &bob_key),
+        id: tallymesh_protocol::chat::Ulid::from_parts(now_ms(), [2; 10]).to_bytes(),
+        peer: None,
+        body: tallymesh_protocol::chat::Body::Text("Only once".into()),
+    };
+    let vodozemac::olm::OlmMessage::PreKey(message) = session.encrypt(event.encode()).unwrap() else {
+        panic!("the first message of a session is a pre-key message");
+    };
+    let item = dora.item(
+        &dora.certificate(&dora.party_key),
+        Sealed::OlmPreKey(message.to_bytes()),
+        9,
+    );
+    let deliver = ChatRequest::Deliver { to, item };
+    let conversation = bob
+        .node
+        .chat()
+        .conversation_with(&dora.party().to_string())
+        .await
+        .unwrap()
+        .id;
+    for _ in 0..2 {
+        assert_eq!(dora.ask(&bob, &deliver).await, ChatResponse::Taken { held: false });
+    }
+    assert_eq!(thread(&bob, &conversation).await.len(), 1);
+
+    let bob = bob.restart().await.unwrap();
+    reach(&dora.carrier, &bob).await;
+    assert_eq!(
+        dora.ask(&bob, &deliver).await,
+        ChatResponse::Taken { held: false },
+        "a copy after a restart is known as taken, not decrypted again"
+    );
+    let kept = thread(&bob, &conversation).await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(text_of(&kept[0]), "Only once");
+    assert_eq!(strikes_of(&bob, carrier).await, 0);
+    bob.node.shutdown().await;
+    dora.carrier.node.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_restart_keeps_the_sessions_and_the_chat_key() {
     let alice = node_of("Alice").await;

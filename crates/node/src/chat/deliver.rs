@@ -851,7 +851,10 @@ impl Chat {
         };
         let now = crate::node::unix_millis();
         let hold = u64::try_from(self.state().config.mailbox_hold.as_millis()).unwrap_or(u64::MAX);
-        match store.chat_expire(to_i64(now.saturating_sub(hold)), to_i64(now)).await {
+        let before = to_i64(now.saturating_sub(hold));
+        let expired = store.chat_expire(before, to_i64(now)).await;
+        self.state().forget_seen_before(before);
+        match expired {
             Ok(0) => {}
             Ok(dropped) => tracing::info!(dropped, "the mailbox dropped expired items"),
             Err(error) => tracing::debug!("mailbox upkeep failed: {error}"),

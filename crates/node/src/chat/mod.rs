@@ -350,6 +350,9 @@ pub(crate) struct ChatState {
     /// One-to-one conversations known to be kept (they are never dropped),
     /// as first read or made: sending needs no read to find its own.
     direct: Mutex<HashMap<ConversationId, ConversationRow>>,
+    /// The items this device took, as the store keeps them (`chat_seen`),
+    /// with when: a copy that arrives again is known without a read.
+    seen: Mutex<HashMap<[u8; 16], i64>>,
 }
 
 impl std::fmt::Debug for ChatState {
@@ -403,6 +406,7 @@ impl ChatState {
             None
         };
         let identity_key = crypto.as_ref().map(ChatCrypto::identity_key);
+        let seen = store.chat_seen_items().await?.into_iter().collect();
         let crypto = crypto.map(|crypto| std::sync::Arc::new(Mutex::new(crypto)));
         let (writer, task) = ChatWriter::start(store.clone(), crypto.clone());
         Ok((
@@ -419,6 +423,7 @@ impl ChatState {
                 fetching: Mutex::default(),
                 announced: Mutex::default(),
                 direct: Mutex::default(),
+                seen: Mutex::new(seen),
             },
             task,
         ))
@@ -452,6 +457,31 @@ impl ChatState {
             .unwrap_or_else(PoisonError::into_inner)
             .get(id)
             .cloned()
+    }
+
+    /// Whether this device took the item `id` already.
+    pub(crate) fn seen(&self, id: &[u8; 16]) -> bool {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(id)
+    }
+
+    /// Remembers that the item `id` was taken at `at_ms`: call once its
+    /// `Seen` write is on disk.
+    pub(crate) fn keep_seen(&self, id: [u8; 16], at_ms: i64) {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, at_ms);
+    }
+
+    /// Forgets the items taken before `before_ms`, as the store did.
+    pub(crate) fn forget_seen_before(&self, before_ms: i64) {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, at| *at >= before_ms);
     }
 
     /// Remembers a one-to-one conversation as kept: call once it is on disk.

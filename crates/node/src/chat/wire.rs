@@ -208,7 +208,8 @@ impl Chat {
     /// receipt (the answer tells its sender); one `from_mailbox` gets one.
     pub(crate) async fn take_item(&self, peer: PeerId, item: SealedItem, from_mailbox: bool) -> Result<(), Refused> {
         let store = self.store().await.map_err(unavailable)?;
-        if store.chat_seen(&item.id).await.map_err(unavailable)? {
+        let state = self.state();
+        if state.seen(&item.id) {
             return Ok(());
         }
         let (certificate, party) = self.sender_of(peer, &item, true).await?;
@@ -219,7 +220,6 @@ impl Chat {
                 "The sending device has no chat key.",
             ));
         };
-        let state = self.state();
         let decrypted = state
             .with_crypto(|crypto| match &item.sealed {
                 Sealed::Megolm { session_id, bytes } => crypto
@@ -264,9 +264,10 @@ impl Chat {
         if !from_mailbox {
             taken.receipt = None;
         }
+        let seen_at = to_i64(crate::node::unix_millis());
         writes.push(ChatWrite::Seen {
             item_id: item.id,
-            now_ms: to_i64(crate::node::unix_millis()),
+            now_ms: seen_at,
         });
         // What the event changed, in one batch; the writer adds the
         // ratchet the decryption moved.
@@ -282,6 +283,7 @@ impl Chat {
             .map_err(|_| refused(ChatRefusal::Undecryptable, "The room key does not read."))?;
         let (pending, message_at) = pending;
         let changed = pending.done().await.map_err(unavailable)?;
+        state.keep_seen(item.id, seen_at);
         if let Some(row) = taken.direct.take() {
             state.keep_direct(row);
         }
