@@ -37,13 +37,28 @@ cleanup() {
     exit "$status"
 }
 trap cleanup EXIT
-mkdir -p "$scratch"/{data,cache,runtime}
+mkdir -p "$scratch"/{data,cache,runtime} "$scratch/data/dbus-1/services"
 chmod 700 "$scratch/runtime"
 export XDG_DATA_HOME="$scratch/data" XDG_CACHE_HOME="$scratch/cache" XDG_RUNTIME_DIR="$scratch/runtime"
 
+# The keyring daemon is started by D-Bus itself, the first time something
+# asks for the Secret Service, from service files in the session's own
+# XDG_DATA_HOME (searched before the system's): unlocked with a throwaway
+# password. Started by hand instead, a call in the instant before it owned
+# its name made D-Bus start a second one beside it; and a daemon that ended
+# was started again by the system's service file, locked, so every later
+# keychain write failed with "a locked collection". Now a daemon that ends
+# comes back unlocked, with the same keyring.
+cat > "$scratch/keyring-daemon" <<'DAEMON'
+#!/bin/sh
+echo -n tallymesh-test | exec gnome-keyring-daemon --unlock --foreground --components=secrets
+DAEMON
+chmod +x "$scratch/keyring-daemon"
+for name in org.freedesktop.secrets org.gnome.keyring; do
+    printf '[D-BUS Service]\nName=%s\nExec=%s\n' "$name" "$scratch/keyring-daemon" \
+        > "$scratch/data/dbus-1/services/$name.service"
+done
+
 # keyctl gives the session its own kernel keyring; dbus-run-session its own
-# bus; the daemon, unlocked with a throwaway password, serves Secret Service.
-keyctl session - dbus-run-session -- bash -c '
-    echo -n tallymesh-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    exec "$@"
-' with-keyring "$@"
+# bus, which starts the daemon above when it is first asked for.
+keyctl session - dbus-run-session -- "$@"
