@@ -245,6 +245,23 @@ impl Dora {
             .unwrap()
     }
 
+    /// The first message of a new Olm session with `to`'s device (a pre-key
+    /// message): `text` in the one-to-one conversation with `to`'s party.
+    async fn opening_message(&self, to: &TestNode, text: &str) -> Vec<u8> {
+        let to_key = *party_of(to).await.parse::<PartyId>().unwrap().key().as_bytes();
+        let mut session = self.session_with(to).await;
+        let event = tallymesh_protocol::chat::ChatEvent::Message {
+            conversation: tallymesh_protocol::chat::direct_conversation(self.party().key().as_bytes(), &to_key),
+            id: tallymesh_protocol::chat::Ulid::from_parts(now_ms(), [1; 10]).to_bytes(),
+            peer: None,
+            body: tallymesh_protocol::chat::Body::Text(text.into()),
+        };
+        let vodozemac::olm::OlmMessage::PreKey(message) = session.encrypt(event.encode()).unwrap() else {
+            panic!("the first message of a session is a pre-key message");
+        };
+        message.to_bytes()
+    }
+
     /// An item sealed by Dora's device.
     fn item(&self, certificate: &Signed<DeviceCertificate>, sealed: Sealed, id: u8) -> SealedItem {
         item_sealed_by(&self.device_key, certificate, sealed, id)
@@ -310,21 +327,9 @@ async fn altered_ciphertext_a_foreign_seal_and_a_forged_device_certificate_are_r
     befriend(&bob, &carol).await;
     let dora = Dora::new().await;
     dora.introduce(&bob).await;
-    let bob_key = *party_of(&bob).await.parse::<PartyId>().unwrap().key().as_bytes();
     let to = bob.node.net().local_peer_id().to_bytes();
     let carrier = dora.carrier.node.net().local_peer_id().to_string();
-
-    let mut session = dora.session_with(&bob).await;
-    let event = tallymesh_protocol::chat::ChatEvent::Message {
-        conversation: tallymesh_protocol::chat::direct_conversation(dora.party().key().as_bytes(), &bob_key),
-        id: tallymesh_protocol::chat::Ulid::from_parts(now_ms(), [1; 10]).to_bytes(),
-        peer: None,
-        body: tallymesh_protocol::chat::Body::Text("Genuine words".into()),
-    };
-    let vodozemac::olm::OlmMessage::PreKey(message) = session.encrypt(event.encode()).unwrap() else {
-        panic!("the first message of a session is a pre-key message");
-    };
-    let genuine = message.to_bytes();
+    let genuine = dora.opening_message(&bob, "Genuine words").await;
     let certificate = dora.certificate(&dora.party_key);
 
     // One byte of the ciphertext changed: it does not decrypt.
@@ -486,25 +491,10 @@ async fn an_item_handed_over_again_is_taken_once_also_after_a_restart() {
     let bob = node_of("Bob").await;
     let dora = Dora::new().await;
     dora.introduce(&bob).await;
-    let bob_key = *party_of(&bob).await.parse::<PartyId>().unwrap().key().as_bytes();
     let to = bob.node.net().local_peer_id().to_bytes();
     let carrier = dora.carrier.node.net().local_peer_id();
-
-    let mut session = dora.session_with(&bob).await;
-    let event = tallymesh_protocol::chat::ChatEvent::Message {
-        conversation: tallymesh_protocol::chat::direct_conversation(dora.party().key().as_bytes(), &bob_key),
-        id: tallymesh_protocol::chat::Ulid::from_parts(now_ms(), [2; 10]).to_bytes(),
-        peer: None,
-        body: tallymesh_protocol::chat::Body::Text("Only once".into()),
-    };
-    let vodozemac::olm::OlmMessage::PreKey(message) = session.encrypt(event.encode()).unwrap() else {
-        panic!("the first message of a session is a pre-key message");
-    };
-    let item = dora.item(
-        &dora.certificate(&dora.party_key),
-        Sealed::OlmPreKey(message.to_bytes()),
-        9,
-    );
+    let opening = dora.opening_message(&bob, "Only once").await;
+    let item = dora.item(&dora.certificate(&dora.party_key), Sealed::OlmPreKey(opening), 9);
     let deliver = ChatRequest::Deliver { to, item };
     let conversation = bob
         .node
