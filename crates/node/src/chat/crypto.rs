@@ -177,6 +177,23 @@ impl ChatCrypto {
         writes
     }
 
+    /// Marks what `taken` (pickles of [`ChatCrypto::take_moved`] whose
+    /// commit failed) held as moved again, so the next take writes it as
+    /// it is then.
+    pub(crate) fn moved_again(&mut self, taken: &[ChatWrite]) {
+        for write in taken {
+            match write {
+                ChatWrite::Session {
+                    identity_key,
+                    session_id,
+                    ..
+                } => self.session_moved(*identity_key, session_id.clone()),
+                ChatWrite::Account { .. } => self.account_moved = true,
+                _ => {}
+            }
+        }
+    }
+
     fn session_moved(&mut self, their_key: [u8; 32], session_id: String) {
         self.moved.insert((their_key, session_id));
     }
@@ -585,6 +602,12 @@ mod tests {
             "five items through one session make one pickle"
         );
         assert!(alice.take_moved().is_empty());
+        // A commit that failed gives them back: taken again, as they are then.
+        alice.moved_again(&taken);
+        let again = alice.take_moved();
+        assert!(
+            matches!(again.as_slice(), [ChatWrite::Session { identity_key, .. }] if *identity_key == bob.identity_key())
+        );
 
         // The pickle taken holds the session after all five: a restart from
         // it goes on with the sixth, which bob reads after the first five.

@@ -67,8 +67,6 @@ impl ChatWriter {
     pub(crate) fn start(store: Store, crypto: Option<Arc<Mutex<ChatCrypto>>>) -> (ChatWriter, JoinHandle<()>) {
         let (queue, mut batches) = mpsc::unbounded_channel::<(Vec<ChatWrite>, Reply)>();
         let task = tokio::spawn(async move {
-            // Pickles of a commit that failed, written before newer ones.
-            let mut unwritten: Vec<ChatWrite> = Vec::new();
             while let Some(first) = batches.recv().await {
                 let mut gathered = vec![first];
                 let moved = match &crypto {
@@ -84,7 +82,6 @@ impl ChatWriter {
                 };
                 let mut all: Vec<ChatWrite> = gathered.iter().flat_map(|(writes, _)| writes.iter().cloned()).collect();
                 let handed = all.len();
-                all.append(&mut unwritten);
                 all.extend(moved);
                 match store.chat_write(&all).await {
                     Ok(changed) => {
@@ -97,7 +94,13 @@ impl ChatWriter {
                     }
                     Err(error) => {
                         tracing::warn!("chat writes failed: {error}");
-                        unwritten = all.split_off(handed);
+                        // What moved is written with the next commit.
+                        if let Some(crypto) = &crypto {
+                            crypto
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .moved_again(&all[handed..]);
+                        }
                         for (_, reply) in gathered {
                             let _ = reply.send(Err(error.to_string()));
                         }
