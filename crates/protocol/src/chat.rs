@@ -60,6 +60,16 @@ pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// The largest encrypted event in an item.
 pub const MAX_SEALED_BYTES: usize = 48 * 1024;
 
+/// The most events one sealed item carries: a sender with several events
+/// waiting for the same device seals them together (see
+/// [`ChatEvent::bundle`]).
+pub const MAX_EVENTS_PER_ITEM: usize = 16;
+
+/// The largest plaintext a sender puts several events into, in bytes: a
+/// bundle stays this small, so its item stays within
+/// [`MAX_REQUEST_BYTES`]. One event alone may be larger.
+pub const MAX_BUNDLE_BYTES: usize = 32 * 1024;
+
 /// The largest message text, in bytes of UTF-8.
 pub const MAX_TEXT_BYTES: usize = 4_096;
 
@@ -1038,7 +1048,53 @@ impl ChatEvent {
             return Err(limit("an event over the size limit"));
         }
         let value = cbor::decode(bytes).map_err(RecordError::from)?;
-        let f = Fields::named("chat event", &value)?;
+        ChatEvent::from_value(&value)
+    }
+
+    /// The plaintext of one item carrying several events: the CBOR array of
+    /// the events, each as [`ChatEvent::encode`] made it (deterministic
+    /// CBOR, so the array is too). One event is sent as itself, not as an
+    /// array of one.
+    ///
+    /// # Panics
+    /// Never for at most [`MAX_EVENTS_PER_ITEM`] events; more is a bug of
+    /// the caller, refused in debug builds.
+    pub fn bundle(encoded: &[&[u8]]) -> Vec<u8> {
+        debug_assert!(
+            (1..=MAX_EVENTS_PER_ITEM).contains(&encoded.len()),
+            "a bundle carries 1 to {MAX_EVENTS_PER_ITEM} events"
+        );
+        let count = u8::try_from(encoded.len().min(MAX_EVENTS_PER_ITEM)).unwrap_or(0);
+        let mut bytes = Vec::with_capacity(1 + encoded.iter().map(|e| e.len()).sum::<usize>());
+        // An array of fewer than 24 items: major type 4 with its length.
+        bytes.push(0x80 | count);
+        for event in encoded.iter().take(MAX_EVENTS_PER_ITEM) {
+            bytes.extend_from_slice(event);
+        }
+        bytes
+    }
+
+    /// Reads the decrypted plaintext of an item: one event, or an array of
+    /// 1 to [`MAX_EVENTS_PER_ITEM`] events (a bundle), in the order they
+    /// are applied.
+    pub fn decode_all(bytes: &[u8]) -> Result<Vec<ChatEvent>, ChatMessageError> {
+        if bytes.len() > MAX_SEALED_BYTES {
+            return Err(limit("an event over the size limit"));
+        }
+        let value = cbor::decode(bytes).map_err(RecordError::from)?;
+        match &value {
+            Value::Array(events) => {
+                if events.is_empty() || events.len() > MAX_EVENTS_PER_ITEM {
+                    return Err(limit(format!("an item carries 1 to {MAX_EVENTS_PER_ITEM} events")));
+                }
+                events.iter().map(ChatEvent::from_value).collect()
+            }
+            single => Ok(vec![ChatEvent::from_value(single)?]),
+        }
+    }
+
+    fn from_value(value: &Value) -> Result<ChatEvent, ChatMessageError> {
+        let f = Fields::named("chat event", value)?;
         f.version(&[1])?;
         let conversation = array(f.bytes(2)?, "a conversation id is 16 bytes")?;
         Ok(match f.uint(1)? {
@@ -1488,6 +1544,55 @@ mod tests {
         }
     }
 
+    fn text_event(n: u8, text: &str) -> ChatEvent {
+        ChatEvent::Message {
+            conversation: [1; 16],
+            id: [n; 16],
+            peer: None,
+            body: Body::Text(text.into()),
+        }
+    }
+
+    #[test]
+    fn a_bundle_reads_back_as_its_events_in_order_and_one_event_as_a_list_of_one() {
+        let events: Vec<ChatEvent> = (1..=3).map(|n| text_event(n, &format!("message {n}"))).collect();
+        let encoded: Vec<Vec<u8>> = events.iter().map(ChatEvent::encode).collect();
+        let slices: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+        let bundle = ChatEvent::bundle(&slices);
+        assert_eq!(ChatEvent::decode_all(&bundle).unwrap(), events);
+        assert_eq!(
+            ChatEvent::decode_all(&events[0].encode()).unwrap(),
+            vec![events[0].clone()],
+            "an item carrying one event reads as that event"
+        );
+        assert!(
+            ChatEvent::decode(&bundle).is_err(),
+            "a bundle is not one event: only decode_all reads it"
+        );
+    }
+
+    #[test]
+    fn a_bundle_of_none_of_too_many_or_of_bundles_is_refused() {
+        assert!(ChatEvent::decode_all(&[0x80]).is_err(), "an empty bundle");
+        let one = text_event(1, "hello").encode();
+        let mut seventeen = vec![0x91];
+        for _ in 0..=MAX_EVENTS_PER_ITEM {
+            seventeen.extend_from_slice(&one);
+        }
+        let error = ChatEvent::decode_all(&seventeen).unwrap_err().to_string();
+        assert!(error.contains("1 to 16 events"), "{error}");
+        let inner = ChatEvent::bundle(&[&one, &one]);
+        let nested = ChatEvent::bundle(&[&one, &inner]);
+        assert!(ChatEvent::decode_all(&nested).is_err(), "a bundle inside a bundle");
+        let mut not_an_event = vec![0x82];
+        not_an_event.extend_from_slice(&one);
+        not_an_event.push(0x01);
+        assert!(
+            ChatEvent::decode_all(&not_an_event).is_err(),
+            "a number among the events"
+        );
+    }
+
     #[test]
     fn a_group_with_a_repeated_member_or_one_member_is_refused() {
         let once = GroupInfo {
@@ -1529,6 +1634,7 @@ mod tests {
             let _ = ChatRequest::decode(&bytes);
             let _ = ChatResponse::decode(&bytes);
             let _ = ChatEvent::decode(&bytes);
+            let _ = ChatEvent::decode_all(&bytes);
             let _ = SealedItem::decode(&bytes);
             let _ = Body::decode(&bytes);
         }
@@ -1545,6 +1651,28 @@ mod tests {
             let at = flip % bytes.len();
             bytes[at] ^= 1 << bit;
             let _ = ChatEvent::decode(&bytes);
+        }
+
+        #[test]
+        fn any_bundle_round_trips(texts in proptest::collection::vec("[a-z ]{0,40}x", 1..=MAX_EVENTS_PER_ITEM)) {
+            let events: Vec<ChatEvent> = texts
+                .iter()
+                .enumerate()
+                .map(|(n, text)| text_event(u8::try_from(n).unwrap_or(0), text))
+                .collect();
+            let encoded: Vec<Vec<u8>> = events.iter().map(ChatEvent::encode).collect();
+            let slices: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+            prop_assert_eq!(ChatEvent::decode_all(&ChatEvent::bundle(&slices)).unwrap(), events);
+        }
+
+        #[test]
+        fn altered_bundle_bytes_never_panic(flip in 0usize..400, bit in 0u8..8) {
+            let one = text_event(1, "one").encode();
+            let two = text_event(2, "two").encode();
+            let mut bytes = ChatEvent::bundle(&[&one, &two]);
+            let at = flip % bytes.len();
+            bytes[at] ^= 1 << bit;
+            let _ = ChatEvent::decode_all(&bytes);
         }
 
         #[test]

@@ -70,8 +70,9 @@ pub struct OutboxRow {
     pub sealed: bool,
     /// The encoded sealed item, or the plaintext.
     pub item: Vec<u8>,
-    /// The message it carries: conversation and id.
-    pub message: Option<([u8; 16], [u8; 16])>,
+    /// The messages it carries, for their status: conversation and id
+    /// of each (several when it carries a bundle of events).
+    pub messages: Vec<([u8; 16], [u8; 16])>,
     /// When it was queued (ms).
     pub created_at_ms: i64,
     /// When it is given up (ms).
@@ -170,12 +171,18 @@ pub enum ChatWrite {
     },
     /// An item for the outbox.
     Outbox(OutboxRow),
-    /// An outbox item's plaintext was sealed for its device.
+    /// An outbox item's plaintext was sealed for its device, alone or
+    /// with the events of the items queued after it (those items are
+    /// dropped with [`ChatWrite::OutboxDone`] in the same batch).
     OutboxSealed {
         /// Its place in the queue.
         seq: i64,
         /// The encoded sealed item.
         item: Vec<u8>,
+        /// Every message the sealed item carries.
+        messages: Vec<([u8; 16], [u8; 16])>,
+        /// When the sealed item is given up (ms).
+        expires_at_ms: i64,
     },
     /// An outbox item reached its device (or was given up).
     OutboxDone {
@@ -238,6 +245,15 @@ const RANK: &str = "CASE {} WHEN 'pending' THEN 0 WHEN 'received' THEN 0 WHEN 'h
 
 fn rank(expr: &str) -> String {
     RANK.replace("{}", expr)
+}
+
+/// The `messages` column of an outbox item: conversation id then message
+/// id, 32 bytes a message.
+fn message_pairs(messages: &[([u8; 16], [u8; 16])]) -> Vec<u8> {
+    messages
+        .iter()
+        .flat_map(|(c, m)| c.iter().chain(m.iter()).copied())
+        .collect()
 }
 
 const MESSAGE_COLUMNS: &str = "conversation, id, sender_party, outgoing, body, sent_at_ms, received_at_ms, \
@@ -387,28 +403,35 @@ impl Store {
                         .map_err(query)?
                 }
                 ChatWrite::Outbox(row) => sqlx::query(
-                    "INSERT INTO chat_outbox (to_peer, to_party, sealed, item, conversation, message, created_at_ms, expires_at_ms) \
-                     VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO chat_outbox (to_peer, to_party, sealed, item, messages, created_at_ms, expires_at_ms) \
+                     VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6)",
                 )
                 .bind(&row.to_peer)
                 .bind(&row.to_party)
                 .bind(&row.item)
-                .bind(row.message.map(|(c, _)| c.to_vec()))
-                .bind(row.message.map(|(_, m)| m.to_vec()))
+                .bind(message_pairs(&row.messages))
                 .bind(row.created_at_ms)
                 .bind(row.expires_at_ms)
                 .bind(i64::from(row.sealed))
                 .execute(&mut *tx)
                 .await
                 .map_err(query)?,
-                ChatWrite::OutboxSealed { seq, item } => {
-                    sqlx::query("UPDATE chat_outbox SET sealed = 1, item = ?2 WHERE seq = ?1 AND sealed = 0")
-                        .bind(seq)
-                        .bind(item)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(query)?
-                }
+                ChatWrite::OutboxSealed {
+                    seq,
+                    item,
+                    messages,
+                    expires_at_ms,
+                } => sqlx::query(
+                    "UPDATE chat_outbox SET sealed = 1, item = ?2, messages = ?3, expires_at_ms = ?4 \
+                     WHERE seq = ?1 AND sealed = 0",
+                )
+                .bind(seq)
+                .bind(item)
+                .bind(message_pairs(messages))
+                .bind(expires_at_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(query)?,
                 ChatWrite::OutboxDone { seq } => sqlx::query("DELETE FROM chat_outbox WHERE seq = ?")
                     .bind(seq)
                     .execute(&mut *tx)
@@ -739,7 +762,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, to_peer, to_party, sealed, item, conversation, message, created_at_ms, expires_at_ms \
+            "SELECT seq, to_peer, to_party, sealed, item, messages, created_at_ms, expires_at_ms \
              FROM chat_outbox WHERE to_peer = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )
         .bind(to_peer)
@@ -750,12 +773,14 @@ impl Store {
         .map_err(|e| StoreError::query(&self.path, e))?;
         rows.iter()
             .map(|row| {
-                let conversation: Option<Vec<u8>> = self.chat_get(row, "conversation")?;
-                let message: Option<Vec<u8>> = self.chat_get(row, "message")?;
-                let message = match (conversation, message) {
-                    (Some(c), Some(m)) => Some((self.chat_array(c)?, self.chat_array(m)?)),
-                    _ => None,
-                };
+                let pairs: Vec<u8> = self.chat_get(row, "messages")?;
+                let messages = pairs
+                    .chunks(32)
+                    .map(|pair| {
+                        let (conversation, id) = pair.split_at(pair.len().min(16));
+                        Ok((self.chat_array(conversation.to_vec())?, self.chat_array(id.to_vec())?))
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
                 let sealed: i64 = self.chat_get(row, "sealed")?;
                 Ok(OutboxRow {
                     seq: self.chat_get(row, "seq")?,
@@ -763,7 +788,7 @@ impl Store {
                     to_peer: self.chat_get(row, "to_peer")?,
                     to_party: self.chat_get(row, "to_party")?,
                     item: self.chat_get(row, "item")?,
-                    message,
+                    messages,
                     created_at_ms: self.chat_get(row, "created_at_ms")?,
                     expires_at_ms: self.chat_get(row, "expires_at_ms")?,
                 })
@@ -1124,7 +1149,7 @@ mod tests {
                 to_party: "did:key:z6Mk".into(),
                 sealed: true,
                 item: vec![1, 2, 3],
-                message: None,
+                messages: Vec::new(),
                 created_at_ms: 1,
                 expires_at_ms: 2,
             })
@@ -1148,5 +1173,53 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.chat_outbox_devices().await.unwrap(), vec!["a", "b"]);
+    }
+
+    #[tokio::test]
+    async fn a_sealed_bundle_names_every_message_it_carries_and_the_items_it_carries_are_gone() {
+        let (_dir, store) = store().await;
+        let plain = |n: u8, expires_at_ms| {
+            ChatWrite::Outbox(OutboxRow {
+                seq: 0,
+                to_peer: "b".into(),
+                to_party: "did:key:z6Mk".into(),
+                sealed: false,
+                item: vec![n],
+                messages: vec![([n; 16], [n + 100; 16])],
+                created_at_ms: 1,
+                expires_at_ms,
+            })
+        };
+        store
+            .chat_write(&[plain(1, 10), plain(2, 20), plain(3, 30)])
+            .await
+            .unwrap();
+        let rows = store.chat_outbox_of("b", 0, 10).await.unwrap();
+        assert_eq!(rows[1].messages, vec![([2; 16], [102; 16])], "one message reads back");
+        let carried: Vec<_> = rows.iter().flat_map(|r| r.messages.clone()).collect();
+        let mut writes = vec![ChatWrite::OutboxSealed {
+            seq: rows[0].seq,
+            item: vec![9, 9],
+            messages: carried.clone(),
+            expires_at_ms: 30,
+        }];
+        writes.extend(rows[1..].iter().map(|r| ChatWrite::OutboxDone { seq: r.seq }));
+        assert_eq!(store.chat_write(&writes).await.unwrap(), vec![true; 3]);
+        let after = store.chat_outbox_of("b", 0, 10).await.unwrap();
+        assert_eq!(after.len(), 1, "only the item that carries the bundle is left");
+        assert!(after[0].sealed);
+        assert_eq!(after[0].item, vec![9, 9]);
+        assert_eq!(after[0].messages, carried, "it names all three messages, in order");
+        assert_eq!(after[0].expires_at_ms, 30, "it waits as long as its latest event may");
+        let again = store
+            .chat_write(&[ChatWrite::OutboxSealed {
+                seq: rows[0].seq,
+                item: vec![8],
+                messages: Vec::new(),
+                expires_at_ms: 1,
+            }])
+            .await
+            .unwrap();
+        assert_eq!(again, vec![false], "a sealed item is never sealed again");
     }
 }

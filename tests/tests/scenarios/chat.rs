@@ -678,6 +678,63 @@ async fn a_message_to_an_offline_device_is_held_by_its_mailbox_and_delivered_whe
 }
 
 #[tokio::test]
+async fn messages_written_while_a_device_is_away_travel_together_and_all_arrive_in_order_and_delivered() {
+    let alice = node_of("Alice").await;
+    let (bob, bob_box) = bob_with_a_mailbox(ChatConfig::default()).await;
+    befriend(&alice, &bob).await;
+    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    let bob_peer = bob.node.net().local_peer_id().to_string();
+
+    let TestNode { node, dir, config } = bob;
+    node.shutdown().await;
+    const COUNT: usize = 40;
+    let mut sent = Vec::with_capacity(COUNT);
+    for n in 0..COUNT {
+        let message = alice
+            .node
+            .chat()
+            .send_text(&bob_party, &format!("away {n}"))
+            .await
+            .unwrap();
+        sent.push(message);
+    }
+    let conversation = sent[0].conversation.clone();
+    until("the mailbox to hold all of them", || async {
+        let thread = thread(&alice, &conversation).await;
+        (thread.len() == COUNT && thread.iter().all(|m| m.status == MessageStatus::Held)).then_some(())
+    })
+    .await;
+    let items = held_for(&bob_box, &bob_peer).await;
+    assert!(
+        items < COUNT as u64,
+        "events waiting for the same device are sealed together: {items} items for {COUNT} messages"
+    );
+    assert!(
+        items >= COUNT.div_ceil(tallymesh_protocol::chat::MAX_EVENTS_PER_ITEM) as u64,
+        "no item carries more than its limit of events: {items} items"
+    );
+
+    let bob = TestNode::start_in(dir, config).await.unwrap();
+    received(&bob, &alice_party, &format!("away {}", COUNT - 1)).await;
+    let bobs_conversation = bob.node.chat().conversation_with(&alice_party).await.unwrap().id;
+    let got: Vec<String> = thread(&bob, &bobs_conversation)
+        .await
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    let ids: Vec<String> = sent.iter().map(|m| m.id.clone()).collect();
+    assert_eq!(got, ids, "every message arrived once, in the order it was written");
+    until("Alice to see every one delivered", || async {
+        let thread = thread(&alice, &conversation).await;
+        (thread.len() == COUNT && thread.iter().all(|m| m.status == MessageStatus::Delivered)).then_some(())
+    })
+    .await;
+    for node in [alice, bob, bob_box] {
+        node.node.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn a_revoked_device_is_refused_right_after_its_revocation_though_its_party_was_just_read() {
     let (bob, bob_box) = bob_with_a_mailbox(ChatConfig::default()).await;
     let box_peer = bob_box.node.net().local_peer_id();

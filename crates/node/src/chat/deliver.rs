@@ -9,10 +9,12 @@ use std::sync::{Arc, PoisonError, Weak};
 use std::time::Duration;
 
 use tallymesh_net::{Multiaddr, PeerId, RequestError};
-use tallymesh_protocol::chat::{Body, ChatRefusal, ChatRequest, ChatResponse, SealedItem};
+use tallymesh_protocol::chat::{
+    Body, ChatEvent, ChatRefusal, ChatRequest, ChatResponse, MAX_BUNDLE_BYTES, MAX_EVENTS_PER_ITEM, SealedItem,
+};
 use tallymesh_store::{ChatWrite, MessageRow, OutboxRow};
 use tokio::task::JoinSet;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::crypto::{ChatCrypto, KEYS_PER_BATCH};
 use super::{Chat, Recipient, to_i64};
@@ -555,21 +557,21 @@ impl Chat {
         recorder.finish().await && going && queue.is_empty()
     }
 
-    /// Seals what of `rows` waits unsealed; returns the items ready to hand
-    /// over, in queue order, and whether any could not be sealed yet.
+    /// Seals what of `rows` waits unsealed (see [`Chat::seal`]); returns
+    /// the items ready to hand over, in queue order, and whether any could
+    /// not be sealed yet.
     async fn ready(
         &self,
         recipient: &Recipient,
         mailboxes: &[PeerId],
-        mut rows: Vec<OutboxRow>,
+        rows: Vec<OutboxRow>,
     ) -> (VecDeque<OutboxRow>, bool) {
-        if rows.iter().any(|r| !r.sealed) {
-            self.seal(recipient, mailboxes, &mut rows).await;
-        }
-        let count = rows.len();
-        let sealed: VecDeque<OutboxRow> = rows.into_iter().filter(|r| r.sealed).collect();
-        let unsealed = sealed.len() < count;
-        (sealed, unsealed)
+        let (rows, unsealed) = if rows.iter().any(|r| !r.sealed) {
+            self.seal(recipient, mailboxes, rows).await
+        } else {
+            (rows, false)
+        };
+        (rows.into_iter().filter(|r| r.sealed).collect(), unsealed)
     }
 
     /// Hands each item for the away device `to` to the first mailbox of its
@@ -632,59 +634,69 @@ impl Chat {
 
     /// Seals the unsealed items of one device with an Olm session, making
     /// one with a one-time key claimed from the device or a mailbox of its
-    /// party when there is none. Items that cannot be sealed now stay.
-    async fn seal(&self, recipient: &Recipient, mailboxes: &[PeerId], rows: &mut [OutboxRow]) {
+    /// party when there is none. Unsealed items that follow each other in
+    /// the queue go into one sealed item, up to [`MAX_EVENTS_PER_ITEM`]
+    /// events and [`MAX_BUNDLE_BYTES`] of plaintext: it takes the place of
+    /// the first and names all their messages, and the others leave the
+    /// outbox in the same commit, which also keeps the ratchet the sealing
+    /// moved. Returns the items in queue order, those sealed now in their
+    /// new form (none sealed now unless that commit succeeded), and whether
+    /// any could not be sealed now.
+    async fn seal(&self, recipient: &Recipient, mailboxes: &[PeerId], rows: Vec<OutboxRow>) -> (Vec<OutboxRow>, bool) {
         let state = self.state();
         let has_session = state.with_crypto(|c| c.has_session(&recipient.key)).unwrap_or(false);
         if !has_session {
             let Some(key) = self.claim(recipient, mailboxes).await else {
                 tracing::debug!(device = %recipient.peer, "no one-time key of the device could be had yet");
-                return;
+                return (rows, true);
             };
             match state.with_crypto(|c| c.start_session(recipient.key, key)) {
                 Ok(Ok(())) => {}
-                _ => return,
+                _ => return (rows, true),
             }
         }
         let Ok(certificate) = self.node.identity().device_certificate().await else {
-            return;
+            return (rows, true);
         };
-        for row in rows.iter_mut().filter(|r| !r.sealed) {
-            let mut id = [0u8; 16];
-            if getrandom::fill(&mut id).is_err() {
-                return;
-            }
-            let plaintext = Zeroizing::new(std::mem::take(&mut row.item));
-            let sealed = state.with_crypto(|c| {
-                c.encrypt(recipient.key, &plaintext).map(|sealed| {
-                    let item = SealedItem {
-                        id,
-                        certificate: certificate.bytes().to_vec(),
-                        sealed,
-                        expires_at_ms: u64::try_from(row.expires_at_ms).unwrap_or(0),
-                        ephemeral: false,
-                        seal: Vec::new(),
-                    }
-                    .sealed_by(&state.node_key)
-                    .encode();
-                    let pending = state.writer.submit(vec![ChatWrite::OutboxSealed {
-                        seq: row.seq,
-                        item: item.clone(),
-                    }]);
-                    (item, pending)
-                })
-            });
-            match sealed {
-                Ok(Ok((item, pending))) => {
-                    if pending.done().await.is_err() {
-                        return;
-                    }
-                    row.item = item;
-                    row.sealed = true;
+        let before: Vec<OutboxRow> = rows.iter().filter(|r| r.sealed).cloned().collect();
+        let sealed = state.with_crypto(|crypto| {
+            let mut writes = Vec::new();
+            let mut out = Vec::with_capacity(rows.len());
+            let mut rows = rows.into_iter().peekable();
+            let mut stuck = false;
+            while let Some(first) = rows.next() {
+                if first.sealed || stuck {
+                    out.push(first);
+                    continue;
                 }
-                _ => return,
+                let mut run = vec![first];
+                let mut size = run[0].item.len();
+                while run.len() < MAX_EVENTS_PER_ITEM
+                    && let Some(next) = rows.next_if(|r| !r.sealed && size + r.item.len() < MAX_BUNDLE_BYTES)
+                {
+                    size += next.item.len();
+                    run.push(next);
+                }
+                match seal_run(crypto, recipient, &certificate, &state.node_key, run) {
+                    Ok((row, run_writes)) => {
+                        out.push(row);
+                        writes.extend(run_writes);
+                    }
+                    Err(run) => {
+                        stuck = true;
+                        out.extend(run);
+                    }
+                }
             }
+            (out, stuck, state.writer.submit(writes))
+        });
+        let Ok((out, stuck, pending)) = sealed else {
+            return (before, true);
+        };
+        if pending.done().await.is_err() {
+            return (before, true);
         }
+        (out, stuck)
     }
 
     /// A one-time key of the recipient's device, verified: from the device
@@ -898,14 +910,71 @@ fn record(row: &OutboxRow, outcome: &Outcome) -> Vec<ChatWrite> {
         Outcome::Held => Some("held"),
     };
     let mut writes = vec![ChatWrite::OutboxDone { seq: row.seq }];
-    if let (Some(status), Some((conversation, id))) = (status, row.message) {
-        writes.push(ChatWrite::Status {
+    if let Some(status) = status {
+        writes.extend(row.messages.iter().map(|&(conversation, id)| ChatWrite::Status {
             conversation,
             id,
             status,
-        });
+        }));
     }
     writes
+}
+
+/// Seals the plaintext of `run` — unsealed outbox items of one device,
+/// consecutive in its queue — into one item: the first of `run`, now
+/// sealed and naming every message of the run, with the writes that keep
+/// it and drop the others. The events go as one event, or as a bundle
+/// ([`ChatEvent::bundle`]). The run back, untouched, when it cannot be
+/// sealed.
+fn seal_run(
+    crypto: &mut ChatCrypto,
+    recipient: &Recipient,
+    certificate: &tallymesh_core::record::Signed<tallymesh_core::device::DeviceCertificate>,
+    node_key: &tallymesh_core::SecretKey,
+    mut run: Vec<OutboxRow>,
+) -> Result<(OutboxRow, Vec<ChatWrite>), Vec<OutboxRow>> {
+    let Ok(id) = super::random_id() else {
+        return Err(run);
+    };
+    let sealed = match run.as_slice() {
+        [one] => crypto.encrypt(recipient.key, &one.item),
+        events => {
+            let encoded: Vec<&[u8]> = events.iter().map(|r| r.item.as_slice()).collect();
+            let plaintext = Zeroizing::new(ChatEvent::bundle(&encoded));
+            crypto.encrypt(recipient.key, &plaintext)
+        }
+    };
+    let Ok(sealed) = sealed else {
+        return Err(run);
+    };
+    let expires_at_ms = run.iter().map(|r| r.expires_at_ms).max().unwrap_or(0);
+    let messages: Vec<_> = run.iter().flat_map(|r| r.messages.iter().copied()).collect();
+    let item = SealedItem {
+        id,
+        certificate: certificate.bytes().to_vec(),
+        sealed,
+        expires_at_ms: u64::try_from(expires_at_ms).unwrap_or(0),
+        ephemeral: false,
+        seal: Vec::new(),
+    }
+    .sealed_by(node_key)
+    .encode();
+    let mut writes = vec![ChatWrite::OutboxSealed {
+        seq: run[0].seq,
+        item: item.clone(),
+        messages: messages.clone(),
+        expires_at_ms,
+    }];
+    writes.extend(run.iter().skip(1).map(|r| ChatWrite::OutboxDone { seq: r.seq }));
+    for row in &mut run {
+        row.item.zeroize();
+    }
+    let mut row = run.swap_remove(0);
+    row.sealed = true;
+    row.item = item;
+    row.messages = messages;
+    row.expires_at_ms = expires_at_ms;
+    Ok((row, writes))
 }
 
 #[cfg(test)]

@@ -1277,9 +1277,14 @@ impl Chat {
         self.queue(&recipients, event, None, None, message, Vec::new()).await
     }
 
-    /// Seals `event` for each recipient (Olm now when a session exists,
-    /// else later; Megolm for a group, after its room key) and keeps the
-    /// outbox items with `extra` writes in one batch, then wakes delivery.
+    /// Queues `event` for each recipient, with `extra` writes in one batch,
+    /// then wakes delivery. For a one-to-one event the outbox keeps the
+    /// plaintext: delivery seals it with the device's Olm session, together
+    /// with the other events waiting for that device. A group message is
+    /// sealed now, once, with the group's Megolm session, after its room
+    /// key, which is sealed now with Olm for each device that lacks it (the
+    /// key is kept in plaintext only until a session with the device
+    /// exists).
     async fn queue(
         &self,
         recipients: &[Recipient],
@@ -1289,70 +1294,54 @@ impl Chat {
         message: Option<(ConversationId, MessageId)>,
         mut writes: Vec<ChatWrite>,
     ) -> Result<(), ChatError> {
-        let certificate = self.node.identity().device_certificate().await?;
         let own = self.own_party().await?.to_string();
         let now = crate::node::unix_millis();
         let lifetime = u64::try_from(self.state().config.item_lifetime.as_millis()).unwrap_or(u64::MAX);
         let expires_at_ms = now.saturating_add(lifetime);
-        let mut ids = Vec::with_capacity(recipients.len() * 2);
-        for _ in 0..recipients.len() * 2 {
-            ids.push(random_id()?);
-        }
+        let outbox = |r: &Recipient, sealed: bool, item: Vec<u8>, message: Option<(ConversationId, MessageId)>| {
+            ChatWrite::Outbox(OutboxRow {
+                seq: 0,
+                to_peer: r.peer.to_string(),
+                to_party: r.party.clone(),
+                sealed,
+                item,
+                messages: message.filter(|_| r.party != own).into_iter().collect(),
+                created_at_ms: to_i64(now),
+                expires_at_ms: to_i64(expires_at_ms),
+            })
+        };
         let state = self.state();
-        let pending = state.with_crypto(|crypto| {
-            let mut ids = ids.into_iter();
-            let mut next_id = || ids.next().unwrap_or([0; 16]);
-            let item_of = |sealed, id| {
-                SealedItem {
-                    id,
-                    certificate: certificate.bytes().to_vec(),
-                    sealed,
-                    expires_at_ms,
-                    ephemeral: false,
-                    seal: Vec::new(),
-                }
-                .sealed_by(&state.node_key)
-            };
-            let mut olm =
-                |crypto: &mut ChatCrypto, r: &Recipient, plaintext: &[u8], writes: &mut Vec<ChatWrite>, message| {
-                    let (sealed, item) = if crypto.has_session(&r.key) {
-                        match crypto.encrypt(r.key, plaintext) {
-                            Ok(sealed) => (true, item_of(sealed, next_id()).encode()),
-                            Err(_) => (false, plaintext.to_vec()),
-                        }
-                    } else {
-                        (false, plaintext.to_vec())
+        let pending = match group {
+            None => {
+                let plaintext = event.encode();
+                let copy = own_copy.map(ChatEvent::encode);
+                for r in recipients {
+                    let text = match (&copy, r.party == own) {
+                        (Some(copy), true) => copy,
+                        _ => &plaintext,
                     };
-                    writes.push(ChatWrite::Outbox(OutboxRow {
-                        seq: 0,
-                        to_peer: r.peer.to_string(),
-                        to_party: r.party.clone(),
-                        sealed,
-                        item,
-                        message,
-                        created_at_ms: to_i64(now),
-                        expires_at_ms: to_i64(expires_at_ms),
-                    }));
-                };
-            match group {
-                None => {
-                    let plaintext = Zeroizing::new(event.encode());
-                    let copy = own_copy.map(|e| Zeroizing::new(e.encode()));
-                    for r in recipients {
-                        let text = match (&copy, r.party == own) {
-                            (Some(copy), true) => copy,
-                            _ => &plaintext,
-                        };
-                        olm(
-                            crypto,
-                            r,
-                            text,
-                            &mut writes,
-                            if r.party == own { None } else { message },
-                        );
-                    }
+                    writes.push(outbox(r, false, text.clone(), message));
                 }
-                Some(info) => {
+                state.writer.submit(writes)
+            }
+            Some(info) => {
+                let certificate = self.node.identity().device_certificate().await?;
+                let mut ids = (0..=recipients.len())
+                    .map(|_| random_id())
+                    .collect::<Result<Vec<_>, _>>()?;
+                let item_of = |id, sealed| {
+                    SealedItem {
+                        id,
+                        certificate: certificate.bytes().to_vec(),
+                        sealed,
+                        expires_at_ms,
+                        ephemeral: false,
+                        seal: Vec::new(),
+                    }
+                    .sealed_by(&state.node_key)
+                    .encode()
+                };
+                state.with_crypto(|crypto| {
                     let conversation = *event.conversation();
                     let (_, session_key, shared, made) = crypto.group_session(conversation);
                     writes.extend(made);
@@ -1367,7 +1356,13 @@ impl Chat {
                             .encode(),
                         );
                         for r in &fresh {
-                            olm(crypto, r, &room_key, &mut writes, None);
+                            let sealed = crypto
+                                .has_session(&r.key)
+                                .then(|| crypto.encrypt(r.key, &room_key).ok());
+                            writes.push(match (sealed.flatten(), ids.pop()) {
+                                (Some(sealed), Some(id)) => outbox(r, true, item_of(id, sealed), None),
+                                _ => outbox(r, false, room_key.to_vec(), None),
+                            });
                         }
                         let keys: Vec<[u8; 32]> = fresh.iter().map(|r| r.key).collect();
                         writes.extend(crypto.group_shared(conversation, &keys));
@@ -1375,26 +1370,15 @@ impl Chat {
                     match crypto.group_encrypt(conversation, &event.encode()) {
                         Ok((sealed, write)) => {
                             writes.push(write);
-                            let item = item_of(sealed, next_id()).encode();
-                            for r in recipients {
-                                writes.push(ChatWrite::Outbox(OutboxRow {
-                                    seq: 0,
-                                    to_peer: r.peer.to_string(),
-                                    to_party: r.party.clone(),
-                                    sealed: true,
-                                    item: item.clone(),
-                                    message: if r.party == own { None } else { message },
-                                    created_at_ms: to_i64(now),
-                                    expires_at_ms: to_i64(expires_at_ms),
-                                }));
-                            }
+                            let item = item_of(ids.pop().unwrap_or_default(), sealed);
+                            writes.extend(recipients.iter().map(|r| outbox(r, true, item.clone(), message)));
                         }
                         Err(error) => tracing::warn!("a group message could not be encrypted: {error}"),
                     }
-                }
+                    state.writer.submit(std::mem::take(&mut writes))
+                })?
             }
-            state.writer.submit(std::mem::take(&mut writes))
-        })?;
+        };
         pending.done().await?;
         state.queued.fetch_add(1, std::sync::atomic::Ordering::Release);
         state.outbox.notify_one();

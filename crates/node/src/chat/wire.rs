@@ -33,19 +33,22 @@ fn refused(reason: ChatRefusal, message: impl Into<String>) -> Refused {
 pub(crate) struct Taken {
     /// Messages kept (new) or changed, to tell the window of.
     changed: Vec<([u8; 16], [u8; 16])>,
-    /// The new message as written, told as it is when the write kept it
-    /// (not read back).
-    kept: Option<MessageRow>,
-    /// A new message from another party: its sender and id, for the
-    /// delivery receipt.
-    receipt: Option<(String, [u8; 16], [u8; 16])>,
+    /// The new messages as written, each with the place of its write in
+    /// the batch: told as they are when the write kept them (not read
+    /// back).
+    kept: Vec<(MessageRow, usize)>,
+    /// New messages from another party: sender, conversation and id, for
+    /// the delivery receipts.
+    receipts: Vec<(String, [u8; 16], [u8; 16])>,
     /// A typing indicator to tell the window.
     typing: Option<([u8; 16], String, bool)>,
     /// A conversation was made or changed.
     conversations_changed: bool,
-    /// A one-to-one conversation written with the item, to remember as
-    /// kept once it is on disk.
-    direct: Option<ConversationRow>,
+    /// One-to-one conversations written with the item, to remember as kept
+    /// once they are on disk.
+    direct: Vec<ConversationRow>,
+    /// Room keys the item carries: group and session key.
+    room_keys: Vec<([u8; 16], Vec<u8>)>,
 }
 
 impl Chat {
@@ -239,8 +242,8 @@ impl Chat {
                 return Err(refused(ChatRefusal::Undecryptable, "The item does not decrypt."));
             }
         };
-        let event = match ChatEvent::decode(&plaintext) {
-            Ok(event) => event,
+        let events = match ChatEvent::decode_all(&plaintext) {
+            Ok(events) => events,
             Err(error) => {
                 self.node
                     .strike(peer, &format!("a chat event that does not read: {error}"));
@@ -251,7 +254,9 @@ impl Chat {
             }
         };
         drop(plaintext);
-        if group.is_some_and(|g| &g != event.conversation()) {
+        if let Some(group) = group
+            && events.iter().any(|event| event.conversation() != &group)
+        {
             self.node
                 .strike(peer, "a group message that names another conversation");
             return Err(refused(
@@ -260,53 +265,61 @@ impl Chat {
             ));
         }
         let own = self.own_party().await.map_err(unavailable)?;
-        let (mut writes, mut taken, room_key) = self.apply(&store, &own, &party, event).await?;
+        // Every event of the item, in its order, in one batch: one refused
+        // refuses the item.
+        let mut writes = Vec::new();
+        let mut taken = Taken::default();
+        for event in events {
+            self.apply(&store, &own, &party, event, &mut writes, &mut taken).await?;
+        }
         if !from_mailbox {
-            taken.receipt = None;
+            taken.receipts.clear();
         }
         let seen_at = to_i64(crate::node::unix_millis());
         writes.push(ChatWrite::Seen {
             item_id: item.id,
             now_ms: seen_at,
         });
-        // What the event changed, in one batch; the writer adds the
-        // ratchet the decryption moved.
+        // What the events changed, in one batch, the room keys first; the
+        // writer adds the ratchet the decryption moved.
+        let room_keys = std::mem::take(&mut taken.room_keys);
         let pending = state
             .with_crypto(|crypto| {
-                if let Some((conversation, session_key)) = &room_key {
-                    writes.insert(0, crypto.take_room_key(key, *conversation, session_key)?);
+                let keys = room_keys
+                    .iter()
+                    .map(|(conversation, session_key)| crypto.take_room_key(key, *conversation, session_key))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let shift = keys.len();
+                writes.splice(0..0, keys);
+                for (_, at) in &mut taken.kept {
+                    *at += shift;
                 }
-                let message_at = writes.iter().position(|w| matches!(w, ChatWrite::Message(_)));
-                Ok::<_, super::crypto::CryptoError>((state.writer.submit(writes), message_at))
+                Ok::<_, super::crypto::CryptoError>(state.writer.submit(writes))
             })
             .map_err(|_| refused(ChatRefusal::NotHere, "This device does not chat."))?
             .map_err(|_| refused(ChatRefusal::Undecryptable, "The room key does not read."))?;
-        let (pending, message_at) = pending;
         let changed = pending.done().await.map_err(unavailable)?;
         state.keep_seen(item.id, seen_at);
-        if let Some(row) = taken.direct.take() {
+        for row in taken.direct.drain(..) {
             state.keep_direct(row);
         }
         // A copy kept before (a duplicate) is told as it is now, read back.
-        if !message_at.and_then(|at| changed.get(at)).copied().unwrap_or(false) {
-            taken.kept = None;
-        }
+        taken.kept.retain(|(_, at)| changed.get(*at).copied().unwrap_or(false));
         self.tell(taken).await;
         Ok(())
     }
 
-    /// What an event changes, as writes, checked against the conversation
-    /// it names and the party that sent it.
-    #[allow(clippy::type_complexity)]
+    /// What an event changes, added to `writes` and `taken`, checked
+    /// against the conversation it names and the party that sent it.
     async fn apply(
         &self,
         store: &tallymesh_store::Store,
         own: &PartyId,
         sender: &PartyId,
         event: ChatEvent,
-    ) -> Result<(Vec<ChatWrite>, Taken, Option<([u8; 16], Vec<u8>)>), Refused> {
-        let mut writes = Vec::new();
-        let mut taken = Taken::default();
+        writes: &mut Vec<ChatWrite>,
+        taken: &mut Taken,
+    ) -> Result<(), Refused> {
         let now = to_i64(crate::node::unix_millis());
         let from_us = sender == own;
         let known = |row: Option<ConversationRow>| -> Option<ConversationRow> {
@@ -332,7 +345,8 @@ impl Chat {
                     Some(other)
                         if direct_conversation(own.key().as_bytes(), other.key().as_bytes()) == conversation =>
                     {
-                        match self.state().known_direct(&conversation) {
+                        let made = taken.direct.iter().find(|r| r.id == conversation).cloned();
+                        match self.state().known_direct(&conversation).or(made) {
                             Some(row) => row,
                             None => {
                                 let row = ConversationRow {
@@ -345,7 +359,7 @@ impl Chat {
                                 };
                                 writes.push(ChatWrite::Conversation(row.clone()));
                                 taken.conversations_changed = true;
-                                taken.direct = Some(row.clone());
+                                taken.direct.push(row.clone());
                                 row
                             }
                         }
@@ -386,11 +400,11 @@ impl Chat {
                     paid_chit: None,
                     notified: from_us,
                 };
-                writes.push(ChatWrite::Message(message.clone()));
-                taken.kept = Some(message);
+                taken.kept.push((message.clone(), writes.len()));
+                writes.push(ChatWrite::Message(message));
                 taken.changed.push((row.id, id));
                 if !from_us {
-                    taken.receipt = Some((sender.to_string(), row.id, id));
+                    taken.receipts.push((sender.to_string(), row.id, id));
                 }
             }
             ChatEvent::Receipt {
@@ -399,7 +413,7 @@ impl Chat {
                 read,
             } => {
                 if from_us {
-                    return Ok((writes, taken, None));
+                    return Ok(());
                 }
                 for id in ids {
                     if let Ok(Some(message)) = store.chat_message(&conversation, &id).await
@@ -453,10 +467,10 @@ impl Chat {
                     last_at_ms: now,
                 }));
                 taken.conversations_changed = true;
-                return Ok((writes, taken, Some((conversation, session_key))));
+                taken.room_keys.push((conversation, session_key));
             }
         }
-        Ok((writes, taken, None))
+        Ok(())
     }
 
     /// Tells the window what a kept item changed, and sends the delivery
@@ -477,9 +491,13 @@ impl Chat {
             && let (Ok(store), Ok(names)) = (self.store().await, self.names().await)
         {
             for (conversation, id) in &taken.changed {
-                let row = match &taken.kept {
-                    Some(kept) if kept.conversation == *conversation && kept.id == *id => Some(kept.clone()),
-                    _ => store.chat_message(conversation, id).await.ok().flatten(),
+                let kept = taken
+                    .kept
+                    .iter()
+                    .find(|(kept, _)| kept.conversation == *conversation && kept.id == *id);
+                let row = match kept {
+                    Some((kept, _)) => Some(kept.clone()),
+                    None => store.chat_message(conversation, id).await.ok().flatten(),
                 };
                 if let Some(row) = row {
                     let message = self.message_view(&row, &names).await;
@@ -487,10 +505,18 @@ impl Chat {
                 }
             }
         }
-        if let Some((sender, conversation, id)) = taken.receipt {
+        // One delivery receipt per sender and conversation.
+        let mut receipts: Vec<(String, [u8; 16], Vec<[u8; 16]>)> = Vec::new();
+        for (sender, conversation, id) in taken.receipts {
+            match receipts.iter_mut().find(|(s, c, _)| *s == sender && *c == conversation) {
+                Some((_, _, ids)) => ids.push(id),
+                None => receipts.push((sender, conversation, vec![id])),
+            }
+        }
+        for (sender, conversation, ids) in receipts {
             let event = ChatEvent::Receipt {
                 conversation,
-                ids: vec![id],
+                ids,
                 read: false,
             };
             if let Err(error) = self.queue_to_parties(&[sender], &event, None, false).await {
