@@ -4,7 +4,9 @@
 //! `0xed 0x01` (ed25519-pub) followed by the 32-byte public key, so the id
 //! *is* the key: anyone can check a party's signature from its id alone.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use thiserror::Error;
 
@@ -52,12 +54,54 @@ impl PartyId {
     }
 }
 
+/// The ids met lately, both ways: a node writes and reads the same few
+/// party ids (its own, its contacts') several times for every chat message,
+/// and each costs microseconds — base58 is quadratic in the key's length,
+/// and reading a key back checks it is a point of the curve. Bounded: emptied
+/// when it holds [`Known::MOST`] ids.
+#[derive(Default)]
+struct Known {
+    texts: HashMap<[u8; 32], Arc<str>>,
+    parties: HashMap<Arc<str>, PartyId>,
+}
+
+impl Known {
+    const MOST: usize = 4_096;
+
+    fn get() -> std::sync::MutexGuard<'static, Known> {
+        static KNOWN: OnceLock<Mutex<Known>> = OnceLock::new();
+        KNOWN
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn make_room(&mut self) {
+        if self.texts.len() >= Known::MOST || self.parties.len() >= Known::MOST {
+            self.texts.clear();
+            self.parties.clear();
+        }
+    }
+}
+
+/// The `did:key` text of a party key.
+fn did_text(key: &PublicKey) -> Arc<str> {
+    if let Some(text) = Known::get().texts.get(key.as_bytes()) {
+        return Arc::clone(text);
+    }
+    let mut bytes = Vec::with_capacity(34);
+    bytes.extend_from_slice(&ED25519_MULTICODEC);
+    bytes.extend_from_slice(key.as_bytes());
+    let text: Arc<str> = format!("{DID_KEY_PREFIX}{}", bs58::encode(bytes).into_string()).into();
+    let mut known = Known::get();
+    known.make_room();
+    known.texts.insert(*key.as_bytes(), Arc::clone(&text));
+    text
+}
+
 impl std::fmt::Display for PartyId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut bytes = Vec::with_capacity(34);
-        bytes.extend_from_slice(&ED25519_MULTICODEC);
-        bytes.extend_from_slice(self.0.as_bytes());
-        write!(f, "{DID_KEY_PREFIX}{}", bs58::encode(bytes).into_string())
+        f.write_str(&did_text(&self.0))
     }
 }
 
@@ -71,14 +115,21 @@ impl FromStr for PartyId {
     type Err = PartyIdError;
 
     fn from_str(text: &str) -> Result<PartyId, PartyIdError> {
+        if let Some(party) = Known::get().parties.get(text) {
+            return Ok(*party);
+        }
         let encoded = text.strip_prefix(DID_KEY_PREFIX).ok_or(PartyIdError::NotDidKey)?;
         let bytes = bs58::decode(encoded).into_vec().map_err(|_| PartyIdError::NotBase58)?;
         let key = bytes
             .strip_prefix(&ED25519_MULTICODEC)
             .ok_or(PartyIdError::NotEd25519)?;
-        PublicKey::from_bytes(key)
+        let party = PublicKey::from_bytes(key)
             .map(PartyId)
-            .map_err(|_| PartyIdError::BadKey)
+            .map_err(|_| PartyIdError::BadKey)?;
+        let mut known = Known::get();
+        known.make_room();
+        known.parties.insert(text.into(), party);
+        Ok(party)
     }
 }
 
@@ -106,6 +157,33 @@ mod tests {
             let key = PublicKey::from_bytes(&bs58::decode(key58).into_vec().unwrap()).unwrap();
             assert_eq!(PartyId::new(key).to_string(), did);
             assert_eq!(did.parse::<PartyId>().unwrap().key(), &key);
+        }
+    }
+
+    #[test]
+    fn ids_read_and_written_again_and_again_stay_the_same_past_the_bound_of_those_kept() {
+        let parties: Vec<(PartyId, String)> = (0..Known::MOST + 10)
+            .map(|n| {
+                let mut seed = [0u8; 32];
+                seed[..8].copy_from_slice(&(n as u64).to_le_bytes());
+                let party = PartyId::new(SecretKey::from_seed(&seed).public());
+                (party, party.to_string())
+            })
+            .collect();
+        for (party, text) in parties.iter().rev().chain(parties.iter()) {
+            assert_eq!(&party.to_string(), text);
+            assert_eq!(&text.parse::<PartyId>().unwrap(), party);
+            assert_eq!(&text.parse::<PartyId>().unwrap().to_string(), text);
+        }
+        let (did, _) = VECTORS[0];
+        let party: PartyId = did.parse().unwrap();
+        assert_eq!(party.to_string(), did, "a published vector, after many others");
+        for _ in 0..2 {
+            assert_eq!(
+                "did:key:z0OIl".parse::<PartyId>(),
+                Err(PartyIdError::NotBase58),
+                "a refused text is refused every time"
+            );
         }
     }
 
