@@ -640,8 +640,9 @@ impl Chat {
     /// the first and names all their messages, and the others leave the
     /// outbox in the same commit, which also keeps the ratchet the sealing
     /// moved. Returns the items in queue order, those sealed now in their
-    /// new form (none sealed now unless that commit succeeded), and whether
-    /// any could not be sealed now.
+    /// new form, and whether any could not be sealed now; nothing when
+    /// that commit fails (the store is failing: the next try reads the
+    /// outbox again).
     async fn seal(&self, recipient: &Recipient, mailboxes: &[PeerId], rows: Vec<OutboxRow>) -> (Vec<OutboxRow>, bool) {
         let state = self.state();
         let has_session = state.with_crypto(|c| c.has_session(&recipient.key)).unwrap_or(false);
@@ -658,7 +659,6 @@ impl Chat {
         let Ok(certificate) = self.node.identity().device_certificate().await else {
             return (rows, true);
         };
-        let before: Vec<OutboxRow> = rows.iter().filter(|r| r.sealed).cloned().collect();
         let sealed = state.with_crypto(|crypto| {
             let mut writes = Vec::new();
             let mut out = Vec::with_capacity(rows.len());
@@ -669,15 +669,15 @@ impl Chat {
                     out.push(first);
                     continue;
                 }
-                let mut run = vec![first];
-                let mut size = run[0].item.len();
-                while run.len() < MAX_EVENTS_PER_ITEM
+                let mut carried = Vec::new();
+                let mut size = first.item.len();
+                while carried.len() + 1 < MAX_EVENTS_PER_ITEM
                     && let Some(next) = rows.next_if(|r| !r.sealed && size + r.item.len() < MAX_BUNDLE_BYTES)
                 {
                     size += next.item.len();
-                    run.push(next);
+                    carried.push(next);
                 }
-                match seal_run(crypto, recipient, &certificate, &state.node_key, run) {
+                match seal_run(crypto, recipient, &certificate, &state.node_key, first, carried) {
                     Ok((row, run_writes)) => {
                         out.push(row);
                         writes.extend(run_writes);
@@ -691,10 +691,10 @@ impl Chat {
             (out, stuck, state.writer.submit(writes))
         });
         let Ok((out, stuck, pending)) = sealed else {
-            return (before, true);
+            return (Vec::new(), true);
         };
         if pending.done().await.is_err() {
-            return (before, true);
+            return (Vec::new(), true);
         }
         (out, stuck)
     }
@@ -920,35 +920,37 @@ fn record(row: &OutboxRow, outcome: &Outcome) -> Vec<ChatWrite> {
     writes
 }
 
-/// Seals the plaintext of `run` — unsealed outbox items of one device,
-/// consecutive in its queue — into one item: the first of `run`, now
-/// sealed and naming every message of the run, with the writes that keep
-/// it and drop the others. The events go as one event, or as a bundle
-/// ([`ChatEvent::bundle`]). The run back, untouched, when it cannot be
-/// sealed.
+/// Seals the plaintext of `first` and of the items `carried` after it —
+/// unsealed outbox items of one device, consecutive in its queue — into one
+/// item: `first`, now sealed and naming every message of them all, with the
+/// writes that keep it and drop the carried ones. The events go as one
+/// event, or as a bundle ([`ChatEvent::bundle`]). The items back in queue
+/// order, untouched, when they cannot be sealed.
 fn seal_run(
     crypto: &mut ChatCrypto,
     recipient: &Recipient,
     certificate: &tallymesh_core::record::Signed<tallymesh_core::device::DeviceCertificate>,
     node_key: &tallymesh_core::SecretKey,
-    mut run: Vec<OutboxRow>,
+    mut first: OutboxRow,
+    mut carried: Vec<OutboxRow>,
 ) -> Result<(OutboxRow, Vec<ChatWrite>), Vec<OutboxRow>> {
+    let untouched = |first, carried: Vec<OutboxRow>| std::iter::once(first).chain(carried).collect();
     let Ok(id) = super::random_id() else {
-        return Err(run);
+        return Err(untouched(first, carried));
     };
-    let sealed = match run.as_slice() {
-        [one] => crypto.encrypt(recipient.key, &one.item),
-        events => {
-            let encoded: Vec<&[u8]> = events.iter().map(|r| r.item.as_slice()).collect();
-            let plaintext = Zeroizing::new(ChatEvent::bundle(&encoded));
-            crypto.encrypt(recipient.key, &plaintext)
-        }
+    let all = || std::iter::once(&first).chain(&carried);
+    let sealed = if carried.is_empty() {
+        crypto.encrypt(recipient.key, &first.item)
+    } else {
+        let encoded: Vec<&[u8]> = all().map(|r| r.item.as_slice()).collect();
+        let plaintext = Zeroizing::new(ChatEvent::bundle(&encoded));
+        crypto.encrypt(recipient.key, &plaintext)
     };
     let Ok(sealed) = sealed else {
-        return Err(run);
+        return Err(untouched(first, carried));
     };
-    let expires_at_ms = run.iter().map(|r| r.expires_at_ms).max().unwrap_or(0);
-    let messages: Vec<_> = run.iter().flat_map(|r| r.messages.iter().copied()).collect();
+    let expires_at_ms = all().map(|r| r.expires_at_ms).max().unwrap_or(first.expires_at_ms);
+    let messages: Vec<_> = all().flat_map(|r| r.messages.iter().copied()).collect();
     let item = SealedItem {
         id,
         certificate: certificate.bytes().to_vec(),
@@ -960,21 +962,21 @@ fn seal_run(
     .sealed_by(node_key)
     .encode();
     let mut writes = vec![ChatWrite::OutboxSealed {
-        seq: run[0].seq,
+        seq: first.seq,
         item: item.clone(),
         messages: messages.clone(),
         expires_at_ms,
     }];
-    writes.extend(run.iter().skip(1).map(|r| ChatWrite::OutboxDone { seq: r.seq }));
-    for row in &mut run {
+    writes.extend(carried.iter().map(|r| ChatWrite::OutboxDone { seq: r.seq }));
+    for row in &mut carried {
         row.item.zeroize();
     }
-    let mut row = run.swap_remove(0);
-    row.sealed = true;
-    row.item = item;
-    row.messages = messages;
-    row.expires_at_ms = expires_at_ms;
-    Ok((row, writes))
+    first.item.zeroize();
+    first.sealed = true;
+    first.item = item;
+    first.messages = messages;
+    first.expires_at_ms = expires_at_ms;
+    Ok((first, writes))
 }
 
 #[cfg(test)]

@@ -1326,7 +1326,8 @@ impl Chat {
             }
             Some(info) => {
                 let certificate = self.node.identity().device_certificate().await?;
-                let mut ids = (0..=recipients.len())
+                let item_id = random_id()?;
+                let mut room_key_ids = (0..recipients.len())
                     .map(|_| random_id())
                     .collect::<Result<Vec<_>, _>>()?;
                 let item_of = |id, sealed| {
@@ -1359,7 +1360,7 @@ impl Chat {
                             let sealed = crypto
                                 .has_session(&r.key)
                                 .then(|| crypto.encrypt(r.key, &room_key).ok());
-                            writes.push(match (sealed.flatten(), ids.pop()) {
+                            writes.push(match (sealed.flatten(), room_key_ids.pop()) {
                                 (Some(sealed), Some(id)) => outbox(r, true, item_of(id, sealed), None),
                                 _ => outbox(r, false, room_key.to_vec(), None),
                             });
@@ -1370,7 +1371,7 @@ impl Chat {
                     match crypto.group_encrypt(conversation, &event.encode()) {
                         Ok((sealed, write)) => {
                             writes.push(write);
-                            let item = item_of(ids.pop().unwrap_or_default(), sealed);
+                            let item = item_of(item_id, sealed);
                             writes.extend(recipients.iter().map(|r| outbox(r, true, item.clone(), message)));
                         }
                         Err(error) => tracing::warn!("a group message could not be encrypted: {error}"),

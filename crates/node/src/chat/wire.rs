@@ -280,19 +280,12 @@ impl Chat {
             item_id: item.id,
             now_ms: seen_at,
         });
-        // What the events changed, in one batch, the room keys first; the
-        // writer adds the ratchet the decryption moved.
-        let room_keys = std::mem::take(&mut taken.room_keys);
+        // What the events changed and the room keys they carry, in one
+        // batch; the writer adds the ratchet the decryption moved.
         let pending = state
             .with_crypto(|crypto| {
-                let keys = room_keys
-                    .iter()
-                    .map(|(conversation, session_key)| crypto.take_room_key(key, *conversation, session_key))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let shift = keys.len();
-                writes.splice(0..0, keys);
-                for (_, at) in &mut taken.kept {
-                    *at += shift;
+                for (conversation, session_key) in &taken.room_keys {
+                    writes.push(crypto.take_room_key(key, *conversation, session_key)?);
                 }
                 Ok::<_, super::crypto::CryptoError>(state.writer.submit(writes))
             })
