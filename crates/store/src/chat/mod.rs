@@ -4,14 +4,17 @@
 //!
 //! Writes go through [`Store::chat_write`], which applies a batch of
 //! [`ChatWrite`]s in one transaction: the node gathers the writes of many
-//! messages arriving at once and pays one fsync for all of them.
-
-use std::collections::HashMap;
+//! messages arriving at once and pays one fsync, and a few statements, for
+//! all of them (see [`write`]).
 
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::{Store, StoreError};
+
+mod write;
+
+pub use write::ChatWrite;
 
 /// A conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,439 +99,21 @@ pub struct MailboxHeld {
     pub keys: u64,
 }
 
-/// One write of a [`Store::chat_write`] batch. Each reports whether it
-/// changed anything.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChatWrite {
-    /// The Olm account's encrypted pickle.
-    Account {
-        /// The pickle.
-        pickle: String,
-    },
-    /// An Olm session's encrypted pickle.
-    Session {
-        /// The other device's identity key.
-        identity_key: [u8; 32],
-        /// The session's id.
-        session_id: String,
-        /// The pickle.
-        pickle: String,
-        /// Now (ms).
-        now_ms: i64,
-    },
-    /// Our Megolm session of a group, and whom its key was given.
-    GroupOutbound {
-        /// The group.
-        conversation: [u8; 16],
-        /// The pickle.
-        pickle: String,
-        /// Identity keys, 32 bytes each.
-        shared_with: Vec<u8>,
-        /// Now (ms).
-        now_ms: i64,
-    },
-    /// Another device's Megolm session.
-    GroupInbound {
-        /// The sending device's identity key.
-        sender_key: [u8; 32],
-        /// The session's id.
-        session_id: String,
-        /// The group.
-        conversation: [u8; 16],
-        /// The pickle.
-        pickle: String,
-    },
-    /// A conversation: made if new; a group's name and members replaced.
-    Conversation(ConversationRow),
-    /// A message: kept if new (a second copy changes nothing); its
-    /// conversation's latest time follows it.
-    Message(MessageRow),
-    /// A message's status, only ever forward (`read` beats `delivered`,
-    /// which beats `held`, which beats `pending`).
-    Status {
-        /// The conversation.
-        conversation: [u8; 16],
-        /// The message.
-        id: [u8; 16],
-        /// The new status.
-        status: &'static str,
-    },
-    /// The chit that paid a payment request.
-    PaidChit {
-        /// The conversation.
-        conversation: [u8; 16],
-        /// The request.
-        id: [u8; 16],
-        /// The chit id, in hex.
-        chit: String,
-    },
-    /// A "message received" event was handled.
-    Notified {
-        /// The conversation.
-        conversation: [u8; 16],
-        /// The message.
-        id: [u8; 16],
-    },
-    /// An item for the outbox.
-    Outbox(OutboxRow),
-    /// An outbox item's plaintext was sealed for its device, alone or
-    /// with the events of the items queued after it (those items are
-    /// dropped with [`ChatWrite::OutboxDone`] in the same batch).
-    OutboxSealed {
-        /// Its place in the queue.
-        seq: i64,
-        /// The encoded sealed item.
-        item: Vec<u8>,
-        /// Every message the sealed item carries.
-        messages: Vec<([u8; 16], [u8; 16])>,
-        /// When the sealed item is given up (ms).
-        expires_at_ms: i64,
-    },
-    /// An outbox item reached its device (or was given up).
-    OutboxDone {
-        /// Its place in the queue.
-        seq: i64,
-    },
-    /// An item held for another device of the party (kept once).
-    MailboxPut {
-        /// The device.
-        for_peer: String,
-        /// The item's id.
-        item_id: [u8; 16],
-        /// The encoded item.
-        item: Vec<u8>,
-        /// Who left it.
-        from_peer: String,
-        /// Now (ms).
-        now_ms: i64,
-        /// When it is dropped (ms).
-        expires_at_ms: i64,
-    },
-    /// A held item was handed over.
-    MailboxDrop {
-        /// The device.
-        for_peer: String,
-        /// The item's id.
-        item_id: [u8; 16],
-    },
-    /// Keys of another device of the party to hand out. A fallback key
-    /// replaces the one held before.
-    MailboxKeys {
-        /// The device.
-        for_peer: String,
-        /// Signed key records, each with whether it is a fallback key.
-        keys: Vec<(Vec<u8>, bool)>,
-        /// Now (ms).
-        now_ms: i64,
-    },
-    /// An item this device took.
-    Seen {
-        /// The item's id.
-        item_id: [u8; 16],
-        /// Now (ms).
-        now_ms: i64,
-    },
-    /// A device of the party that holds our mail, and its addresses (one
-    /// per line).
-    Mailbox {
-        /// Its peer id.
-        peer_id: String,
-        /// Its addresses.
-        addresses: String,
-        /// Now (ms).
-        now_ms: i64,
-    },
-}
-
-const RANK: &str = "CASE {} WHEN 'pending' THEN 0 WHEN 'received' THEN 0 WHEN 'held' THEN 1 \
-                    WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 0 END";
-
-fn rank(expr: &str) -> String {
-    RANK.replace("{}", expr)
-}
-
-/// The `messages` column of an outbox item: conversation id then message
-/// id, 32 bytes a message.
-fn message_pairs(messages: &[([u8; 16], [u8; 16])]) -> Vec<u8> {
-    messages
-        .iter()
-        .flat_map(|(c, m)| c.iter().chain(m.iter()).copied())
-        .collect()
-}
-
 const MESSAGE_COLUMNS: &str = "conversation, id, sender_party, outgoing, body, sent_at_ms, received_at_ms, \
                                status, paid_chit, notified";
 
-impl Store {
-    /// Applies `writes` in one transaction; for each, whether it changed
-    /// anything. Nothing is applied when one fails.
-    pub async fn chat_write(&self, writes: &[ChatWrite]) -> Result<Vec<bool>, StoreError> {
-        let query = |e| StoreError::query(&self.path, e);
-        let mut tx = self.write().await?;
-        let mut changed = Vec::with_capacity(writes.len());
-        // Each conversation's latest new message, set once at the end.
-        let mut latest: HashMap<[u8; 16], i64> = HashMap::new();
-        for write in writes {
-            let done = match write {
-                ChatWrite::Account { pickle } => sqlx::query(
-                    "INSERT INTO chat_account (slot, pickle, updated_at_ms) VALUES (1, ?1, 0) \
-                     ON CONFLICT(slot) DO UPDATE SET pickle = excluded.pickle",
-                )
-                .bind(pickle)
-                .execute(&mut *tx)
-                .await
-                .map_err(query)?,
-                ChatWrite::Session {
-                    identity_key,
-                    session_id,
-                    pickle,
-                    now_ms,
-                } => sqlx::query(
-                    "INSERT INTO chat_sessions (identity_key, session_id, pickle, last_used_ms) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT(identity_key, session_id) DO UPDATE SET pickle = excluded.pickle, \
-                     last_used_ms = excluded.last_used_ms",
-                )
-                .bind(identity_key.as_slice())
-                .bind(session_id)
-                .bind(pickle)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(query)?,
-                ChatWrite::GroupOutbound {
-                    conversation,
-                    pickle,
-                    shared_with,
-                    now_ms,
-                } => sqlx::query(
-                    "INSERT INTO chat_group_outbound (conversation, pickle, shared_with, updated_at_ms) \
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT(conversation) DO UPDATE SET pickle = excluded.pickle, \
-                     shared_with = excluded.shared_with, updated_at_ms = excluded.updated_at_ms",
-                )
-                .bind(conversation.as_slice())
-                .bind(pickle)
-                .bind(shared_with)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(query)?,
-                ChatWrite::GroupInbound {
-                    sender_key,
-                    session_id,
-                    conversation,
-                    pickle,
-                } => sqlx::query(
-                    "INSERT INTO chat_group_inbound (sender_key, session_id, conversation, pickle) \
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sender_key, session_id) DO UPDATE SET pickle = excluded.pickle",
-                )
-                .bind(sender_key.as_slice())
-                .bind(session_id)
-                .bind(conversation.as_slice())
-                .bind(pickle)
-                .execute(&mut *tx)
-                .await
-                .map_err(query)?,
-                ChatWrite::Conversation(row) => {
-                    let kind = if row.peer_party.is_some() { "direct" } else { "group" };
-                    sqlx::query(
-                        "INSERT INTO chat_conversations (id, kind, peer_party, name, members, created_at_ms, last_at_ms) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO UPDATE SET \
-                         name = coalesce(excluded.name, name), members = coalesce(excluded.members, members)",
-                    )
-                    .bind(row.id.as_slice())
-                    .bind(kind)
-                    .bind(&row.peer_party)
-                    .bind(&row.name)
-                    .bind((!row.members.is_empty()).then(|| row.members.join("\n")))
-                    .bind(row.created_at_ms)
-                    .bind(row.last_at_ms)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query)?
-                }
-                ChatWrite::Message(row) => {
-                    let done = sqlx::query(&format!(
-                        "INSERT INTO chat_messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                         ON CONFLICT(conversation, id) DO NOTHING"
-                    ))
-                    .bind(row.conversation.as_slice())
-                    .bind(row.id.as_slice())
-                    .bind(&row.sender_party)
-                    .bind(i64::from(row.outgoing))
-                    .bind(&row.body)
-                    .bind(row.sent_at_ms)
-                    .bind(row.received_at_ms)
-                    .bind(&row.status)
-                    .bind(&row.paid_chit)
-                    .bind(i64::from(row.notified))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query)?;
-                    if done.rows_affected() > 0 {
-                        let at = latest.entry(row.conversation).or_insert(i64::MIN);
-                        *at = (*at).max(row.sent_at_ms.max(row.received_at_ms));
-                    }
-                    done
-                }
-                ChatWrite::Status {
-                    conversation,
-                    id,
-                    status,
-                } => sqlx::query(&format!(
-                    "UPDATE chat_messages SET status = ?3 WHERE conversation = ?1 AND id = ?2 AND {} < {}",
-                    rank("status"),
-                    rank("?3")
-                ))
-                .bind(conversation.as_slice())
-                .bind(id.as_slice())
-                .bind(*status)
-                .execute(&mut *tx)
-                .await
-                .map_err(query)?,
-                ChatWrite::PaidChit { conversation, id, chit } => {
-                    sqlx::query("UPDATE chat_messages SET paid_chit = ?3 WHERE conversation = ?1 AND id = ?2")
-                        .bind(conversation.as_slice())
-                        .bind(id.as_slice())
-                        .bind(chit)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(query)?
-                }
-                ChatWrite::Notified { conversation, id } => {
-                    sqlx::query("UPDATE chat_messages SET notified = 1 WHERE conversation = ?1 AND id = ?2 AND notified = 0")
-                        .bind(conversation.as_slice())
-                        .bind(id.as_slice())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(query)?
-                }
-                ChatWrite::Outbox(row) => sqlx::query(
-                    "INSERT INTO chat_outbox (to_peer, to_party, sealed, item, messages, created_at_ms, expires_at_ms) \
-                     VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6)",
-                )
-                .bind(&row.to_peer)
-                .bind(&row.to_party)
-                .bind(&row.item)
-                .bind(message_pairs(&row.messages))
-                .bind(row.created_at_ms)
-                .bind(row.expires_at_ms)
-                .bind(i64::from(row.sealed))
-                .execute(&mut *tx)
-                .await
-                .map_err(query)?,
-                ChatWrite::OutboxSealed {
-                    seq,
-                    item,
-                    messages,
-                    expires_at_ms,
-                } => sqlx::query(
-                    "UPDATE chat_outbox SET sealed = 1, item = ?2, messages = ?3, expires_at_ms = ?4 \
-                     WHERE seq = ?1 AND sealed = 0",
-                )
-                .bind(seq)
-                .bind(item)
-                .bind(message_pairs(messages))
-                .bind(expires_at_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(query)?,
-                ChatWrite::OutboxDone { seq } => sqlx::query("DELETE FROM chat_outbox WHERE seq = ?")
-                    .bind(seq)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query)?,
-                ChatWrite::MailboxPut {
-                    for_peer,
-                    item_id,
-                    item,
-                    from_peer,
-                    now_ms,
-                    expires_at_ms,
-                } => sqlx::query(
-                    "INSERT INTO chat_mailbox (for_peer, item_id, item, from_peer, received_at_ms, expires_at_ms) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(for_peer, item_id) DO NOTHING",
-                )
-                .bind(for_peer)
-                .bind(item_id.as_slice())
-                .bind(item)
-                .bind(from_peer)
-                .bind(now_ms)
-                .bind(expires_at_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(query)?,
-                ChatWrite::MailboxDrop { for_peer, item_id } => {
-                    sqlx::query("DELETE FROM chat_mailbox WHERE for_peer = ?1 AND item_id = ?2")
-                        .bind(for_peer)
-                        .bind(item_id.as_slice())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(query)?
-                }
-                ChatWrite::MailboxKeys { for_peer, keys, now_ms } => {
-                    let mut affected = 0;
-                    for (key, fallback) in keys {
-                        if *fallback {
-                            sqlx::query("DELETE FROM chat_mailbox_keys WHERE for_peer = ? AND fallback = 1")
-                                .bind(for_peer)
-                                .execute(&mut *tx)
-                                .await
-                                .map_err(query)?;
-                        }
-                        affected += sqlx::query(
-                            "INSERT INTO chat_mailbox_keys (for_peer, key, fallback, received_at_ms) VALUES (?1, ?2, ?3, ?4) \
-                             ON CONFLICT(for_peer, key) DO NOTHING",
-                        )
-                        .bind(for_peer)
-                        .bind(key)
-                        .bind(i64::from(*fallback))
-                        .bind(now_ms)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(query)?
-                        .rows_affected();
-                    }
-                    changed.push(affected > 0);
-                    continue;
-                }
-                ChatWrite::Seen { item_id, now_ms } => {
-                    sqlx::query("INSERT INTO chat_seen (item_id, seen_at_ms) VALUES (?1, ?2) ON CONFLICT(item_id) DO NOTHING")
-                        .bind(item_id.as_slice())
-                        .bind(now_ms)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(query)?
-                }
-                ChatWrite::Mailbox {
-                    peer_id,
-                    addresses,
-                    now_ms,
-                } => sqlx::query(
-                    "INSERT INTO chat_mailboxes (peer_id, addresses, updated_at_ms) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT(peer_id) DO UPDATE SET addresses = excluded.addresses, \
-                     updated_at_ms = excluded.updated_at_ms WHERE addresses <> excluded.addresses",
-                )
-                .bind(peer_id)
-                .bind(addresses)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(query)?,
-            };
-            changed.push(done.rows_affected() > 0);
-        }
-        for (conversation, at) in latest {
-            sqlx::query("UPDATE chat_conversations SET last_at_ms = max(last_at_ms, ?2) WHERE id = ?1")
-                .bind(conversation.as_slice())
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(query)?;
-        }
-        tx.commit().await.map_err(query)?;
-        Ok(changed)
-    }
+/// How many keys [`Store::chat_messages_of`] reads in one statement.
+const MESSAGES_OF_CHUNK: usize = 32;
 
+/// The statement that reads the messages of [`MESSAGES_OF_CHUNK`] keys.
+fn messages_of_sql() -> String {
+    format!(
+        "SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE (conversation, id) IN (VALUES {})",
+        vec!["(?, ?)"; MESSAGES_OF_CHUNK].join(", ")
+    )
+}
+
+impl Store {
     /// Forgets every Olm and Megolm pickle: for a device whose pickle key is
     /// gone, which starts chat again with a new account.
     pub async fn chat_reset_crypto(&self) -> Result<(), StoreError> {
@@ -692,18 +277,14 @@ impl Store {
     }
 
     /// The messages with these keys (conversation, id) that are kept, in no
-    /// particular order: one query per 32 keys.
+    /// particular order: one query per [`MESSAGES_OF_CHUNK`] keys.
     pub async fn chat_messages_of(&self, keys: &[([u8; 16], [u8; 16])]) -> Result<Vec<MessageRow>, StoreError> {
-        const CHUNK: usize = 32;
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE (conversation, id) IN (VALUES {})",
-            vec!["(?, ?)"; CHUNK].join(", ")
-        );
+        let sql = messages_of_sql();
         let mut found = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(CHUNK) {
+        for chunk in keys.chunks(MESSAGES_OF_CHUNK) {
             let mut query = sqlx::query(&sql);
             // A short chunk repeats its last key: one statement for all.
-            for index in 0..CHUNK {
+            for index in 0..MESSAGES_OF_CHUNK {
                 let (conversation, id) = chunk.get(index).or(chunk.last()).copied().unwrap_or_default();
                 query = query.bind(conversation.to_vec()).bind(id.to_vec());
             }
