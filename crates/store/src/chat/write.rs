@@ -392,18 +392,13 @@ fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
     })
 }
 
-/// `rows` parenthesised lists of `columns` numbered parameters, the first
-/// numbered `first`: `(?2, ?3), (?4, ?5)`.
-fn values(first: usize, columns: usize, rows: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let params: Vec<String> = (0..columns)
-                .map(|column| format!("?{}", first + row * columns + column))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `rows` parenthesised lists of `columns` parameters: `(?, ?), (?, ?)`.
+/// Parameters are left unnumbered: SQLite finds a numbered one's name by
+/// walking a list of them all, which costs a statement of many rows time
+/// that grows with the square of its parameters.
+fn values(columns: usize, rows: usize) -> String {
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    vec![row; rows].join(", ")
 }
 
 /// The statement that keeps `rows` new messages, naming those it kept.
@@ -411,19 +406,19 @@ fn insert_messages_sql(rows: usize) -> String {
     format!(
         "INSERT INTO chat_messages ({MESSAGE_COLUMNS}) VALUES {} \
          ON CONFLICT(conversation, id) DO NOTHING RETURNING conversation, id",
-        values(1, 10, rows)
+        values(10, rows)
     )
 }
 
-/// The statement that moves `rows` messages forward to the status `?1`,
-/// naming those it moved.
+/// The statement that moves `rows` messages forward to a status, bound
+/// first and last, naming those it moved.
 fn update_statuses_sql(rows: usize) -> String {
     format!(
-        "UPDATE chat_messages SET status = ?1 WHERE (conversation, id) IN (VALUES {}) AND {} < {} \
+        "UPDATE chat_messages SET status = ? WHERE (conversation, id) IN (VALUES {}) AND {} < {} \
          RETURNING conversation, id",
-        values(2, 2, rows),
+        values(2, rows),
         rank("status"),
-        rank("?1")
+        rank("?")
     )
 }
 
@@ -432,16 +427,15 @@ fn insert_outbox_sql(rows: usize) -> String {
     format!(
         "INSERT INTO chat_outbox (to_peer, to_party, sealed, item, messages, created_at_ms, expires_at_ms) \
          VALUES {}",
-        values(1, 7, rows)
+        values(7, rows)
     )
 }
 
 /// The statement that drops `rows` outbox items, naming those it dropped.
 fn delete_outbox_sql(rows: usize) -> String {
-    let seqs: Vec<String> = (1..=rows).map(|n| format!("?{n}")).collect();
     format!(
         "DELETE FROM chat_outbox WHERE seq IN ({}) RETURNING seq",
-        seqs.join(", ")
+        vec!["?"; rows].join(", ")
     )
 }
 
@@ -449,7 +443,7 @@ fn delete_outbox_sql(rows: usize) -> String {
 fn insert_seen_sql(rows: usize) -> String {
     format!(
         "INSERT INTO chat_seen (item_id, seen_at_ms) VALUES {} ON CONFLICT(item_id) DO NOTHING RETURNING item_id",
-        values(1, 2, rows)
+        values(2, rows)
     )
 }
 
@@ -554,6 +548,7 @@ impl Store {
             for (_, conversation, id) in chunk {
                 query = query.bind(conversation.as_slice()).bind(id.as_slice());
             }
+            query = query.bind(status);
             let returned = self.message_keys(query.fetch_all(&mut *conn).await)?;
             changed.extend(named(
                 chunk
