@@ -34,6 +34,10 @@ pub struct ChatArgs {
     /// Messages sent and not yet received at once, in the full-load run
     #[arg(long, default_value_t = 256)]
     in_flight: usize,
+    /// Send that run's messages at this many per second instead of as fast
+    /// as they are taken (still at most `--in-flight` at once)
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(1..))]
+    rate: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -351,8 +355,12 @@ async fn bench_chat(root: &std::path::Path, args: &ChatArgs) -> Result<(), Strin
         chat_run(bob, alice, &alice_party, 1, Some(10), 1).await?;
         let low = chat_run(alice, bob, &bob_party, 200, Some(100), 1).await?;
         report_chat("low load (100 messages/s)", &low);
-        let full = chat_run(alice, bob, &bob_party, args.messages, None, args.in_flight).await?;
-        report_chat(&format!("full load ({} in flight)", args.in_flight), &full);
+        let full = chat_run(alice, bob, &bob_party, args.messages, args.rate, args.in_flight).await?;
+        let what = match args.rate {
+            Some(rate) => format!("at {rate} messages/s (at most {} in flight)", args.in_flight),
+            None => format!("full load ({} in flight)", args.in_flight),
+        };
+        report_chat(&what, &full);
         Ok::<(), String>(())
     }
     .await;
