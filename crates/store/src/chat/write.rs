@@ -2,12 +2,13 @@
 //!
 //! Every statement is a round trip to the connection's thread, so writes of
 //! one kind are applied by one multi-row statement (`INSERT … VALUES (…),
-//! (…)`, `UPDATE … FROM (VALUES …)`, `DELETE … WHERE seq IN (…)`) wherever
-//! that changes no outcome: [`plan`] lets a write join the latest group of
-//! its kind only when no write between them touches a row it touches, and
-//! the groups are applied in order. A multi-row statement is cut into
-//! chunks whose sizes are powers of two up to [`MAX_ROWS`], so a handful of
-//! statement shapes, each prepared once per connection, serve any batch.
+//! (…)`, `UPDATE … WHERE (conversation, id) IN (VALUES …)`, `DELETE …
+//! WHERE seq IN (…)`) wherever that changes no outcome: [`plan`] lets a
+//! write join the latest group of its kind only when no write between them
+//! touches a row it touches, and the groups are applied in order. A
+//! multi-row statement is cut into chunks whose sizes are powers of two up
+//! to [`MAX_ROWS`], so a handful of statement shapes, each prepared once
+//! per connection, serve any batch.
 
 use std::collections::{HashMap, HashSet};
 
@@ -504,6 +505,7 @@ impl Store {
         }
     }
 
+    /// Keeps new messages; for each, whether it was new.
     async fn insert_messages(
         &self,
         conn: &mut SqliteConnection,
@@ -535,6 +537,7 @@ impl Store {
         Ok(changed)
     }
 
+    /// Moves messages forward to `status`; for each, whether it moved.
     async fn update_statuses(
         &self,
         conn: &mut SqliteConnection,
@@ -560,6 +563,7 @@ impl Store {
         Ok(changed)
     }
 
+    /// Queues outbox items (each is new).
     async fn insert_outbox(
         &self,
         conn: &mut SqliteConnection,
@@ -586,6 +590,7 @@ impl Store {
         Ok(vec![true; rows.len()])
     }
 
+    /// Drops outbox items; for each, whether it was there.
     async fn delete_outbox(&self, conn: &mut SqliteConnection, rows: &[(usize, i64)]) -> Result<Vec<bool>, StoreError> {
         let mut changed = Vec::with_capacity(rows.len());
         for chunk in chunks(rows) {
@@ -606,6 +611,7 @@ impl Store {
         Ok(changed)
     }
 
+    /// Keeps the ids of items taken; for each, whether it was new.
     async fn insert_seen(
         &self,
         conn: &mut SqliteConnection,
