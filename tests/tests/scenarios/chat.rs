@@ -3,8 +3,8 @@
 //! (kept and passed on as evidence), foreign seals and altered ciphertext,
 //! sessions that survive a restart, a headless mailbox
 //! that holds mail while its device is away (and drops it when it
-//! expires), and message text that never reaches a mailbox's files or any
-//! log.
+//! expires), events that wait for a device encrypted at rest, and message
+//! text that never reaches a mailbox's files or any log.
 
 use std::time::Duration;
 
@@ -1065,4 +1065,91 @@ async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
         !holds(&logs, SECRET.as_bytes()),
         "the message text is in the nodes' logs"
     );
+}
+
+#[tokio::test]
+async fn events_waiting_for_a_device_without_a_session_are_encrypted_on_disk_and_go_out_after_a_restart() {
+    let alice = node_of("Alice").await;
+    let bob = node_of("Bob").await;
+    befriend(&alice, &bob).await;
+    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    let bob_peer = bob.node.net().local_peer_id().to_string();
+    // Bob is away before any session with his device was made, and no
+    // mailbox holds his one-time keys: what Alice writes him waits unsealed.
+    let TestNode {
+        node: bob_node,
+        dir: bob_dir,
+        config: bob_config,
+    } = bob;
+    bob_node.shutdown().await;
+    alice
+        .node
+        .chat()
+        .send_text(&bob_party, "the safe code is 4711")
+        .await
+        .unwrap();
+    let group = alice
+        .node
+        .chat()
+        .create_group("Secret garden club", std::slice::from_ref(&bob_party))
+        .await
+        .unwrap();
+    alice
+        .node
+        .chat()
+        .send_text(&group.id, "meet at the gate")
+        .await
+        .unwrap();
+
+    let TestNode {
+        node: alice_node,
+        dir: alice_dir,
+        config: alice_config,
+    } = alice;
+    alice_node.shutdown().await;
+    let store = tallymesh_store::Store::open(&alice_dir.path().join("tallymesh.sqlite"))
+        .await
+        .unwrap();
+    let waiting = store.chat_outbox_of(&bob_peer, 0, 100).await.unwrap();
+    store.close().await;
+    let unsealed: Vec<_> = waiting.iter().filter(|row| !row.sealed).collect();
+    assert_eq!(
+        unsealed.len(),
+        2,
+        "the message and the group's room key wait unsealed: {waiting:?}"
+    );
+    for row in &waiting {
+        for clear in [&b"4711"[..], b"Secret garden", b"meet at the gate"] {
+            assert!(
+                !row.item.windows(clear.len()).any(|w| w == clear),
+                "an outbox item holds {:?} in clear",
+                String::from_utf8_lossy(clear)
+            );
+        }
+    }
+    assert!(
+        unsealed.iter().all(|row| row.item.first() == Some(&1)),
+        "unsealed events are kept encrypted at rest"
+    );
+
+    let alice = TestNode::start_in(alice_dir, alice_config).await.unwrap();
+    let bob = TestNode::start_in(bob_dir, bob_config).await.unwrap();
+    // Bob listens on new ports: Alice learns them from his newer card.
+    alice
+        .node
+        .contacts()
+        .add(bob.node.contacts().my_card(None).await.unwrap())
+        .await
+        .unwrap();
+    received(&bob, &alice_party, "the safe code is 4711").await;
+    until("the group message to arrive", || async {
+        thread(&bob, &group.id)
+            .await
+            .into_iter()
+            .find(|m| text_of(m) == "meet at the gate")
+    })
+    .await;
+    for node in [alice, bob] {
+        node.node.shutdown().await;
+    }
 }

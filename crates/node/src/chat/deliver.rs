@@ -571,7 +571,16 @@ impl Chat {
         } else {
             (rows, false)
         };
-        (rows.into_iter().filter(|r| r.sealed).collect(), unsealed)
+        let mut ready = VecDeque::with_capacity(rows.len());
+        for mut row in rows {
+            if row.sealed {
+                ready.push_back(row);
+            } else {
+                // What could not be sealed yet waits on disk, encrypted.
+                row.item.zeroize();
+            }
+        }
+        (ready, unsealed)
     }
 
     /// Hands each item for the away device `to` to the first mailbox of its
@@ -634,12 +643,13 @@ impl Chat {
 
     /// Seals the unsealed items of one device with an Olm session, making
     /// one with a one-time key claimed from the device or a mailbox of its
-    /// party when there is none. Unsealed items that follow each other in
-    /// the queue go into one sealed item, up to [`MAX_EVENTS_PER_ITEM`]
-    /// events and [`MAX_BUNDLE_BYTES`] of plaintext: it takes the place of
-    /// the first and names all their messages, and the others leave the
-    /// outbox in the same commit, which also keeps the ratchet the sealing
-    /// moved. Returns the items in queue order, those sealed now in their
+    /// party when there is none. Their events wait encrypted at rest and
+    /// are opened first; one that does not open is given up. Unsealed
+    /// items that follow each other in the queue go into one sealed item,
+    /// up to [`MAX_EVENTS_PER_ITEM`] events and [`MAX_BUNDLE_BYTES`] of
+    /// plaintext: it takes the place of the first and names all their
+    /// messages, and the others leave the outbox in the same commit, which
+    /// also keeps the ratchet the sealing moved. Returns the items in queue order, those sealed now in their
     /// new form, and whether any could not be sealed now; nothing when
     /// that commit fails (the store is failing: the next try reads the
     /// outbox again).
@@ -659,8 +669,41 @@ impl Chat {
         let Ok(certificate) = self.node.identity().device_certificate().await else {
             return (rows, true);
         };
+        let Some(key) = state.outbox_key.as_ref() else {
+            return (rows, true);
+        };
+        // The events waiting encrypted at rest, opened; one that does not
+        // open (the chat key was lost and chat started anew, or the bytes
+        // changed on disk) can never be sealed and is given up.
+        let device = recipient.peer.to_string();
+        let mut writes = Vec::new();
+        let rows: Vec<OutboxRow> = rows
+            .into_iter()
+            .filter_map(|mut row| {
+                if row.sealed {
+                    return Some(row);
+                }
+                match key.unwrap(&device, &row.item) {
+                    Some(plaintext) => {
+                        row.item.clear();
+                        row.item.extend_from_slice(&plaintext);
+                        Some(row)
+                    }
+                    None => {
+                        writes.push(ChatWrite::OutboxDone { seq: row.seq });
+                        None
+                    }
+                }
+            })
+            .collect();
+        if !writes.is_empty() {
+            tracing::warn!(
+                %device,
+                count = writes.len(),
+                "items waiting for a device do not open with this device's chat key and are given up"
+            );
+        }
         let sealed = state.with_crypto(|crypto| {
-            let mut writes = Vec::new();
             let mut out = Vec::with_capacity(rows.len());
             let mut rows = rows.into_iter().peekable();
             let mut stuck = false;

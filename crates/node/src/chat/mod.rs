@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod at_rest;
 mod crypto;
 mod deliver;
 mod wire;
@@ -331,6 +332,9 @@ pub(crate) struct ChatState {
     pub(crate) crypto: Option<std::sync::Arc<Mutex<ChatCrypto>>>,
     /// This device's chat identity key, when it chats.
     pub(crate) identity_key: Option<[u8; 32]>,
+    /// Encrypts the events waiting in the outbox to be sealed; `None` on a
+    /// node that only holds mail.
+    pub(crate) outbox_key: Option<at_rest::OutboxKey>,
     pub(crate) writer: ChatWriter,
     /// The device's node key: signs its one-time keys.
     pub(crate) node_key: SecretKey,
@@ -394,17 +398,18 @@ impl ChatState {
                         "the chat state does not open with the keystore's key ({error}); starting chat anew"
                     );
                     store.chat_reset_crypto().await?;
-                    ChatCrypto::load(store, key).await?
+                    ChatCrypto::load(store, key.clone()).await?
                 }
             };
             if !writes.is_empty() {
                 store.chat_write(&writes).await?;
                 tracing::info!("made this device's chat account");
             }
-            Some(crypto)
+            Some((crypto, at_rest::OutboxKey::derive(&key)))
         } else {
             None
         };
+        let (crypto, outbox_key) = crypto.unzip();
         let identity_key = crypto.as_ref().map(ChatCrypto::identity_key);
         let seen = store.chat_seen_items().await?.into_iter().collect();
         let crypto = crypto.map(|crypto| std::sync::Arc::new(Mutex::new(crypto)));
@@ -414,6 +419,7 @@ impl ChatState {
                 config,
                 crypto,
                 identity_key,
+                outbox_key,
                 writer,
                 node_key,
                 outbox: std::sync::Arc::default(),
@@ -1278,13 +1284,13 @@ impl Chat {
     }
 
     /// Queues `event` for each recipient, with `extra` writes in one batch,
-    /// then wakes delivery. For a one-to-one event the outbox keeps the
-    /// plaintext: delivery seals it with the device's Olm session, together
-    /// with the other events waiting for that device. A group message is
-    /// sealed now, once, with the group's Megolm session, after its room
-    /// key, which is sealed now with Olm for each device that lacks it (the
-    /// key is kept in plaintext only until a session with the device
-    /// exists).
+    /// then wakes delivery. A one-to-one event waits in the outbox
+    /// encrypted at rest ([`at_rest`]): delivery seals it with the device's
+    /// Olm session, together with the other events waiting for that device.
+    /// A group message is sealed now, once, with the group's Megolm
+    /// session, after its room key, which is sealed now with Olm for each
+    /// device that lacks it (or, until a session with the device exists,
+    /// waits encrypted at rest like a one-to-one event).
     async fn queue(
         &self,
         recipients: &[Recipient],
@@ -1311,16 +1317,21 @@ impl Chat {
             })
         };
         let state = self.state();
+        let key = state.outbox_key.as_ref().ok_or(ChatError::MailboxOnly)?;
+        let at_rest = |r: &Recipient, plaintext: &[u8]| {
+            key.wrap(&r.peer.to_string(), plaintext)
+                .ok_or_else(|| NodeError::Keystore(crate::KeystoreError::Random("no random nonce".into())))
+        };
         let pending = match group {
             None => {
-                let plaintext = event.encode();
-                let copy = own_copy.map(ChatEvent::encode);
+                let plaintext = Zeroizing::new(event.encode());
+                let copy = own_copy.map(|copy| Zeroizing::new(copy.encode()));
                 for r in recipients {
                     let text = match (&copy, r.party == own) {
                         (Some(copy), true) => copy,
                         _ => &plaintext,
                     };
-                    writes.push(outbox(r, false, text.clone(), message));
+                    writes.push(outbox(r, false, at_rest(r, text)?, message));
                 }
                 state.writer.submit(writes)
             }
@@ -1362,7 +1373,7 @@ impl Chat {
                                 .then(|| crypto.encrypt(r.key, &room_key).ok());
                             writes.push(match (sealed.flatten(), room_key_ids.pop()) {
                                 (Some(sealed), Some(id)) => outbox(r, true, item_of(id, sealed), None),
-                                _ => outbox(r, false, room_key.to_vec(), None),
+                                _ => outbox(r, false, at_rest(r, &room_key)?, None),
                             });
                         }
                         let keys: Vec<[u8; 32]> = fresh.iter().map(|r| r.key).collect();
@@ -1376,8 +1387,8 @@ impl Chat {
                         }
                         Err(error) => tracing::warn!("a group message could not be encrypted: {error}"),
                     }
-                    state.writer.submit(std::mem::take(&mut writes))
-                })?
+                    Ok::<_, NodeError>(state.writer.submit(std::mem::take(&mut writes)))
+                })??
             }
         };
         pending.done().await?;
