@@ -675,7 +675,6 @@ impl Chat {
         // The events waiting encrypted at rest, opened; one that does not
         // open (the chat key was lost and chat started anew, or the bytes
         // changed on disk) can never be sealed and is given up.
-        let device = recipient.peer.to_string();
         let mut writes = Vec::new();
         let rows: Vec<OutboxRow> = rows
             .into_iter()
@@ -683,7 +682,7 @@ impl Chat {
                 if row.sealed {
                     return Some(row);
                 }
-                match key.unwrap(&device, &row.item) {
+                match key.unwrap(&recipient.peer, &row.item) {
                     Some(plaintext) => {
                         row.item.clear();
                         row.item.extend_from_slice(&plaintext);
@@ -698,7 +697,7 @@ impl Chat {
             .collect();
         if !writes.is_empty() {
             tracing::warn!(
-                %device,
+                device = %recipient.peer,
                 count = writes.len(),
                 "items waiting for a device do not open with this device's chat key and are given up"
             );

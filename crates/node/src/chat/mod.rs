@@ -1319,7 +1319,7 @@ impl Chat {
         let state = self.state();
         let key = state.outbox_key.as_ref().ok_or(ChatError::MailboxOnly)?;
         let at_rest = |r: &Recipient, plaintext: &[u8]| {
-            key.wrap(&r.peer.to_string(), plaintext)
+            key.wrap(&r.peer, plaintext)
                 .ok_or_else(|| NodeError::Keystore(crate::KeystoreError::Random("no random nonce".into())))
         };
         let pending = match group {
