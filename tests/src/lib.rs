@@ -215,10 +215,17 @@ impl TestNode {
         Ok(TestNode { node, dir, config })
     }
 
+    /// Stops the node, keeping its data directory and configuration for a
+    /// later [`TestNode::start_in`].
+    pub async fn stop(self) -> (TempDir, NodeConfig) {
+        self.node.shutdown().await;
+        (self.dir, self.config)
+    }
+
     /// Stops the node and starts it again on the same data directory.
     pub async fn restart(self) -> Result<TestNode, NodeError> {
-        self.node.shutdown().await;
-        TestNode::start_in(self.dir, self.config).await
+        let (dir, config) = self.stop().await;
+        TestNode::start_in(dir, config).await
     }
 
     /// The data directory's path.

@@ -366,8 +366,7 @@ async fn a_member_offline_at_a_revocation_gets_the_newer_card_when_it_comes_back
     .await;
 
     // The box is off while alice revokes the phone.
-    let TestNode { node, dir, config } = home_box;
-    node.shutdown().await;
+    let (dir, config) = home_box.stop().await;
     alice.node.cadre().revoke(&peer_of(&phone)).await.unwrap();
     let home_box = TestNode::start_in(dir, config).await.unwrap();
 

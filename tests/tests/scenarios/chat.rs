@@ -60,8 +60,7 @@ async fn status_of(node: &TestNode, conversation: &str, id: &str) -> Option<Mess
 async fn two_parties_exchange_messages_both_ways_with_delivery_and_read_receipts() {
     let alice = node_of("Alice").await;
     let bob = node_of("Bob").await;
-    befriend(&alice, &bob).await;
-    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    let (alice_party, bob_party) = befriend(&alice, &bob).await;
 
     let sent = alice.node.chat().send_text(&bob_party, "Lunch at one?").await.unwrap();
     assert!(sent.outgoing);
@@ -527,8 +526,7 @@ async fn an_item_handed_over_again_is_taken_once_also_after_a_restart() {
 async fn a_restart_keeps_the_sessions_and_the_chat_key() {
     let alice = node_of("Alice").await;
     let bob = node_of("Bob").await;
-    befriend(&alice, &bob).await;
-    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    let (alice_party, bob_party) = befriend(&alice, &bob).await;
     alice
         .node
         .chat()
@@ -637,8 +635,7 @@ async fn held_for(bob_box: &TestNode, device: &str) -> u64 {
 async fn a_message_to_an_offline_device_is_held_by_its_mailbox_and_delivered_when_it_returns() {
     let alice = node_of("Alice").await;
     let (bob, bob_box) = bob_with_a_mailbox(ChatConfig::default()).await;
-    befriend(&alice, &bob).await;
-    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    let (alice_party, bob_party) = befriend(&alice, &bob).await;
     let bob_peer = bob.node.net().local_peer_id().to_string();
     assert!(
         bob_box.node.chat().send_text(&alice_party, "x").await.is_err(),
@@ -647,8 +644,7 @@ async fn a_message_to_an_offline_device_is_held_by_its_mailbox_and_delivered_whe
 
     // Bob goes away before Alice ever wrote to him: the session starts from
     // a one-time key his mailbox hands out.
-    let TestNode { node, dir, config } = bob;
-    node.shutdown().await;
+    let (dir, config) = bob.stop().await;
     let sent = alice
         .node
         .chat()
@@ -681,12 +677,10 @@ async fn a_message_to_an_offline_device_is_held_by_its_mailbox_and_delivered_whe
 async fn messages_written_while_a_device_is_away_travel_together_and_all_arrive_in_order_and_delivered() {
     let alice = node_of("Alice").await;
     let (bob, bob_box) = bob_with_a_mailbox(ChatConfig::default()).await;
-    befriend(&alice, &bob).await;
-    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    let (alice_party, bob_party) = befriend(&alice, &bob).await;
     let bob_peer = bob.node.net().local_peer_id().to_string();
 
-    let TestNode { node, dir, config } = bob;
-    node.shutdown().await;
+    let (dir, config) = bob.stop().await;
     const COUNT: usize = 40;
     let mut sent = Vec::with_capacity(COUNT);
     for n in 0..COUNT {
@@ -795,12 +789,10 @@ async fn a_mailbox_drops_what_expires_before_its_device_returns() {
         ..ChatConfig::default()
     })
     .await;
-    befriend(&alice, &bob).await;
-    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    let (alice_party, bob_party) = befriend(&alice, &bob).await;
     let bob_peer = bob.node.net().local_peer_id().to_string();
 
-    let TestNode { node, dir, config } = bob;
-    node.shutdown().await;
+    let (dir, config) = bob.stop().await;
     let sent = alice
         .node
         .chat()
@@ -983,11 +975,9 @@ async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
         (keys && known).then_some(())
     })
     .await;
-    befriend(&alice, &bob).await;
-    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    let (alice_party, bob_party) = befriend(&alice, &bob).await;
 
-    let TestNode { node, dir, config } = bob;
-    node.shutdown().await;
+    let (dir, config) = bob.stop().await;
     let sent = alice.node.chat().send_text(&bob_party, SECRET).await.unwrap();
     until("the headless mailbox to hold it", || async {
         (status_of(&alice, &sent.conversation, &sent.id).await == Some(MessageStatus::Held)).then_some(())
@@ -1071,17 +1061,11 @@ async fn message_text_never_reaches_a_headless_mailboxs_files_nor_any_log() {
 async fn events_waiting_for_a_device_without_a_session_are_encrypted_on_disk_and_go_out_after_a_restart() {
     let alice = node_of("Alice").await;
     let bob = node_of("Bob").await;
-    befriend(&alice, &bob).await;
-    let (alice_party, bob_party) = (party_of(&alice).await, party_of(&bob).await);
+    let (alice_party, bob_party) = befriend(&alice, &bob).await;
     let bob_peer = bob.node.net().local_peer_id().to_string();
     // Bob is away before any session with his device was made, and no
     // mailbox holds his one-time keys: what Alice writes him waits unsealed.
-    let TestNode {
-        node: bob_node,
-        dir: bob_dir,
-        config: bob_config,
-    } = bob;
-    bob_node.shutdown().await;
+    let (bob_dir, bob_config) = bob.stop().await;
     alice
         .node
         .chat()
@@ -1101,12 +1085,7 @@ async fn events_waiting_for_a_device_without_a_session_are_encrypted_on_disk_and
         .await
         .unwrap();
 
-    let TestNode {
-        node: alice_node,
-        dir: alice_dir,
-        config: alice_config,
-    } = alice;
-    alice_node.shutdown().await;
+    let (alice_dir, alice_config) = alice.stop().await;
     let store = tallymesh_store::Store::open(&alice_dir.path().join("tallymesh.sqlite"))
         .await
         .unwrap();
