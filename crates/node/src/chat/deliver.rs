@@ -14,7 +14,7 @@ use tallymesh_protocol::chat::{
 };
 use tallymesh_store::{ChatWrite, MessageRow, OutboxRow};
 use tokio::task::JoinSet;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use super::crypto::{ChatCrypto, KEYS_PER_BATCH};
 use super::{Chat, Recipient, to_i64};
@@ -571,16 +571,7 @@ impl Chat {
         } else {
             (rows, false)
         };
-        let mut ready = VecDeque::with_capacity(rows.len());
-        for mut row in rows {
-            if row.sealed {
-                ready.push_back(row);
-            } else {
-                // What could not be sealed yet waits on disk, encrypted.
-                row.item.zeroize();
-            }
-        }
-        (ready, unsealed)
+        (rows.into_iter().filter(|r| r.sealed).collect(), unsealed)
     }
 
     /// Hands each item for the away device `to` to the first mailbox of its
@@ -649,10 +640,11 @@ impl Chat {
     /// up to [`MAX_EVENTS_PER_ITEM`] events and [`MAX_BUNDLE_BYTES`] of
     /// plaintext: it takes the place of the first and names all their
     /// messages, and the others leave the outbox in the same commit, which
-    /// also keeps the ratchet the sealing moved. Returns the items in queue order, those sealed now in their
-    /// new form, and whether any could not be sealed now; nothing when
-    /// that commit fails (the store is failing: the next try reads the
-    /// outbox again).
+    /// also keeps the ratchet the sealing moved. Returns the items in queue
+    /// order, those sealed now in their new form and the others as they
+    /// were, and whether any could not be sealed now; nothing when that
+    /// commit fails (the store is failing: the next try reads the outbox
+    /// again). Opened events live only in wiping buffers.
     async fn seal(&self, recipient: &Recipient, mailboxes: &[PeerId], rows: Vec<OutboxRow>) -> (Vec<OutboxRow>, bool) {
         let state = self.state();
         let has_session = state.with_crypto(|c| c.has_session(&recipient.key)).unwrap_or(false);
@@ -676,18 +668,14 @@ impl Chat {
         // open (the chat key was lost and chat started anew, or the bytes
         // changed on disk) can never be sealed and is given up.
         let mut writes = Vec::new();
-        let rows: Vec<OutboxRow> = rows
+        let rows: Vec<(OutboxRow, Option<Zeroizing<Vec<u8>>>)> = rows
             .into_iter()
-            .filter_map(|mut row| {
+            .filter_map(|row| {
                 if row.sealed {
-                    return Some(row);
+                    return Some((row, None));
                 }
                 match key.unwrap(&recipient.peer, &row.item) {
-                    Some(plaintext) => {
-                        row.item.clear();
-                        row.item.extend_from_slice(&plaintext);
-                        Some(row)
-                    }
+                    Some(plaintext) => Some((row, Some(plaintext))),
                     None => {
                         writes.push(ChatWrite::OutboxDone { seq: row.seq });
                         None
@@ -707,19 +695,32 @@ impl Chat {
             let mut rows = rows.into_iter().peekable();
             let mut stuck = false;
             while let Some(first) = rows.next() {
-                if first.sealed || stuck {
+                // A sealed item has no opened event: it stays as it is.
+                let (first, Some(plaintext)) = first else {
+                    out.push(first.0);
+                    continue;
+                };
+                if stuck {
                     out.push(first);
                     continue;
                 }
                 let mut carried = Vec::new();
-                let mut size = first.item.len();
+                let mut size = plaintext.len();
                 while carried.len() + 1 < MAX_EVENTS_PER_ITEM
-                    && let Some(next) = rows.next_if(|r| !r.sealed && size + r.item.len() < MAX_BUNDLE_BYTES)
+                    && let Some((next, Some(text))) =
+                        rows.next_if(|(_, text)| text.as_ref().is_some_and(|t| size + t.len() < MAX_BUNDLE_BYTES))
                 {
-                    size += next.item.len();
-                    carried.push(next);
+                    size += text.len();
+                    carried.push((next, text));
                 }
-                match seal_run(crypto, recipient, &certificate, &state.node_key, first, carried) {
+                match seal_run(
+                    crypto,
+                    recipient,
+                    &certificate,
+                    &state.node_key,
+                    (first, plaintext),
+                    carried,
+                ) {
                     Ok((row, run_writes)) => {
                         out.push(row);
                         writes.extend(run_writes);
@@ -962,35 +963,37 @@ fn record(row: &OutboxRow, outcome: &Outcome) -> Vec<ChatWrite> {
     writes
 }
 
-/// Seals the plaintext of `first` and of the items `carried` after it —
-/// unsealed outbox items of one device, consecutive in its queue — into one
-/// item: `first`, now sealed and naming every message of them all, with the
-/// writes that keep it and drop the carried ones. The events go as one
-/// event, or as a bundle ([`ChatEvent::bundle`]). The items back in queue
-/// order, untouched, when they cannot be sealed.
+/// Seals the events of `first` and of the items `carried` after it —
+/// unsealed outbox items of one device, consecutive in its queue, each with
+/// its opened event — into one item: `first`, now sealed and naming every
+/// message of them all, with the writes that keep it and drop the carried
+/// ones. The events go as one event, or as a bundle ([`ChatEvent::bundle`]).
+/// The items back in queue order, as they were, when they cannot be sealed.
 fn seal_run(
     crypto: &mut ChatCrypto,
     recipient: &Recipient,
     certificate: &tallymesh_core::record::Signed<tallymesh_core::device::DeviceCertificate>,
     node_key: &tallymesh_core::SecretKey,
-    mut first: OutboxRow,
-    mut carried: Vec<OutboxRow>,
+    first: (OutboxRow, Zeroizing<Vec<u8>>),
+    carried: Vec<(OutboxRow, Zeroizing<Vec<u8>>)>,
 ) -> Result<(OutboxRow, Vec<ChatWrite>), Vec<OutboxRow>> {
-    let untouched = |first, carried: Vec<OutboxRow>| std::iter::once(first).chain(carried).collect();
+    let (mut first, event) = first;
+    let (carried, events): (Vec<OutboxRow>, Vec<Zeroizing<Vec<u8>>>) = carried.into_iter().unzip();
+    let as_they_were = |first, carried: Vec<OutboxRow>| std::iter::once(first).chain(carried).collect();
     let Ok(id) = super::random_id() else {
-        return Err(untouched(first, carried));
+        return Err(as_they_were(first, carried));
     };
-    let all = || std::iter::once(&first).chain(&carried);
-    let sealed = if carried.is_empty() {
-        crypto.encrypt(recipient.key, &first.item)
+    let sealed = if events.is_empty() {
+        crypto.encrypt(recipient.key, &event)
     } else {
-        let encoded: Vec<&[u8]> = all().map(|r| r.item.as_slice()).collect();
+        let encoded: Vec<&[u8]> = std::iter::once(&event).chain(&events).map(|e| e.as_slice()).collect();
         let plaintext = Zeroizing::new(ChatEvent::bundle(&encoded));
         crypto.encrypt(recipient.key, &plaintext)
     };
     let Ok(sealed) = sealed else {
-        return Err(untouched(first, carried));
+        return Err(as_they_were(first, carried));
     };
+    let all = || std::iter::once(&first).chain(&carried);
     let expires_at_ms = all().map(|r| r.expires_at_ms).max().unwrap_or(first.expires_at_ms);
     let messages: Vec<_> = all().flat_map(|r| r.messages.iter().copied()).collect();
     let item = SealedItem {
@@ -1010,10 +1013,6 @@ fn seal_run(
         expires_at_ms,
     }];
     writes.extend(carried.iter().map(|r| ChatWrite::OutboxDone { seq: r.seq }));
-    for row in &mut carried {
-        row.item.zeroize();
-    }
-    first.item.zeroize();
     first.sealed = true;
     first.item = item;
     first.messages = messages;
