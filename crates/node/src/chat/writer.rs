@@ -80,14 +80,19 @@ impl ChatWriter {
                         Vec::new()
                     }
                 };
-                let mut all: Vec<ChatWrite> = gathered.iter().flat_map(|(writes, _)| writes.iter().cloned()).collect();
+                let mut all: Vec<ChatWrite> = Vec::new();
+                let mut replies = Vec::with_capacity(gathered.len());
+                for (writes, reply) in gathered {
+                    replies.push((writes.len(), reply));
+                    all.extend(writes);
+                }
                 let handed = all.len();
                 all.extend(moved);
                 match store.chat_write(&all).await {
                     Ok(changed) => {
                         let mut changed = changed.into_iter().take(handed);
-                        for (writes, reply) in gathered {
-                            let mine: Vec<bool> = changed.by_ref().take(writes.len()).collect();
+                        for (count, reply) in replies {
+                            let mine: Vec<bool> = changed.by_ref().take(count).collect();
                             // A caller that stopped waiting is not an error.
                             let _ = reply.send(Ok(mine));
                         }
@@ -101,7 +106,7 @@ impl ChatWriter {
                                 .unwrap_or_else(PoisonError::into_inner)
                                 .moved_again(&all[handed..]);
                         }
-                        for (_, reply) in gathered {
+                        for (_, reply) in replies {
                             let _ = reply.send(Err(error.to_string()));
                         }
                     }
